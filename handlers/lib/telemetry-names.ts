@@ -1,0 +1,17 @@
+/**
+ * Metric names and dimensions shared by the processors (which emit them as CloudWatch Embedded
+ * Metric Format) and infra/monitoring.ts (whose alarms and dashboard read them).
+ */
+export const METRIC_NAMESPACE = "NotifyPlatform";
+export const METRICS = {
+    attempted: "Attempted",
+    delivered: "Delivered",
+    failed: "Failed",
+    suppressed: "Suppressed",
+    deferred: "Deferred",
+} as const;
+/** Every metric carries exactly these dimensions: service = notify-<stack>, channel = push|email|sms. */
+export const METRIC_DIMENSIONS = ["service", "channel"] as const;
+export const CHANNELS = ["push", "email", "sms"] as const;
+export type Channel = (typeof CHANNELS)[number];
+export const serviceName = (stack: string) => `notify-${stack}`;

@@ -1,0 +1,151 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** The stack's settings, typed; the schema (types, defaults, descriptions) lives in Pulumi.yaml. */
+export interface PlatformConfig {
+    stack: string;
+    tags: { Environment: string; Application: string; Owner: string; CostCenter: string };
+    logRetentionDays: number;
+    tableDeletionProtection: boolean;
+    tablePointInTimeRecovery: boolean;
+    deliveryLogTtlDays: number;
+    lambdaMemoryMb: number;
+    senderMaxConcurrency: number;
+    queueBatchSize: number;
+    queueBatchingWindowSeconds: number;
+    campaignRunnerReservedConcurrency: number;
+    rateLimitsPerHour: { push: number; email: number; sms: number };
+    alarms: {
+        email: string;
+        queueAgeSeconds: number;
+        errorThreshold: number;
+        minSuccessRatePercent: number;
+        bounceRatePercent: number;
+        complaintRatePercent: number;
+    };
+    push: {
+        apnsPlatform: "APNS" | "APNS_SANDBOX";
+        /** undefined when the stack has no APNs credentials: iOS push is switched off. */
+        apns?: { signingKey: pulumi.Output<string>; keyId: string; teamId: string; bundleId: string };
+        /** undefined when the stack has no FCM credentials: Android push is switched off. */
+        fcm?: { serviceAccountJson: pulumi.Output<string> };
+        deliveryStatusSamplePercent: number;
+    };
+    email: { senderDomain: string; fromAddress: string };
+    sms: { monthlySpendLimitUsd: number; senderId?: string };
+    campaigns: { schedule: string; timezone: string };
+}
+
+/** Thrown for a missing or invalid setting; names the key and the stack file to fix. */
+export class ConfigError extends Error {}
+
+export function loadConfig(): PlatformConfig {
+    const stack = pulumi.getStack();
+    const project = pulumi.getProject();
+    const config = new pulumi.Config();
+    const stackFile = `Pulumi.${stack}.yaml`;
+    const fail = (key: string, problem: string): never => {
+        throw new ConfigError(
+            `${problem} '${project}:${key}' in ${stackFile}: set it with \`pulumi config set ${key} <value> --stack ${stack}\``,
+        );
+    };
+    // pulumi.Config's require* methods do not know which file the value comes from; wrap them so a
+    // missing key names both the key and the stack file.
+    const str = (key: string, fallback?: string): string => {
+        const v = config.get(key) ?? fallback;
+        if (v === undefined || v === "") return fail(key, "Missing required configuration key");
+        return v;
+    };
+    const int = (key: string, fallback: number, min: number, max: number): number => {
+        const raw = config.get(key);
+        const v = raw === undefined ? fallback : Number(raw);
+        if (!Number.isInteger(v) || v < min || v > max) {
+            return fail(key, `Configuration key must be an integer between ${min} and ${max}:`);
+        }
+        return v;
+    };
+    const bool = (key: string, fallback: boolean): boolean => {
+        const raw = config.get(key);
+        if (raw === undefined) return fallback;
+        if (raw !== "true" && raw !== "false") return fail(key, "Configuration key must be true or false:");
+        return raw === "true";
+    };
+    const optional = (key: string): string | undefined => config.get(key) || undefined;
+
+    const environment = str("environment");
+    if (environment !== stack) fail("environment", `Environment tag '${environment}' must equal the stack name for`);
+
+    const apnsPlatform = str("apnsPlatform", "APNS_SANDBOX");
+    if (apnsPlatform !== "APNS" && apnsPlatform !== "APNS_SANDBOX") {
+        fail("apnsPlatform", "Configuration key must be APNS or APNS_SANDBOX:");
+    }
+    const apnsKey = config.getSecret("apnsSigningKey");
+    const hasApnsKey = config.get("apnsSigningKey") !== undefined && config.get("apnsSigningKey") !== "";
+    const apns = hasApnsKey
+        ? {
+              signingKey: apnsKey as pulumi.Output<string>,
+              keyId: str("apnsKeyId"),
+              teamId: str("apnsTeamId"),
+              bundleId: str("apnsBundleId"),
+          }
+        : undefined;
+    const hasFcm = (config.get("fcmServiceAccountJson") ?? "") !== "";
+    const fcm = hasFcm
+        ? { serviceAccountJson: config.getSecret("fcmServiceAccountJson") as pulumi.Output<string> }
+        : undefined;
+
+    const senderDomain = str("sesSenderDomain");
+    const senderId = optional("smsSenderId");
+    if (senderId !== undefined && !/^[A-Za-z0-9]{1,11}$/.test(senderId)) {
+        fail("smsSenderId", "Sender id must be 1-11 letters or digits:");
+    }
+    const retention = int("logRetentionDays", 30, 1, 3653);
+    if (!CLOUDWATCH_RETENTION_DAYS.includes(retention)) {
+        fail("logRetentionDays", `Retention must be one of ${CLOUDWATCH_RETENTION_DAYS.join(", ")}:`);
+    }
+
+    return {
+        stack,
+        tags: {
+            Environment: environment,
+            Application: str("application", "notify-platform"),
+            Owner: str("owner"),
+            CostCenter: str("costCenter"),
+        },
+        logRetentionDays: retention,
+        tableDeletionProtection: bool("tableDeletionProtection", true),
+        tablePointInTimeRecovery: bool("tablePointInTimeRecovery", true),
+        deliveryLogTtlDays: int("deliveryLogTtlDays", 90, 1, 3650),
+        lambdaMemoryMb: int("lambdaMemoryMb", 256, 128, 10240),
+        senderMaxConcurrency: int("senderMaxConcurrency", 10, 2, 1000),
+        queueBatchSize: int("queueBatchSize", 10, 1, 10000),
+        queueBatchingWindowSeconds: int("queueBatchingWindowSeconds", 1, 0, 300),
+        campaignRunnerReservedConcurrency: int("campaignRunnerReservedConcurrency", 1, 1, 1000),
+        rateLimitsPerHour: {
+            push: int("rateLimitPushPerHour", 20, 1, 100000),
+            email: int("rateLimitEmailPerHour", 10, 1, 100000),
+            sms: int("rateLimitSmsPerHour", 5, 1, 100000),
+        },
+        alarms: {
+            email: str("alarmEmail"),
+            queueAgeSeconds: int("alarmQueueAgeSeconds", 300, 60, 1209600),
+            errorThreshold: int("alarmErrorThreshold", 1, 1, 100000),
+            minSuccessRatePercent: int("alarmMinSuccessRatePercent", 95, 1, 100),
+            bounceRatePercent: int("alarmBounceRateBasisPoints", 400, 1, 10000) / 100,
+            complaintRatePercent: int("alarmComplaintRateBasisPoints", 8, 1, 10000) / 100,
+        },
+        push: {
+            apnsPlatform: apnsPlatform as "APNS" | "APNS_SANDBOX",
+            apns,
+            fcm,
+            deliveryStatusSamplePercent: int("deliveryStatusSamplePercent", 100, 0, 100),
+        },
+        email: { senderDomain, fromAddress: `${str("sesFromLocalPart", "notifications")}@${senderDomain}` },
+        sms: { monthlySpendLimitUsd: int("smsMonthlySpendLimitUsd", 1, 0, 1000000), senderId },
+        campaigns: { schedule: str("campaignSchedule", "cron(0 9 * * ? *)"), timezone: str("campaignTimezone", "UTC") },
+    };
+}
+
+/** The values CloudWatch Logs accepts for retentionInDays. */
+const CLOUDWATCH_RETENTION_DAYS = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];

@@ -1,0 +1,195 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+/** An SQS queue the processor consumes, with partial batch responses. */
+export interface QueueSource {
+    queueArn: pulumi.Input<string>;
+    batchSize: number;
+    batchingWindowSeconds: number;
+    /** ScalingConfig.MaximumConcurrency (2-1000): caps the invocations this queue can drive. */
+    maxConcurrency: number;
+}
+
+/** A DynamoDB stream the processor consumes. */
+export interface StreamSource {
+    streamArn: pulumi.Input<string>;
+    /** Failed batches, after retries, are described in this SQS queue (the records stay in the stream). */
+    onFailureQueueArn: pulumi.Input<string>;
+    /** Lambda event filter patterns (JSON strings); only matching records invoke the function. */
+    filterPatterns?: string[];
+}
+
+export interface ProcessorArgs {
+    description: string;
+    /** Runs once per cold start and returns the handler: create SDK clients, loggers and metrics here. */
+    callbackFactory: aws.lambda.CallbackFactory<any, any>;
+    /** The function's complete permissions besides writing its own logs. */
+    statements: pulumi.Input<aws.iam.PolicyStatement>[];
+    kmsKeyArn: pulumi.Input<string>;
+    logRetentionDays: number;
+    memorySizeMb: number;
+    timeoutSeconds: number;
+    environment: Record<string, pulumi.Input<string>>;
+    reservedConcurrency?: number;
+    queue?: QueueSource;
+    stream?: StreamSource;
+}
+
+/**
+ * One Lambda processor: a magic function (CallbackFunction) with its own least-privilege role, its
+ * own KMS-encrypted log group and, where it reads one, its event source mapping.
+ */
+export class Processor extends pulumi.ComponentResource {
+    public readonly function: aws.lambda.CallbackFunction<any, any>;
+    public readonly role: aws.iam.Role;
+    public readonly logGroup: aws.cloudwatch.LogGroup;
+    public readonly eventSourceMapping?: aws.lambda.EventSourceMapping;
+
+    constructor(name: string, args: ProcessorArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("notify:processors:Processor", name, {}, opts);
+
+        const stack = pulumi.getStack();
+        this.logGroup = new aws.cloudwatch.LogGroup(
+            `${name}-logs`,
+            {
+                name: `/notify/${stack}/${name}`,
+                retentionInDays: args.logRetentionDays,
+                kmsKeyId: args.kmsKeyArn,
+            },
+            { parent: this },
+        );
+
+        this.role = new aws.iam.Role(
+            `${name}-role`,
+            {
+                description: `Execution role of the ${name} processor`,
+                assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "lambda.amazonaws.com" }),
+            },
+            { parent: this },
+        );
+
+        const logStatement: aws.iam.PolicyStatement = {
+            Sid: "WriteOwnLogs",
+            Effect: "Allow",
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+            Resource: pulumi.interpolate`${this.logGroup.arn}:*`,
+        };
+        const sourceStatements: pulumi.Input<aws.iam.PolicyStatement>[] = [];
+        if (args.queue) {
+            sourceStatements.push({
+                Sid: "ConsumeQueue",
+                Effect: "Allow",
+                Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                Resource: args.queue.queueArn,
+            });
+        }
+        if (args.stream) {
+            sourceStatements.push(
+                {
+                    Sid: "ReadStream",
+                    Effect: "Allow",
+                    Action: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+                    Resource: args.stream.streamArn,
+                },
+                {
+                    // ListStreams supports no resource-level permission, but its stream-ARN form is accepted
+                    // by the event source; scoping it to the stream keeps the policy free of "*".
+                    Sid: "ListStream",
+                    Effect: "Allow",
+                    Action: ["dynamodb:ListStreams"],
+                    Resource: args.stream.streamArn,
+                },
+                {
+                    Sid: "ReportFailedBatches",
+                    Effect: "Allow",
+                    Action: ["sqs:SendMessage"],
+                    Resource: args.stream.onFailureQueueArn,
+                },
+            );
+        }
+        const policy = new aws.iam.RolePolicy(
+            `${name}-policy`,
+            {
+                role: this.role.id,
+                policy: pulumi.jsonStringify({
+                    Version: "2012-10-17",
+                    Statement: [logStatement, ...sourceStatements, ...args.statements],
+                }),
+            },
+            { parent: this },
+        );
+
+        this.function = new aws.lambda.CallbackFunction(
+            `${name}-fn`,
+            {
+                description: args.description,
+                callbackFactory: args.callbackFactory,
+                role: this.role,
+                runtime: aws.lambda.Runtime.NodeJS22dX,
+                architectures: ["arm64"],
+                memorySize: args.memorySizeMb,
+                timeout: args.timeoutSeconds,
+                kmsKeyArn: args.kmsKeyArn,
+                reservedConcurrentExecutions: args.reservedConcurrency,
+                environment: { variables: args.environment },
+                loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
+                tracingConfig: { mode: "Active" },
+                // The archive gets only the serialized closure: no package from `dependencies` (the
+                // Pulumi SDK is not a runtime dependency, and nodejs22.x already ships AWS SDK v3).
+                codePathOptions: { extraExcludePackages: projectDependencies() },
+            },
+            // The role's policy must exist before the function can be invoked with it.
+            { parent: this, dependsOn: [policy, this.logGroup] },
+        );
+
+        if (args.queue) {
+            this.eventSourceMapping = new aws.lambda.EventSourceMapping(
+                `${name}-queue-source`,
+                {
+                    eventSourceArn: args.queue.queueArn,
+                    functionName: this.function.arn,
+                    batchSize: args.queue.batchSize,
+                    maximumBatchingWindowInSeconds: args.queue.batchingWindowSeconds,
+                    functionResponseTypes: ["ReportBatchItemFailures"],
+                    scalingConfig: { maximumConcurrency: args.queue.maxConcurrency },
+                },
+                { parent: this, dependsOn: [policy] },
+            );
+        } else if (args.stream) {
+            this.eventSourceMapping = new aws.lambda.EventSourceMapping(
+                `${name}-stream-source`,
+                {
+                    eventSourceArn: args.stream.streamArn,
+                    functionName: this.function.arn,
+                    startingPosition: "LATEST",
+                    batchSize: 100,
+                    maximumBatchingWindowInSeconds: 1,
+                    functionResponseTypes: ["ReportBatchItemFailures"],
+                    bisectBatchOnFunctionError: true,
+                    maximumRetryAttempts: 5,
+                    maximumRecordAgeInSeconds: 3600,
+                    destinationConfig: { onFailure: { destinationArn: args.stream.onFailureQueueArn } },
+                    filterCriteria: args.stream.filterPatterns
+                        ? { filters: args.stream.filterPatterns.map((pattern) => ({ pattern })) }
+                        : undefined,
+                },
+                { parent: this, dependsOn: [policy] },
+            );
+        }
+
+        this.registerOutputs({
+            functionName: this.function.name,
+            functionArn: this.function.arn,
+            roleArn: this.role.arn,
+            logGroupName: this.logGroup.name,
+        });
+    }
+}
+
+/** Every package in this project's `dependencies`: none of them belongs in a function archive. */
+function projectDependencies(): string[] {
+    const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8"));
+    return Object.keys(manifest.dependencies ?? {});
+}

@@ -1,0 +1,84 @@
+/**
+ * The DynamoDB data model as plain data. infra/storage.ts builds the tables from it and the local
+ * emulator harness (test/, sandbox) creates the very same tables from it, so the two cannot drift.
+ */
+
+export interface IndexSpec {
+    name: string;
+    hashKey: string;
+    rangeKey?: string;
+    projection: "ALL" | "KEYS_ONLY";
+}
+
+export interface TableSpec {
+    hashKey: string;
+    rangeKey?: string;
+    /** Every key attribute of the table and its indexes (DynamoDB only declares key attributes). */
+    attributes: Record<string, "S" | "N">;
+    indexes: IndexSpec[];
+    /** Attribute holding the epoch-seconds expiry that DynamoDB TTL deletes rows by. */
+    ttlAttribute?: string;
+    /** Stream view, where a consumer reads the table's changes. */
+    stream?: "NEW_AND_OLD_IMAGES" | "NEW_IMAGE" | "KEYS_ONLY";
+}
+
+export const TABLES = {
+    /**
+     * One row per device: userId, deviceId, platform (ios|android), token, endpointArn, enabled,
+     * lastSeen, expiresAt. A device not seen for the retention period expires through TTL; the stream's
+     * REMOVE record lets the device maintenance processor delete its SNS endpoint.
+     */
+    devices: {
+        hashKey: "userId",
+        rangeKey: "deviceId",
+        attributes: { userId: "S", deviceId: "S", endpointArn: "S" },
+        indexes: [{ name: "byEndpointArn", hashKey: "endpointArn", projection: "KEYS_ONLY" }],
+        ttlAttribute: "expiresAt",
+        stream: "NEW_AND_OLD_IMAGES",
+    },
+    /**
+     * One row per notification and recipient (recipientKey = channel#address-or-device): userId,
+     * channel, status (PENDING|SENT|DELIVERED|BOUNCED|COMPLAINT|FAILED|SUPPRESSED|DEFERRED), createdAt,
+     * updatedAt, reason, providerMessageId, campaignId, expiresAt. Conditional writes on this row
+     * make each send happen once per notification and recipient.
+     */
+    deliveryLog: {
+        hashKey: "notificationId",
+        rangeKey: "recipientKey",
+        attributes: { notificationId: "S", recipientKey: "S", status: "S", updatedAt: "S", userId: "S", createdAt: "S" },
+        indexes: [
+            { name: "byStatus", hashKey: "status", rangeKey: "updatedAt", projection: "ALL" },
+            { name: "byRecipient", hashKey: "userId", rangeKey: "createdAt", projection: "ALL" },
+        ],
+        ttlAttribute: "expiresAt",
+    },
+    /**
+     * Per user and channel (push|email|sms): optIn, quietHours {start,end}; per user a `profile` row:
+     * timezone, locale, email, phone, segment. Campaigns page through an audience with bySegment.
+     */
+    preferences: {
+        hashKey: "userId",
+        rangeKey: "channel",
+        attributes: { userId: "S", channel: "S", segment: "S" },
+        indexes: [{ name: "bySegment", hashKey: "segment", rangeKey: "userId", projection: "KEYS_ONLY" }],
+    },
+    /** Per template and locale: title, body (push), subject, html, text (email), sms. */
+    templates: {
+        hashKey: "templateId",
+        rangeKey: "locale",
+        attributes: { templateId: "S", locale: "S" },
+        indexes: [],
+    },
+    /**
+     * Short-lived keyed state of the processors, in the layout Powertools idempotency uses (key `id`,
+     * TTL `expiration`): idempotency records, per-user rate-limit windows, campaign run checkpoints.
+     */
+    idempotency: {
+        hashKey: "id",
+        attributes: { id: "S" },
+        indexes: [],
+        ttlAttribute: "expiration",
+    },
+} satisfies Record<string, TableSpec>;
+
+export type TableName = keyof typeof TABLES;

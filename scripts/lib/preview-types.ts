@@ -1,0 +1,28 @@
+/** What the offline preview (scripts/preview.ts) records of a program, and what the policy gate reads. */
+export interface PreviewResource {
+    /** e.g. "aws:sqs/queue:Queue", or a component's type token such as "notify:messaging:Messaging". */
+    type: string;
+    /** The logical name given to the constructor. */
+    name: string;
+    urn: string;
+    /** false for component resources. */
+    custom: boolean;
+    /** URN of the parent (the stack for top-level resources). */
+    parent?: string;
+    /** URN of the explicit provider resource, if one was passed (resources: `provider`, components: `providers`). */
+    provider?: string;
+    /** Resolved inputs as the engine would send them (secrets replaced by "[secret]"; unknowns absent). */
+    inputs: Record<string, any>;
+    /** URNs this resource depends on (explicit dependsOn plus resources whose outputs feed its inputs). */
+    dependencies: string[];
+    /** Per-input-property dependencies (property name -> URNs). */
+    propertyDependencies: Record<string, string[]>;
+}
+
+export interface PreviewResult {
+    project: string;
+    stack: string;
+    /** In registration order; includes the stack resource itself ("pulumi:pulumi:Stack"). */
+    resources: PreviewResource[];
+    outputs: Record<string, any>;
+}
