@@ -1,0 +1,208 @@
+/**
+ * In-process AWS emulators on 127.0.0.1 (port 0) for the handler tests, the sandbox and the bench:
+ * dynalite (DynamoDB), fauxqs (SQS + SNS -> SQS fan-out with filter policies) and aws-ses-v2-local
+ * (SES v2, read back through its /store). Everything an emulator cannot do (mobile push, SMS, opt-out,
+ * Scheduler) is left to aws-sdk-client-mock in the tests (see sdk.ts).
+ */
+import type { Server } from "http";
+import type { AddressInfo } from "net";
+
+/** Where each emulator listens, and the region and fake credentials the clients must use. */
+export interface EmulatorEndpoints {
+    region: string;
+    accountId: string;
+    dynamodb: string;
+    /** fauxqs serves SQS and SNS on one port; SQS under the host name its queue URLs use. */
+    sqs: string;
+    sns: string;
+    sesv2: string;
+}
+
+/** One e-mail as aws-ses-v2-local stored it. */
+export interface StoredEmail {
+    messageId: string;
+    from: string;
+    replyTo: string[];
+    destination: { to: string[]; cc: string[]; bcc: string[] };
+    subject: string;
+    body: { html?: string; text?: string };
+    headers?: { name: string; value: string }[];
+    at: number;
+}
+
+export interface Emulators {
+    endpoints: EmulatorEndpoints;
+    /** The SES store. It is module-global in aws-ses-v2-local: one store per process. */
+    ses: { emails(): Promise<StoredEmail[]>; clear(): Promise<void> };
+    /** Closes every emulator this call started; safe to call twice. */
+    close(): Promise<void>;
+}
+
+export interface StartOptions {
+    /** Region the emulators report in ARNs and queue URLs (default eu-west-1, the stacks' region). */
+    region?: string;
+}
+
+/** fauxqs's account id in every ARN and queue URL it creates. */
+export const FAUXQS_ACCOUNT_ID = "000000000000";
+
+// `import()` written literally would be compiled to `require()` (module: commonjs), which cannot load
+// fauxqs (ESM only). A Function body is left alone by the compiler.
+const importEsm = new Function("specifier", "return import(specifier)") as (s: string) => Promise<any>;
+
+function listenUrl(server: Server): string {
+    const address = server.address() as AddressInfo;
+    return `http://127.0.0.1:${address.port}`;
+}
+
+function closeServer(server: Server): Promise<void> {
+    return new Promise((resolve, reject) => {
+        // Keep-alive sockets of the SDK clients would hold close() open until they time out.
+        (server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+        server.close((err) => (err && (err as NodeJS.ErrnoException).code !== "ERR_SERVER_NOT_RUNNING" ? reject(err) : resolve()));
+    });
+}
+
+async function startDynalite(): Promise<Server> {
+    // dynalite has no type declarations; its factory returns an http.Server.
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const dynalite = require("dynalite") as (options: Record<string, unknown>) => Server;
+    const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => resolve());
+    });
+    return server;
+}
+
+async function startSes(): Promise<Server> {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const ses = require("aws-ses-v2-local") as { default: (c: { host: string; port: number }) => Promise<Server> };
+    return ses.default({ host: "127.0.0.1", port: 0 });
+}
+
+/** Starts all three emulators; if one fails to start, the others are closed before the error is rethrown. */
+export async function startEmulators(options: StartOptions = {}): Promise<Emulators> {
+    const region = options.region ?? "eu-west-1";
+    const closers: (() => Promise<void>)[] = [];
+    const closeAll = async () => {
+        const pending = closers.splice(0).reverse();
+        const results = await Promise.allSettled(pending.map((c) => c()));
+        const failed = results.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
+        if (failed) throw failed.reason;
+    };
+    try {
+        const dynamo = await startDynalite();
+        closers.push(() => closeServer(dynamo));
+
+        const fauxqs = await importEsm("fauxqs");
+        // fauxqs names its queues http://sqs.<region>.localhost:<port>/..., and SQS clients send each
+        // call to its QueueUrl's host whenever no endpoint is in the client config (an env endpoint does
+        // not count). So, as in AWS, the SQS endpoint is the queue URLs' host, and *.localhost resolves
+        // to 127.0.0.1 while the emulators run (a dns.lookup patch, restored by close()).
+        const restoreDns: () => void = fauxqs.interceptLocalhostDns("localhost");
+        closers.push(async () => restoreDns());
+        const app = fauxqs.buildApp({ logger: false, defaultRegion: region, host: "localhost" });
+        const fauxqsUrl: string = await app.listen({ host: "127.0.0.1", port: 0 });
+        closers.push(() => app.close());
+        const fauxqsPort = new URL(fauxqsUrl).port;
+
+        const sesServer = await startSes();
+        closers.push(() => closeServer(sesServer));
+        const sesUrl = listenUrl(sesServer);
+
+        const endpoints: EmulatorEndpoints = {
+            region,
+            accountId: FAUXQS_ACCOUNT_ID,
+            dynamodb: listenUrl(dynamo),
+            sqs: `http://sqs.${region}.localhost:${fauxqsPort}`,
+            sns: fauxqsUrl,
+            sesv2: sesUrl,
+        };
+        return {
+            endpoints,
+            ses: {
+                async emails() {
+                    const res = await fetch(`${sesUrl}/store`);
+                    if (!res.ok) throw new Error(`SES store read failed: HTTP ${res.status}`);
+                    return ((await res.json()) as { emails: StoredEmail[] }).emails;
+                },
+                async clear() {
+                    const res = await fetch(`${sesUrl}/clear-store`, { method: "POST" });
+                    if (!res.ok) throw new Error(`SES store clear failed: HTTP ${res.status}`);
+                },
+            },
+            close: closeAll,
+        };
+    } catch (err) {
+        await closeAll().catch(() => undefined);
+        throw err;
+    }
+}
+
+/** The variables useEmulatorEnv sets or clears; restored to their previous values afterwards. */
+const MANAGED_ENV = [
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_SQS",
+    "AWS_ENDPOINT_URL_SNS",
+    "AWS_ENDPOINT_URL_SESV2",
+    "AWS_ENDPOINT_URL",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_EC2_METADATA_DISABLED",
+] as const;
+
+/**
+ * Points the standard SDK v3 environment variables (the only thing the handler adapters read) at the
+ * emulators, with fake credentials, and returns a function that restores the previous environment.
+ * Shared config files are pointed at /dev/null so a developer's ~/.aws cannot leak into a test.
+ */
+export function useEmulatorEnv(endpoints: EmulatorEndpoints, extra: Record<string, string> = {}): () => void {
+    const saved = new Map<string, string | undefined>();
+    for (const key of [...MANAGED_ENV, ...Object.keys(extra)]) saved.set(key, process.env[key]);
+    const set: Record<string, string | undefined> = {
+        AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+        AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+        AWS_ENDPOINT_URL_SNS: endpoints.sns,
+        AWS_ENDPOINT_URL_SESV2: endpoints.sesv2,
+        AWS_ENDPOINT_URL: undefined,
+        AWS_REGION: endpoints.region,
+        AWS_DEFAULT_REGION: endpoints.region,
+        AWS_ACCESS_KEY_ID: "AKIDLOCALEMULATOR",
+        AWS_SECRET_ACCESS_KEY: "local-emulator-secret",
+        AWS_SESSION_TOKEN: undefined,
+        AWS_PROFILE: undefined,
+        AWS_CONFIG_FILE: "/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+        AWS_EC2_METADATA_DISABLED: "true",
+        ...extra,
+    };
+    for (const [key, value] of Object.entries(set)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+    }
+    let restored = false;
+    return () => {
+        if (restored) return;
+        restored = true;
+        for (const [key, value] of saved) {
+            if (value === undefined) delete process.env[key];
+            else process.env[key] = value;
+        }
+    };
+}
+
+/** Client configuration for harness-side clients (explicit endpoint, fake credentials). */
+export function clientConfig(endpoints: EmulatorEndpoints, service: "dynamodb" | "sqs" | "sns" | "sesv2") {
+    return {
+        region: endpoints.region,
+        endpoint: endpoints[service],
+        credentials: { accessKeyId: "AKIDLOCALEMULATOR", secretAccessKey: "local-emulator-secret" },
+    };
+}
