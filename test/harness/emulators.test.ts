@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { SESv2Client, SendEmailCommand } from "@aws-sdk/client-sesv2";
 import { SQSClient, CreateQueueCommand, SendMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { SNSClient, CreateTopicCommand } from "@aws-sdk/client-sns";
+import { SNSClient, CreateTopicCommand, PublishCommand, SubscribeCommand } from "@aws-sdk/client-sns";
 import { Emulators, startEmulators, useEmulatorEnv } from "./emulators";
 import { DynamoHttpClient } from "./dynamo";
 
@@ -71,6 +71,53 @@ describe("harness: emulators", function () {
             () => expect.fail("the conditional put should fail"),
             (err) => expect(err.code).to.equal("ConditionalCheckFailedException"),
         );
+    });
+
+    it("routes SNS -> SQS by filter policies with SNS's array semantics (String.Array and JSON arrays)", async () => {
+        const sqs = new SQSClient({});
+        const sns = new SNSClient({});
+        const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: "routing-probe" }));
+        const policy = (channel: string) => ({
+            $or: [{ channels: [channel] }, { channels: [{ exists: false }] }, { channels: [{ "anything-but": ["push", "email", "sms"] }] }],
+        });
+        const queues: Record<string, string> = {};
+        for (const channel of ["push", "email", "sms"]) {
+            for (const scope of ["MessageAttributes", "MessageBody"]) {
+                const name = `routing-${channel}-${scope}`;
+                const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+                queues[name] = QueueUrl!;
+                await sns.send(
+                    new SubscribeCommand({
+                        TopicArn,
+                        Protocol: "sqs",
+                        Endpoint: `arn:aws:sqs:${emulators.endpoints.region}:000000000000:${name}`,
+                        Attributes: { RawMessageDelivery: "true", FilterPolicyScope: scope, FilterPolicy: JSON.stringify(policy(channel)) },
+                    }),
+                );
+            }
+        }
+        const publish = (id: string, channels?: string[]) =>
+            sns.send(
+                new PublishCommand({
+                    TopicArn,
+                    Message: JSON.stringify(channels ? { id, channels } : { id }),
+                    MessageAttributes: channels ? { channels: { DataType: "String.Array", StringValue: JSON.stringify(channels) } } : undefined,
+                }),
+            );
+        await publish("email-and-sms", ["email", "sms"]);
+        await publish("push-only", ["push"]);
+        await publish("no-channels");
+        await publish("unknown-channel", ["fax"]);
+        const expected: Record<string, string[]> = {
+            push: ["push-only", "no-channels", "unknown-channel"],
+            email: ["email-and-sms", "no-channels", "unknown-channel"],
+            sms: ["email-and-sms", "no-channels", "unknown-channel"],
+        };
+        for (const [name, url] of Object.entries(queues)) {
+            const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }));
+            const ids = (got.Messages ?? []).map((m) => JSON.parse(m.Body!).id).sort();
+            expect(ids, name).to.deep.equal([...expected[name.split("-")[1]]].sort());
+        }
     });
 
     it("restores the previous environment", () => {

@@ -6,6 +6,7 @@
  */
 import type { Server } from "http";
 import type { AddressInfo } from "net";
+import { registerFauxqsFidelityHook } from "./fauxqs-fidelity";
 
 /** Where each emulator listens, and the region and fake credentials the clients must use. */
 export interface EmulatorEndpoints {
@@ -95,6 +96,7 @@ export async function startEmulators(options: StartOptions = {}): Promise<Emulat
         const dynamo = await startDynalite();
         closers.push(() => closeServer(dynamo));
 
+        registerFauxqsFidelityHook();
         const fauxqs = await importEsm("fauxqs");
         // fauxqs names its queues http://sqs.<region>.localhost:<port>/..., and SQS clients send each
         // call to its QueueUrl's host whenever no endpoint is in the client config (an env endpoint does
