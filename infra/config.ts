@@ -32,7 +32,7 @@ export interface PlatformConfig {
     };
     email: { senderDomain: string; fromAddress: string };
     sms: { monthlySpendLimitUsd: number; senderId?: string };
-    campaigns: { schedule: string; timezone: string };
+    campaigns: { schedule: string; timezone: string; campaignId: string; template: string; segment: string };
 }
 
 /** Thrown for a missing or invalid setting; names the key and the stack file to fix. */
@@ -141,7 +141,13 @@ export function loadConfig(): PlatformConfig {
         },
         email: { senderDomain, fromAddress: `${str("sesFromLocalPart", "notifications")}@${senderDomain}` },
         sms: { monthlySpendLimitUsd: int("smsMonthlySpendLimitUsd", 1, 0, 1000000), senderId },
-        campaigns: { schedule: str("campaignSchedule", "cron(0 9 * * ? *)"), timezone: str("campaignTimezone", "UTC") },
+        campaigns: {
+            schedule: str("campaignSchedule", "cron(0 9 * * ? *)"),
+            timezone: str("campaignTimezone", "UTC"),
+            campaignId: str("campaignId", "daily-digest"),
+            template: str("campaignTemplate", "daily-digest"),
+            segment: str("campaignSegment", "daily-digest"),
+        },
     };
 }
 

@@ -25,6 +25,8 @@ export const ENV = {
     smsSenderId: "SMS_SENDER_ID",
     deferralScheduleGroup: "DEFERRAL_SCHEDULE_GROUP",
     deferralRoleArn: "DEFERRAL_ROLE_ARN",
+    /** The sender's own channel queue: deferred requests are re-delivered there. */
+    channelQueueArn: "CHANNEL_QUEUE_ARN",
     rateLimits: "RATE_LIMITS",
     deliveryLogTtlDays: "DELIVERY_LOG_TTL_DAYS",
 } as const;

@@ -1,0 +1,156 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { serviceName } from "./handlers/lib/telemetry-names";
+import { Analytics } from "./infra/analytics";
+import { Campaigns } from "./infra/campaigns";
+import { loadConfig } from "./infra/config";
+import { Deferral } from "./infra/deferral";
+import { Email } from "./infra/email";
+import { Encryption } from "./infra/encryption";
+import { Messaging } from "./infra/messaging";
+import { Monitoring } from "./infra/monitoring";
+import { Processors, SENDER_TIMEOUT_SECONDS } from "./infra/processors";
+import { Push } from "./infra/push";
+import { Sms } from "./infra/sms";
+import { Storage } from "./infra/storage";
+
+const config = loadConfig();
+const stack = config.stack;
+
+// One explicit provider for the whole program: its defaultTags put the four required tags on every
+// taggable resource, and no resource can fall back to an untagged default provider.
+const provider = new aws.Provider("aws", {
+    region: new pulumi.Config("aws").require("region") as aws.Region,
+    defaultTags: { tags: config.tags },
+});
+const opts = { providers: [provider] };
+
+const encryption = new Encryption("encryption", { aliasName: `notify-${stack}` }, opts);
+const kmsKeyArn = encryption.keyArn;
+
+const storage = new Storage(
+    "storage",
+    { kmsKeyArn, deletionProtection: config.tableDeletionProtection, pointInTimeRecovery: config.tablePointInTimeRecovery },
+    opts,
+);
+
+const sesConfigurationSetName = `notify-${stack}`;
+const messaging = new Messaging(
+    "messaging",
+    { kmsKeyArn, consumerTimeoutSeconds: SENDER_TIMEOUT_SECONDS, sesConfigurationSetName },
+    opts,
+);
+
+const push = new Push(
+    "push",
+    { kmsKeyArn, logRetentionDays: config.logRetentionDays, feedbackTopicArn: messaging.feedbackTopic.arn, push: config.push },
+    opts,
+);
+
+// SES checks that it may publish to the topic when the event destination is created: after the policy.
+const email = new Email(
+    "email",
+    { senderDomain: config.email.senderDomain, configurationSetName: sesConfigurationSetName, feedbackTopicArn: messaging.feedbackTopic.arn },
+    { ...opts, dependsOn: [messaging] },
+);
+
+const sms = new Sms(
+    "sms",
+    {
+        kmsKeyArn,
+        logRetentionDays: config.logRetentionDays,
+        monthlySpendLimitUsd: config.sms.monthlySpendLimitUsd,
+        senderId: config.sms.senderId,
+        deliveryStatusSamplePercent: config.push.deliveryStatusSamplePercent,
+    },
+    opts,
+);
+
+const analytics = new Analytics("analytics", { kmsKeyArn, logRetentionDays: config.logRetentionDays }, opts);
+
+const deferral = new Deferral(
+    "deferral",
+    { kmsKeyArn, targetQueueArns: Object.values(messaging.channelQueues).map((q) => q.queue.arn) },
+    opts,
+);
+
+const processors = new Processors(
+    "processors",
+    {
+        config,
+        kmsKeyArn,
+        tables: storage.tables,
+        messaging,
+        apnsApplication: push.apnsApplication,
+        fcmApplication: push.fcmApplication,
+        sesIdentityArn: email.identity.arn,
+        sesConfigurationSetName: email.configurationSet.configurationSetName,
+        analyticsStreamArn: analytics.deliveryStream.arn,
+        analyticsStreamName: analytics.deliveryStream.name,
+        deferralScheduleGroupName: deferral.scheduleGroup.name,
+        deferralRoleArn: deferral.role.arn,
+    },
+    opts,
+);
+
+const campaigns = new Campaigns(
+    "campaigns",
+    {
+        kmsKeyArn,
+        runnerArn: processors.campaignRunner.function.arn,
+        scheduleExpression: config.campaigns.schedule,
+        timezone: config.campaigns.timezone,
+        campaign: { campaignId: config.campaigns.campaignId, template: config.campaigns.template, segment: config.campaigns.segment },
+    },
+    opts,
+);
+
+const monitoring = new Monitoring(
+    "monitoring",
+    {
+        kmsKeyArn,
+        alarmEmail: config.alarms.email,
+        serviceName: serviceName(stack),
+        thresholds: config.alarms,
+        functions: processors.all().map(({ name, processor }) => ({ name, functionName: processor.function.name })),
+        channelQueues: {
+            push: { name: "push", queueName: messaging.channelQueues.push.queue.name },
+            email: { name: "email", queueName: messaging.channelQueues.email.queue.name },
+            sms: { name: "sms", queueName: messaging.channelQueues.sms.queue.name },
+        },
+        deadLetterQueues: [
+            ...Object.entries(messaging.channelQueues).map(([channel, q]) => ({ name: `${channel}-dlq`, queueName: q.deadLetterQueue.name })),
+            { name: "feedback-dlq", queueName: messaging.feedbackQueue.deadLetterQueue.name },
+            { name: "campaign-dlq", queueName: campaigns.deadLetterQueue.name },
+            { name: "device-stream-failures", queueName: processors.deviceStreamFailures.name },
+        ],
+    },
+    opts,
+);
+
+// What a producer and an operator need.
+export const ingressTopicArn = messaging.ingressTopic.arn;
+export const queueUrls = {
+    push: messaging.channelQueues.push.queue.url,
+    email: messaging.channelQueues.email.queue.url,
+    sms: messaging.channelQueues.sms.queue.url,
+};
+export const deadLetterQueueUrls = {
+    push: messaging.channelQueues.push.deadLetterQueue.url,
+    email: messaging.channelQueues.email.deadLetterQueue.url,
+    sms: messaging.channelQueues.sms.deadLetterQueue.url,
+    feedback: messaging.feedbackQueue.deadLetterQueue.url,
+    campaigns: campaigns.deadLetterQueue.url,
+};
+export const tableNames = Object.fromEntries(Object.entries(storage.tables).map(([key, table]) => [key, table.name]));
+export const kmsKeyAlias = encryption.alias.name;
+export const pushPlatforms = {
+    apns: push.apnsApplication ? push.apnsApplication.arn : "disabled: no APNs credentials in this stack",
+    fcm: push.fcmApplication ? push.fcmApplication.arn : "disabled: no FCM credentials in this stack",
+};
+export const sesConfigurationSet = email.configurationSet.configurationSetName;
+export const sesDkimRecords = email.dkimRecords;
+export const smsDeliveryStatusRole = sms.preferences.deliveryStatusIamRoleArn;
+export const analyticsBucket = analytics.bucket.bucket;
+export const alarmTopicArn = monitoring.alarmTopic.arn;
+export const dashboardUrl = monitoring.dashboardUrl;
