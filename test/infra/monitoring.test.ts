@@ -1,0 +1,331 @@
+import * as pulumi from "@pulumi/pulumi";
+import { expect } from "chai";
+import { CHANNELS, METRIC_NAMESPACE } from "../../handlers/lib/telemetry-names";
+import { PlatformConfig } from "../../infra/config";
+import { Monitoring, MonitoringArgs, SUCCESS_RATE_EXPRESSION, compositeRule } from "../../infra/monitoring";
+
+const ACCOUNT = "123456789012";
+const REGION = "eu-west-1";
+const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/monitoring-test-key`;
+
+interface Recorded {
+    type: string;
+    name: string;
+    inputs: any;
+}
+
+const THRESHOLDS: PlatformConfig["alarms"] = {
+    email: "oncall@example.com",
+    queueAgeSeconds: 300,
+    errorThreshold: 2,
+    minSuccessRatePercent: 95,
+    bounceRatePercent: 4,
+    complaintRatePercent: 0.08,
+};
+
+function args(overrides: Partial<MonitoringArgs> = {}): MonitoringArgs {
+    return {
+        kmsKeyArn: KEY_ARN,
+        alarmEmail: "oncall@example.com",
+        serviceName: "notify-dev",
+        thresholds: THRESHOLDS,
+        functions: [
+            { name: "push-sender", functionName: "fn-push-sender", channel: "push" },
+            { name: "email-sender", functionName: "fn-email-sender", channel: "email" },
+            { name: "sms-sender", functionName: "fn-sms-sender", channel: "sms" },
+            { name: "feedback", functionName: "fn-feedback" },
+            { name: "devices", functionName: "fn-devices" },
+            { name: "campaigns", functionName: "fn-campaigns" },
+        ],
+        channelQueues: {
+            push: { name: "push", queueName: "q-push" },
+            email: { name: "email", queueName: "q-email" },
+            sms: { name: "sms", queueName: "q-sms" },
+        },
+        deadLetterQueues: [
+            { name: "push-dlq", queueName: "q-push-dlq", channel: "push" },
+            { name: "email-dlq", queueName: "q-email-dlq", channel: "email" },
+            { name: "sms-dlq", queueName: "q-sms-dlq", channel: "sms" },
+            { name: "feedback-dlq", queueName: "q-feedback-dlq" },
+            { name: "campaign-dlq", queueName: "q-campaign-dlq" },
+            { name: "stream-failures", queueName: "q-stream-failures" },
+        ],
+        ...overrides,
+    };
+}
+
+const settle = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply(resolve));
+
+describe("infra/monitoring: Monitoring component", function () {
+    let recorded: Recorded[];
+    let monitoring: Monitoring;
+    let dashboardUrl: string;
+    let topicArn: string;
+    const ofType = (type: string) => recorded.filter((r) => r.type === type && r.name.startsWith("mon-"));
+    const alarms = () => ofType("aws:cloudwatch/metricAlarm:MetricAlarm").map((r) => r.inputs);
+    const alarmNamed = (name: string) => {
+        const found = alarms().filter((a) => a.name === name);
+        expect(found, name).to.have.length(1);
+        return found[0];
+    };
+    const dashboard = () => JSON.parse(ofType("aws:cloudwatch/dashboard:Dashboard")[0].inputs.dashboardBody);
+
+    before(async function () {
+        recorded = [];
+        // setMocks is process-global and other test files set their own: set ours first, create and
+        // settle every resource inside this hook.
+        await pulumi.runtime.setMocks(
+            {
+                newResource: (a) => {
+                    recorded.push({ type: a.type, name: a.name, inputs: a.inputs });
+                    const id = a.inputs.name ?? a.inputs.alarmName ?? a.inputs.dashboardName ?? a.name;
+                    const arn =
+                        a.type === "aws:sns/topic:Topic"
+                            ? `arn:aws:sns:${REGION}:${ACCOUNT}:${a.inputs.name}`
+                            : `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${id}`;
+                    return { id, state: { ...a.inputs, arn } };
+                },
+                call: (a) => {
+                    if (a.token === "aws:index/getCallerIdentity:getCallerIdentity") {
+                        return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/test`, id: ACCOUNT, userId: "AIDTEST" };
+                    }
+                    if (a.token === "aws:index/getRegion:getRegion") {
+                        return { region: REGION, name: REGION, id: REGION, description: "Europe (Ireland)", endpoint: "" };
+                    }
+                    throw new Error(`unexpected call ${a.token}`);
+                },
+            },
+            "notify",
+            "dev",
+            false,
+        );
+        monitoring = new Monitoring("mon", args());
+        const children: pulumi.CustomResource[] = [
+            monitoring.alarmTopic,
+            monitoring.alarmTopicPolicy,
+            monitoring.alarmSubscription,
+            ...monitoring.alarms,
+            monitoring.compositeAlarm,
+            monitoring.dashboard,
+        ];
+        const urns = await Promise.all(children.map((c) => settle(c.urn)));
+        for (const urn of urns) expect(urn).to.include("notify:monitoring:Monitoring$");
+        dashboardUrl = await settle(monitoring.dashboardUrl);
+        topicArn = await settle(monitoring.alarmTopic.arn);
+    });
+
+    it("encrypts the alarm topic with the stack key", function () {
+        const [topic] = ofType("aws:sns/topic:Topic");
+        expect(topic.inputs.kmsMasterKeyId).to.equal(KEY_ARN);
+        expect(topic.inputs.name).to.equal("notify-dev-alarms");
+    });
+
+    it("lets only this account's CloudWatch alarms publish, over TLS only", function () {
+        const policy = JSON.parse(ofType("aws:sns/topicPolicy:TopicPolicy")[0].inputs.policy);
+        const allow = policy.Statement.filter((s: any) => s.Effect === "Allow");
+        expect(allow).to.have.length(1);
+        expect(allow[0].Principal).to.deep.equal({ Service: "cloudwatch.amazonaws.com" });
+        expect(allow[0].Action).to.equal("sns:Publish");
+        expect(allow[0].Resource).to.equal(topicArn);
+        expect(allow[0].Condition.StringEquals).to.deep.equal({ "aws:SourceAccount": ACCOUNT });
+        expect(allow[0].Condition.ArnLike["aws:SourceArn"]).to.equal(`arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:notify-dev-*`);
+        const deny = policy.Statement.find((s: any) => s.Effect === "Deny");
+        expect(deny.Principal).to.equal("*");
+        expect(deny.Condition).to.deep.equal({ Bool: { "aws:SecureTransport": "false" } });
+        expect(deny.Resource).to.equal(topicArn);
+    });
+
+    it("subscribes the alarm e-mail address", function () {
+        const [sub] = ofType("aws:sns/topicSubscription:TopicSubscription");
+        expect(sub.inputs).to.include({ protocol: "email", endpoint: "oncall@example.com", topic: topicArn });
+    });
+
+    it("sends every alarm's ALARM and OK to the topic, with a deliberate missing-data policy and a prefixed name", function () {
+        expect(alarms()).to.have.length(6 + 6 * 2 + 3 + 3 + 2);
+        for (const a of alarms()) {
+            expect(a.alarmActions, a.name).to.deep.equal([topicArn]);
+            expect(a.okActions, a.name).to.deep.equal([topicArn]);
+            expect(a.treatMissingData, a.name).to.equal("notBreaching");
+            expect(a.name).to.match(/^notify-dev-/);
+        }
+        expect(new Set(alarms().map((a) => a.name)).size).to.equal(alarms().length);
+    });
+
+    it("alarms on each dead-letter queue as soon as one message is visible", function () {
+        for (const dlq of args().deadLetterQueues) {
+            const a = alarmNamed(`notify-dev-dlq-${dlq.name}-messages-visible`);
+            expect(a).to.include({
+                namespace: "AWS/SQS",
+                metricName: "ApproximateNumberOfMessagesVisible",
+                comparisonOperator: "GreaterThanThreshold",
+                threshold: 0,
+            });
+            expect(a.dimensions).to.deep.equal({ QueueName: dlq.queueName });
+        }
+    });
+
+    it("alarms on each function's errors and throttles at the configured threshold", function () {
+        for (const fn of args().functions) {
+            for (const metric of ["Errors", "Throttles"]) {
+                const a = alarmNamed(`notify-dev-fn-${fn.name}-${metric.toLowerCase()}`);
+                expect(a).to.include({
+                    namespace: "AWS/Lambda",
+                    metricName: metric,
+                    statistic: "Sum",
+                    threshold: 2,
+                    comparisonOperator: "GreaterThanOrEqualToThreshold",
+                });
+                expect(a.dimensions).to.deep.equal({ FunctionName: fn.functionName });
+            }
+        }
+    });
+
+    it("alarms on the age of the oldest message of each channel queue", function () {
+        for (const channel of CHANNELS) {
+            const a = alarmNamed(`notify-dev-queue-${channel}-oldest-message-age`);
+            expect(a).to.include({ metricName: "ApproximateAgeOfOldestMessage", threshold: 300, comparisonOperator: "GreaterThanThreshold" });
+            expect(a.dimensions).to.deep.equal({ QueueName: `q-${channel}` });
+        }
+    });
+
+    it("computes each channel's success rate with metric math over SUMs, guarded against no traffic", function () {
+        for (const channel of CHANNELS) {
+            const a = alarmNamed(`notify-dev-${channel}-delivery-success-rate`);
+            // A metric-math alarm has no metric of its own.
+            expect(a).not.to.have.property("metricName");
+            expect(a).not.to.have.property("statistic");
+            expect(a).to.include({
+                comparisonOperator: "LessThanThreshold",
+                threshold: 95,
+                evaluationPeriods: 3,
+                datapointsToAlarm: 3,
+            });
+            const queries: any[] = a.metricQueries;
+            expect(queries.map((q) => q.id)).to.have.members(["attempted", "delivered", "successRate"]);
+            const expr = queries.find((q) => q.id === "successRate");
+            expect(expr.expression).to.equal(SUCCESS_RATE_EXPRESSION);
+            expect(expr.expression).to.match(/^IF\(attempted > 0, 100 \* FILL\(delivered, 0\) \/ attempted, /);
+            expect(expr.returnData).to.equal(true);
+            expect(queries.filter((q) => q.returnData === true)).to.have.length(1);
+            for (const [id, metricName] of [
+                ["attempted", "Attempted"],
+                ["delivered", "Delivered"],
+            ]) {
+                const q = queries.find((x) => x.id === id);
+                expect(q.returnData).to.equal(false);
+                expect(q.metric).to.deep.equal({
+                    namespace: METRIC_NAMESPACE,
+                    metricName,
+                    dimensions: { service: "notify-dev", channel },
+                    stat: "Sum",
+                    period: 300,
+                });
+            }
+        }
+    });
+
+    it("alarms on SES bounce and complaint rates as fractions of the configured percentages", function () {
+        const bounce = alarmNamed("notify-dev-ses-bounce-rate");
+        expect(bounce).to.include({ namespace: "AWS/SES", metricName: "Reputation.BounceRate", comparisonOperator: "GreaterThanThreshold" });
+        expect(bounce.threshold).to.be.closeTo(0.04, 1e-12);
+        const complaint = alarmNamed("notify-dev-ses-complaint-rate");
+        expect(complaint.metricName).to.equal("Reputation.ComplaintRate");
+        expect(complaint.threshold).to.be.closeTo(0.0008, 1e-12);
+    });
+
+    it("ORs every alarm into a composite 'platform unhealthy' alarm wired to the topic", function () {
+        const [composite] = ofType("aws:cloudwatch/compositeAlarm:CompositeAlarm");
+        expect(composite.inputs.alarmName).to.equal("notify-dev-platform-unhealthy");
+        expect(composite.inputs.alarmActions).to.deep.equal([topicArn]);
+        expect(composite.inputs.okActions).to.deep.equal([topicArn]);
+        const terms: string[] = composite.inputs.alarmRule.split(" OR ");
+        expect(terms).to.have.members(alarms().map((a) => `ALARM("${a.name}")`));
+        expect(terms).to.have.length(alarms().length);
+    });
+
+    it("builds the dashboard URL from the region and the dashboard name", function () {
+        expect(dashboardUrl).to.equal(
+            `https://${REGION}.console.aws.amazon.com/cloudwatch/home?region=${REGION}#dashboards:name=notify-dev`,
+        );
+    });
+
+    it("gives the dashboard one row per channel with its outcomes, success rate, queue, DLQ and sender", function () {
+        const widgets: any[] = dashboard().widgets;
+        for (const channel of CHANNELS) {
+            const head = widgets.find((w) => w.type === "text" && w.properties.markdown === `## ${channel}`);
+            expect(head, `header of ${channel}`).to.exist;
+            const row = widgets.filter((w) => w.y === head.y + 1);
+            expect(row.map((w) => w.properties.title)).to.deep.equal([
+                `${channel}: outcomes`,
+                `${channel}: success rate %`,
+                `${channel}: work queue`,
+                `${channel}: dead letters`,
+                `${channel}: sender`,
+            ]);
+            expect(row.reduce((sum, w) => sum + w.width, 0)).to.equal(24);
+            const text = JSON.stringify(row);
+            for (const m of ["Attempted", "Delivered", "Failed", "Suppressed", "Deferred"]) {
+                expect(row[0].properties.metrics).to.deep.include([METRIC_NAMESPACE, m, "service", "notify-dev", "channel", channel]);
+            }
+            expect(row[1].properties.metrics[2][0].expression).to.equal(SUCCESS_RATE_EXPRESSION);
+            expect(text).to.include(`"q-${channel}"`);
+            expect(text).to.include(`"q-${channel}-dlq"`);
+            expect(text).to.include(`"fn-${channel}-sender"`);
+            for (const other of CHANNELS.filter((c) => c !== channel)) expect(text).not.to.include(`"fn-${other}-sender"`);
+            for (const w of row.filter((w) => w.type === "metric")) expect(w.properties.region).to.equal(REGION);
+        }
+    });
+
+    it("gives the dashboard a row for the feedback, device and campaign processors, other DLQs and SES", function () {
+        const widgets: any[] = dashboard().widgets;
+        const head = widgets.find((w) => w.type === "text" && /feedback, devices and campaigns/.test(w.properties.markdown));
+        const below = JSON.stringify(widgets.filter((w) => w.y > head.y));
+        for (const fn of ["fn-feedback", "fn-devices", "fn-campaigns", "q-feedback-dlq", "q-campaign-dlq", "q-stream-failures"]) {
+            expect(below).to.include(`"${fn}"`);
+        }
+        expect(below).to.include("Reputation.BounceRate");
+        // Widgets never overlap and stay on the 24-column grid.
+        for (const w of widgets) expect(w.x + w.width).to.be.at.most(24);
+        const cells = new Set<string>();
+        for (const w of widgets) {
+            for (let dy = 0; dy < w.height; dy++) {
+                for (let dx = 0; dx < w.width; dx++) {
+                    const cell = `${w.x + dx},${w.y + dy}`;
+                    expect(cells.has(cell), `overlap at ${cell}`).to.equal(false);
+                    cells.add(cell);
+                }
+            }
+        }
+    });
+
+    it("shows every alarm, the composite included, in the dashboard's alarm widget", function () {
+        const alarmWidget = dashboard().widgets.find((w: any) => w.type === "alarm");
+        expect(alarmWidget.properties.alarms).to.have.length(alarms().length + 1);
+        expect(alarmWidget.properties.alarms).to.include(`arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:notify-dev-platform-unhealthy`);
+    });
+
+    it("rejects bad input with a clear error before creating anything", function () {
+        const before = recorded.length;
+        expect(() => new Monitoring("bad1", args({ alarmEmail: "not-an-address" }))).to.throw(/alarmEmail 'not-an-address'/);
+        const dup = args();
+        dup.deadLetterQueues = [...dup.deadLetterQueues, { name: "push-dlq", queueName: "other" }];
+        expect(() => new Monitoring("bad2", dup)).to.throw(/dead-letter queue name 'push-dlq' is used twice/);
+        expect(() => new Monitoring("bad3", args({ functions: [{ name: "has space", functionName: "x" }] }))).to.throw(
+            /function name 'has space'/,
+        );
+        const noSms = args();
+        delete (noSms.channelQueues as any).sms;
+        expect(() => new Monitoring("bad4", noSms)).to.throw(/channelQueues has no 'sms' queue/);
+        expect(() => new Monitoring("bad5", args({ thresholds: { ...THRESHOLDS, minSuccessRatePercent: 0 } }))).to.throw(
+            /minSuccessRatePercent/,
+        );
+        expect(recorded.filter((r) => r.name.startsWith("bad"))).to.have.length(0);
+        expect(recorded.length).to.equal(before);
+    });
+
+    it("refuses a composite rule longer than CloudWatch accepts", function () {
+        const names = Array.from({ length: 200 }, (_, i) => `notify-dev-some-fairly-long-alarm-name-${i}`);
+        expect(() => compositeRule(names)).to.throw(/over CloudWatch's 10240/);
+        expect(compositeRule(["a", "b"])).to.equal('ALARM("a") OR ALARM("b")');
+    });
+});
