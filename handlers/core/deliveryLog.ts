@@ -1,0 +1,149 @@
+/**
+ * Keys and rows of the bookkeeping the senders do for a whole batch at once: delivery-log rows
+ * (idempotency + history), per-user hourly rate counters, deferral schedules, analytics events.
+ */
+import { createHash } from "crypto";
+import type { Channel, DeliveryLogRow, DeliveryStatus, NotificationRequest, RecipientSpec } from "./types";
+
+/** Statuses meaning "something already went out": a redelivered request must not send again. */
+export const SENT_STATUSES: ReadonlySet<DeliveryStatus> = new Set(["SENT", "DELIVERED", "BOUNCED", "COMPLAINT"]);
+
+/** A recipient of a request on one channel: a user, or an explicit address with no user. */
+export interface RecipientRef {
+    userId?: string;
+    /** The e-mail address or phone number given in the request itself (overrides the profile). */
+    address?: string;
+    /** userId, or the explicit address: whom idempotency, rate limiting and the log row are about. */
+    identity: string;
+    /** Delivery-log sort key: `<channel>#<userId or address>`. */
+    recipientKey: string;
+    spec: RecipientSpec;
+}
+
+/** The recipients a request has on `channel` (push needs a user: it goes to that user's devices). */
+export function recipientsFor(
+    request: Pick<NotificationRequest, "userId" | "recipients">,
+    channel: Channel,
+): RecipientRef[] {
+    const specs: RecipientSpec[] = request.userId ? [{ userId: request.userId }] : (request.recipients ?? []);
+    const out = new Map<string, RecipientRef>();
+    for (const spec of specs) {
+        const address = channel === "email" ? spec.email : channel === "sms" ? spec.phone : undefined;
+        const identity = spec.userId ?? address;
+        if (identity === undefined) continue; // e.g. a phone-only recipient on the e-mail queue
+        const recipientKey = `${channel}#${identity}`;
+        if (!out.has(recipientKey)) out.set(recipientKey, { userId: spec.userId, address, identity, recipientKey, spec });
+    }
+    return [...out.values()];
+}
+
+export const logKey = (notificationId: string, recipientKey: string) => `${notificationId}|${recipientKey}`;
+
+/** UTC hour window of a fixed-window rate limit, e.g. "2026032901". */
+export function hourWindow(now: number): string {
+    return new Date(now).toISOString().slice(0, 13).replace(/[-T]/g, "");
+}
+
+/** Idempotency-table id of one user's (or address's) counter for one channel and hour. */
+export function rateCounterId(channel: Channel, identity: string, window: string): string {
+    return `rate#${channel}#${identity}#${window}`;
+}
+
+export interface RecipientOutcome {
+    notificationId: string;
+    recipientKey: string;
+    channel: Channel;
+    status: DeliveryStatus;
+    userId?: string;
+    campaignId?: string;
+    reason?: string;
+    providerMessageId?: string;
+    sentDevices?: string[];
+    /** The rate counter this outcome counts against (set only for outcomes that sent something new). */
+    rateCounterId?: string;
+}
+
+/** The delivery-log row for an outcome; createdAt survives from an earlier row of the same key. */
+export function deliveryLogRow(
+    outcome: RecipientOutcome,
+    now: number,
+    ttlDays: number,
+    previous?: Pick<DeliveryLogRow, "createdAt">,
+): DeliveryLogRow {
+    const stamp = new Date(now).toISOString();
+    const row: DeliveryLogRow = {
+        notificationId: outcome.notificationId,
+        recipientKey: outcome.recipientKey,
+        channel: outcome.channel,
+        status: outcome.status,
+        createdAt: previous?.createdAt ?? stamp,
+        updatedAt: stamp,
+        expiresAt: Math.floor(now / 1000) + ttlDays * 86_400,
+    };
+    if (outcome.userId) row.userId = outcome.userId;
+    if (outcome.campaignId) row.campaignId = outcome.campaignId;
+    if (outcome.reason) row.reason = outcome.reason;
+    if (outcome.providerMessageId) row.providerMessageId = outcome.providerMessageId;
+    if (outcome.sentDevices && outcome.sentDevices.length > 0) row.sentDevices = outcome.sentDevices;
+    return row;
+}
+
+export interface RateCounterRow {
+    id: string;
+    count: number;
+    /** Epoch seconds: the idempotency table's TTL attribute. */
+    expiration: number;
+}
+
+/**
+ * New counter values: previous count plus this batch's sends. Written with BatchWriteItem (a Put),
+ * so two concurrent invocations for the same user can each write "previous + own": the limit is
+ * approximate under concurrency (it can undercount by the overlap), exact for one invocation.
+ */
+export function rateCounterRows(outcomes: RecipientOutcome[], previous: Map<string, number>, now: number): RateCounterRow[] {
+    const added = new Map<string, number>();
+    for (const o of outcomes) if (o.rateCounterId) added.set(o.rateCounterId, (added.get(o.rateCounterId) ?? 0) + 1);
+    const hourEnd = Math.floor(now / 3_600_000 + 1) * 3_600;
+    return [...added].map(([id, n]) => ({ id, count: (previous.get(id) ?? 0) + n, expiration: hourEnd + 3_600 }));
+}
+
+/** One analytics line (Firehose record) per recipient outcome. */
+export function analyticsEvent(outcome: RecipientOutcome, now: number): string {
+    const event: Record<string, unknown> = {
+        type: "notification.outcome",
+        timestamp: new Date(now).toISOString(),
+        notificationId: outcome.notificationId,
+        recipientKey: outcome.recipientKey,
+        channel: outcome.channel,
+        status: outcome.status,
+    };
+    for (const k of ["userId", "campaignId", "reason", "providerMessageId"] as const) if (outcome[k]) event[k] = outcome[k];
+    if (outcome.sentDevices) event.devices = outcome.sentDevices.length;
+    return JSON.stringify(event) + "\n";
+}
+
+/**
+ * EventBridge Scheduler name for a deferral: derived from notificationId, channel and recipient, so a
+ * retried record recreates the same name (ConflictException = already scheduled). Names allow
+ * [0-9A-Za-z-_.], at most 64 characters.
+ */
+export function deferralScheduleName(notificationId: string, channel: Channel, recipientKey: string): string {
+    const hash = createHash("sha256").update(`${notificationId}|${recipientKey}`).digest("hex").slice(0, 16);
+    return `${channel}-${notificationId.slice(0, 40)}-${hash}`;
+}
+
+/** One-time schedule expression `at(yyyy-mm-ddThh:mm:ss)` in UTC, rounded up to the second. */
+export function atExpression(instant: number): string {
+    return `at(${new Date(Math.ceil(instant / 1000) * 1000).toISOString().slice(0, 19)})`;
+}
+
+/**
+ * The body the deferral schedule puts back on this channel's queue: the same request narrowed to this
+ * channel and recipient, without sendAt (it would be "in the past" when it arrives).
+ */
+export function deferredRequestBody(request: NotificationRequest, channel: Channel, recipient: RecipientRef): string {
+    const { sendAt: _sendAt, ...rest } = request;
+    const narrowed: NotificationRequest = { ...rest, channels: [channel] };
+    if (request.recipients) narrowed.recipients = [recipient.spec];
+    return JSON.stringify(narrowed);
+}

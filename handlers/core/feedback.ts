@@ -1,0 +1,151 @@
+/**
+ * Parsing of the feedback queue's messages: SES events (configuration-set event destination, via SNS
+ * or EventBridge) and SNS platform-application events (endpoint deleted / updated / delivery failure).
+ */
+import type { DeliveryStatus } from "./types";
+
+export type FeedbackEvent =
+    | {
+          kind: "email";
+          sesEvent: string;
+          notificationId: string;
+          userId?: string;
+          recipientKey: string;
+          status: DeliveryStatus;
+          reason?: string;
+          /** Set on a permanent bounce or a complaint: flag this address suppressed on the profile. */
+          suppressAddress?: string;
+          providerMessageId?: string;
+      }
+    | { kind: "endpoint"; eventType: string; endpointArn: string; reason: string }
+    | { kind: "ignore"; reason: string }
+    | { kind: "invalid"; reason: string };
+
+const isRecord = (v: unknown): v is Record<string, any> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** The event inside an SQS body: raw JSON, an SNS envelope, or an EventBridge event. */
+export function unwrapFeedbackBody(body: string): Record<string, any> | undefined {
+    let value: unknown;
+    try {
+        value = JSON.parse(body);
+        if (isRecord(value) && value.Type === "Notification" && typeof value.Message === "string") {
+            value = JSON.parse(value.Message);
+        }
+    } catch {
+        return undefined;
+    }
+    if (isRecord(value) && isRecord(value.detail) && typeof value["detail-type"] === "string") value = value.detail;
+    return isRecord(value) ? value : undefined;
+}
+
+export function parseFeedback(body: string): FeedbackEvent {
+    const event = unwrapFeedbackBody(body);
+    if (!event) return { kind: "invalid", reason: "feedback body is not a JSON object" };
+    if (typeof event.EventType === "string" && typeof event.EndpointArn === "string") return parseEndpointEvent(event);
+    if (typeof event.eventType === "string" || typeof event.notificationType === "string") return parseSesEvent(event);
+    return { kind: "invalid", reason: "neither an SES event nor an SNS endpoint event" };
+}
+
+/** Delivery failures that mean the token is dead (APNs Unregistered/BadDeviceToken, FCM UNREGISTERED). */
+const DEAD_TOKEN = /disabled|invalidplatformtoken|unregistered|notregistered|baddevicetoken|tokenexpired|expired/i;
+
+function parseEndpointEvent(event: Record<string, any>): FeedbackEvent {
+    const endpointArn = event.EndpointArn as string;
+    switch (event.EventType) {
+        case "EndpointDeleted":
+            return { kind: "endpoint", eventType: "EndpointDeleted", endpointArn, reason: "endpoint deleted" };
+        case "EndpointUpdated":
+            if (event.Enabled === "false" || event.Enabled === false) {
+                return { kind: "endpoint", eventType: "EndpointUpdated", endpointArn, reason: "endpoint disabled by the platform" };
+            }
+            return { kind: "ignore", reason: "endpoint updated, still enabled" };
+        case "DeliveryFailure": {
+            const failure = `${event.FailureType ?? ""} ${event.FailureMessage ?? ""}`.trim();
+            if (DEAD_TOKEN.test(failure)) {
+                return { kind: "endpoint", eventType: "DeliveryFailure", endpointArn, reason: `delivery failure: ${failure}` };
+            }
+            return { kind: "ignore", reason: `transient delivery failure: ${failure || "unknown"}` };
+        }
+        default:
+            return { kind: "ignore", reason: `endpoint event ${event.EventType} needs no action` };
+    }
+}
+
+const tag = (tags: Record<string, unknown> | undefined, name: string): string | undefined => {
+    const v = tags?.[name];
+    const first = Array.isArray(v) ? v[0] : v;
+    return typeof first === "string" && first !== "" ? first : undefined;
+};
+
+function parseSesEvent(event: Record<string, any>): FeedbackEvent {
+    const type = String(event.eventType ?? event.notificationType);
+    const mail = isRecord(event.mail) ? event.mail : {};
+    const tags = isRecord(mail.tags) ? mail.tags : undefined;
+    const notificationId = tag(tags, "notificationId");
+    if (!notificationId) return { kind: "ignore", reason: `SES ${type} event without a notificationId tag` };
+    const userId = tag(tags, "userId");
+    const destination = Array.isArray(mail.destination) ? (mail.destination[0] as string | undefined) : undefined;
+    const identity = userId ?? destination;
+    if (!identity) return { kind: "invalid", reason: `SES ${type} event names no user and no destination` };
+    const base = {
+        kind: "email" as const,
+        sesEvent: type,
+        notificationId,
+        userId,
+        recipientKey: `email#${identity}`,
+        providerMessageId: typeof mail.messageId === "string" ? mail.messageId : undefined,
+    };
+    switch (type) {
+        case "Delivery":
+            return { ...base, status: "DELIVERED" };
+        case "Bounce": {
+            const bounce = isRecord(event.bounce) ? event.bounce : {};
+            const permanent = bounce.bounceType === "Permanent";
+            const bounced = Array.isArray(bounce.bouncedRecipients) ? bounce.bouncedRecipients[0]?.emailAddress : undefined;
+            return {
+                ...base,
+                status: "BOUNCED",
+                reason: `${bounce.bounceType ?? "Unknown"} bounce${bounce.bounceSubType ? ` (${bounce.bounceSubType})` : ""}`,
+                suppressAddress: permanent ? (bounced ?? destination) : undefined,
+            };
+        }
+        case "Complaint": {
+            const complaint = isRecord(event.complaint) ? event.complaint : {};
+            const complained = Array.isArray(complaint.complainedRecipients)
+                ? complaint.complainedRecipients[0]?.emailAddress
+                : undefined;
+            return {
+                ...base,
+                status: "COMPLAINT",
+                reason: `complaint${complaint.complaintFeedbackType ? ` (${complaint.complaintFeedbackType})` : ""}`,
+                suppressAddress: complained ?? destination,
+            };
+        }
+        case "Reject":
+            return { ...base, status: "FAILED", reason: `rejected by SES: ${event.reject?.reason ?? "unknown"}` };
+        case "Rendering Failure":
+        case "RenderingFailure":
+            return { ...base, status: "FAILED", reason: `rendering failure: ${event.failure?.errorMessage ?? "unknown"}` };
+        default:
+            // Send (the sender already wrote SENT), DeliveryDelay (SES keeps trying), Open, Click, Subscription.
+            return { kind: "ignore", reason: `SES ${type} event needs no delivery-log change` };
+    }
+}
+
+/**
+ * Which current statuses a feedback status may overwrite, so late or reordered events never move a row
+ * backwards (a Delivery after a Complaint, a Delivery for a row already BOUNCED).
+ */
+export function overwritableStatuses(next: DeliveryStatus): DeliveryStatus[] {
+    switch (next) {
+        case "DELIVERED":
+            return ["PENDING", "SENT"];
+        case "BOUNCED":
+        case "FAILED":
+            return ["PENDING", "SENT", "DELIVERED"];
+        case "COMPLAINT":
+            return ["PENDING", "SENT", "DELIVERED", "BOUNCED"];
+        default:
+            return [];
+    }
+}

@@ -1,0 +1,93 @@
+/**
+ * Retry decisions for provider calls (SNS Publish, SES SendEmail): which errors mean "the device is
+ * gone", "slow down", "try later" or "this message can never go", and exponential backoff with full
+ * jitter bounded by the invocation's remaining time.
+ */
+
+export type ErrorClass =
+    /** The push endpoint is disabled or gone: mark the device disabled, never retry. */
+    | "endpoint-gone"
+    /** Throttled: back off and retry within the time budget, then leave the record to the queue. */
+    | "throttled"
+    /** A transient provider or network fault: same treatment as throttling. */
+    | "transient"
+    /** The request itself is unacceptable: record FAILED, never retry. */
+    | "permanent";
+
+export interface ErrorInfo {
+    name?: string;
+    message?: string;
+    httpStatusCode?: number;
+}
+
+const THROTTLING = new Set([
+    "Throttled",
+    "ThrottledException",
+    "Throttling",
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "LimitExceededException",
+    "RequestLimitExceeded",
+    "KMSThrottlingException",
+    "ProvisionedThroughputExceededException",
+]);
+const ENDPOINT_GONE = new Set(["EndpointDisabled", "EndpointDisabledException", "NotFound", "NotFoundException"]);
+const TRANSIENT = new Set([
+    "InternalError",
+    "InternalErrorException",
+    "InternalFailure",
+    "InternalServiceErrorException",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "KMSDisabledException",
+    "KMSOptInRequired",
+    "TimeoutError",
+    "RequestTimeout",
+    "ECONNRESET",
+    "ETIMEDOUT",
+    "EPIPE",
+]);
+
+export function classifyError(err: ErrorInfo): ErrorClass {
+    const name = err.name ?? "";
+    if (THROTTLING.has(name) || err.httpStatusCode === 429) return "throttled";
+    if (ENDPOINT_GONE.has(name)) return "endpoint-gone";
+    // SNS reports an endpoint that no longer exists or belongs elsewhere as InvalidParameter on TargetArn.
+    if ((name === "InvalidParameter" || name === "InvalidParameterException") && /endpoint|targetarn/i.test(err.message ?? "")) {
+        return "endpoint-gone";
+    }
+    if (TRANSIENT.has(name) || (err.httpStatusCode !== undefined && err.httpStatusCode >= 500)) return "transient";
+    if (err.httpStatusCode === undefined && !name) return "transient"; // no response at all: a network fault
+    return "permanent";
+}
+
+export interface BackoffPolicy {
+    baseMs: number;
+    capMs: number;
+    maxAttempts: number;
+    /** Time kept back for the bookkeeping writes after the last send. */
+    reserveMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 50, capMs: 2_000, maxAttempts: 6, reserveMs: 3_000 };
+
+/** Full jitter: a uniform delay in [0, min(cap, base * 2^attempt)); `random` returns [0, 1). */
+export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () => number): number {
+    const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** attempt);
+    return Math.floor(random() * ceiling);
+}
+
+/**
+ * After failed attempt number `attempt` (0-based), how long to wait before the next one, or undefined
+ * to give up (attempts used up, or the wait would eat into the time reserved for bookkeeping).
+ */
+export function nextRetryDelay(
+    attempt: number,
+    remainingMs: number,
+    policy: BackoffPolicy,
+    random: () => number,
+): number | undefined {
+    if (attempt + 1 >= policy.maxAttempts) return undefined;
+    const delay = backoffDelay(attempt, policy, random);
+    return remainingMs - delay > policy.reserveMs ? delay : undefined;
+}
