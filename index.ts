@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { serviceName } from "./handlers/lib/telemetry-names";
+import { CHANNELS, serviceName } from "./handlers/lib/telemetry-names";
 import { Analytics } from "./infra/analytics";
 import { Campaigns } from "./infra/campaigns";
 import { loadConfig } from "./infra/config";
@@ -112,14 +112,18 @@ const monitoring = new Monitoring(
         alarmEmail: config.alarms.email,
         serviceName: serviceName(stack),
         thresholds: config.alarms,
-        functions: processors.all().map(({ name, processor }) => ({ name, functionName: processor.function.name })),
+        functions: processors.all().map(({ name, channel, processor }) => ({ name, channel, functionName: processor.function.name })),
         channelQueues: {
             push: { name: "push", queueName: messaging.channelQueues.push.queue.name },
             email: { name: "email", queueName: messaging.channelQueues.email.queue.name },
             sms: { name: "sms", queueName: messaging.channelQueues.sms.queue.name },
         },
         deadLetterQueues: [
-            ...Object.entries(messaging.channelQueues).map(([channel, q]) => ({ name: `${channel}-dlq`, queueName: q.deadLetterQueue.name })),
+            ...CHANNELS.map((channel) => ({
+                name: `${channel}-dlq`,
+                channel,
+                queueName: messaging.channelQueues[channel].deadLetterQueue.name,
+            })),
             { name: "feedback-dlq", queueName: messaging.feedbackQueue.deadLetterQueue.name },
             { name: "campaign-dlq", queueName: campaigns.deadLetterQueue.name },
             { name: "device-stream-failures", queueName: processors.deviceStreamFailures.name },

@@ -5,7 +5,7 @@ import { deviceMaintenance } from "../handlers/deviceMaintenance";
 import { emailSender } from "../handlers/emailSender";
 import { feedbackProcessor } from "../handlers/feedbackProcessor";
 import { ENV } from "../handlers/lib/env";
-import { METRIC_NAMESPACE, serviceName } from "../handlers/lib/telemetry-names";
+import { Channel, METRIC_NAMESPACE, serviceName } from "../handlers/lib/telemetry-names";
 import { pushSender } from "../handlers/pushSender";
 import { smsSender } from "../handlers/smsSender";
 import { PlatformConfig } from "./config";
@@ -166,7 +166,7 @@ export class Processors extends pulumi.ComponentResource {
                     dynamo("ReadRecipients", ["BatchGetItem"], tableArns("preferences", "templates", "devices")),
                     dynamo("DisableDeadDevices", ["UpdateItem"], tableArns("devices")),
                     ...(endpointArns.length > 0
-                        ? [{ Sid: "PublishToEndpoints", Effect: "Allow", Action: "sns:Publish", Resource: endpointArns }]
+                        ? [{ Sid: "PublishToEndpoints", Effect: "Allow" as const, Action: "sns:Publish", Resource: endpointArns }]
                         : []),
                 ],
             },
@@ -298,13 +298,13 @@ export class Processors extends pulumi.ComponentResource {
                         ? [
                               {
                                   Sid: "CreateEndpoints",
-                                  Effect: "Allow",
+                                  Effect: "Allow" as const,
                                   Action: "sns:CreatePlatformEndpoint",
                                   Resource: applicationArns,
                               },
                               {
                                   Sid: "MaintainEndpoints",
-                                  Effect: "Allow",
+                                  Effect: "Allow" as const,
                                   Action: ["sns:GetEndpointAttributes", "sns:SetEndpointAttributes", "sns:DeleteEndpoint"],
                                   Resource: endpointArns,
                               },
@@ -344,11 +344,11 @@ export class Processors extends pulumi.ComponentResource {
     }
 
     /** Every processor, for monitoring. */
-    public all(): { name: string; processor: Processor }[] {
+    public all(): { name: string; channel?: Channel; processor: Processor }[] {
         return [
-            { name: "push-sender", processor: this.pushSender },
-            { name: "email-sender", processor: this.emailSender },
-            { name: "sms-sender", processor: this.smsSender },
+            { name: "push-sender", channel: "push", processor: this.pushSender },
+            { name: "email-sender", channel: "email", processor: this.emailSender },
+            { name: "sms-sender", channel: "sms", processor: this.smsSender },
             { name: "feedback-processor", processor: this.feedbackProcessor },
             { name: "device-maintenance", processor: this.deviceMaintenance },
             { name: "campaign-runner", processor: this.campaignRunner },

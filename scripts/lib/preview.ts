@@ -27,6 +27,8 @@ export interface PreviewOptions {
 /** Stand-in for every `secure:` value of the stack file: the real ciphertext needs the CLI to decrypt. */
 export const SECRET_PLACEHOLDER = "offline-preview-secret-placeholder";
 const ACCOUNT_ID = "123456789012";
+/** Not in the SDK's typings: waits until every resource registration has been answered. */
+const runtimeInternals: { waitForRPCs(): Promise<void> } = require("@pulumi/pulumi/runtime/settings");
 
 interface ProjectFile {
     name: string;
@@ -141,14 +143,26 @@ function mockState(type: string, name: string, inputs: Record<string, any>, regi
     const physicalName = inputs.name ?? `${name}-${hash(name)}`;
     const state: Record<string, any> = { ...inputs, id: `${physicalName}`, name: physicalName };
     if (pkg === "aws") {
-        state.arn = `arn:aws:${service}:${region}:${ACCOUNT_ID}:${physicalName}`;
-        if (type === "aws:sqs/queue:Queue") {
-            state.url = `https://sqs.${region}.amazonaws.com/${ACCOUNT_ID}/${physicalName}`;
-            state.arn = `arn:aws:sqs:${region}:${ACCOUNT_ID}:${physicalName}`;
-        }
+        const arn = (resource: string, global = false) =>
+            `arn:aws:${service}:${global ? "" : region}:${ACCOUNT_ID}:${resource}`;
+        // ARNs in the shape AWS gives them, so policies built from them can be inspected.
+        const arns: Record<string, () => string> = {
+            "aws:sns/platformApplication:PlatformApplication": () => arn(`app/${inputs.platform}/${physicalName}`),
+            "aws:dynamodb/table:Table": () => arn(`table/${physicalName}`),
+            "aws:lambda/function:Function": () => arn(`function:${physicalName}`),
+            "aws:cloudwatch/logGroup:LogGroup": () => `arn:aws:logs:${region}:${ACCOUNT_ID}:log-group:${physicalName}`,
+            "aws:iam/role:Role": () => arn(`role/${physicalName}`, true),
+            "aws:kms/key:Key": () => arn(`key/${physicalName}`),
+            "aws:s3/bucket:Bucket": () => `arn:aws:s3:::${inputs.bucket ?? physicalName}`,
+            "aws:scheduler/scheduleGroup:ScheduleGroup": () => arn(`schedule-group/${physicalName}`),
+            "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": () =>
+                `arn:aws:firehose:${region}:${ACCOUNT_ID}:deliverystream/${physicalName}`,
+            "aws:sesv2/emailIdentity:EmailIdentity": () => `arn:aws:ses:${region}:${ACCOUNT_ID}:identity/${inputs.emailIdentity}`,
+        };
+        state.arn = arns[type]?.() ?? arn(physicalName);
+        if (type === "aws:sqs/queue:Queue") state.url = `https://sqs.${region}.amazonaws.com/${ACCOUNT_ID}/${physicalName}`;
         if (type === "aws:dynamodb/table:Table") state.streamArn = `${state.arn}/stream/2026-01-01T00:00:00.000`;
-        if (type === "aws:lambda/function:Function") state.invokeArn = `arn:aws:apigateway:${region}:lambda:path/${physicalName}`;
-        if (type === "aws:kms/key:Key") state.keyId = `key-${hash(name)}`;
+        if (type === "aws:kms/key:Key") state.keyId = physicalName;
         if (type === "aws:s3/bucket:Bucket") state.bucket = inputs.bucket ?? physicalName;
     }
     return state;
@@ -260,8 +274,16 @@ export async function runPreview(options: PreviewOptions): Promise<PreviewResult
             });
         }
     }
-    await pulumi.runtime.setMocks(mocks, project.name, options.stack, true);
+    // What setMocks() does, with the recording monitor in place of the plain one.
     pulumi.runtime.setMockOptions(new RecordingMonitor(mocks), project.name, options.stack, true);
+    Object.assign(require("@pulumi/pulumi/runtime/state").getStore(), {
+        supportsSecrets: true,
+        supportsResourceReferences: true,
+        supportsOutputValues: false,
+        supportsDeletedWith: true,
+        supportsAliasSpecs: true,
+        supportsTransforms: false,
+    });
     pulumi.runtime.setAllConfig(values, secretKeys);
 
     // Errors thrown inside apply callbacks surface as rejections, not as exceptions from require().
@@ -277,7 +299,7 @@ export async function runPreview(options: PreviewOptions): Promise<PreviewResult
             throw new PreviewError(errorMessage(err));
         }
         const outputs = await resolveOutputs(exported);
-        await pulumi.runtime.waitForRPCs();
+        await runtimeInternals.waitForRPCs();
         if (asyncErrors.length > 0) throw new PreviewError(asyncErrors.map(errorMessage).join("\n"));
         resources[0].inputs = {};
         return { project: project.name, stack: options.stack, resources, outputs };

@@ -1,0 +1,289 @@
+/**
+ * The whole program, both stacks, under the mock runtime (through the same offline preview `npm start`
+ * uses, in a child process per stack): the properties that make the platform safe and correct.
+ */
+import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { PreviewResource, PreviewResult, previewProgram } from "../../scripts/lib/preview";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const REQUIRED_TAGS = ["Environment", "Application", "Owner", "CostCenter"];
+
+const ofType = (r: PreviewResult, type: string) => r.resources.filter((x) => x.type === type);
+const byUrn = (r: PreviewResult) => new Map(r.resources.map((x) => [x.urn, x]));
+const parseDoc = (doc: unknown): any => (typeof doc === "string" ? JSON.parse(doc) : doc);
+const statements = (doc: unknown): any[] => {
+    const s = parseDoc(doc)?.Statement ?? [];
+    return Array.isArray(s) ? s : [s];
+};
+const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** Actions IAM accepts only with Resource "*" (Service Authorization Reference: no resource types). */
+const NO_RESOURCE_ACTIONS = new Set([
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "sns:Publish", // to a phone number: no ARN exists; the SMS role pairs it with a Deny on every sns ARN
+    "sns:ListPhoneNumbersOptedOut",
+    "sns:CheckIfPhoneNumberIsOptedOut",
+]);
+
+/** A temporary program directory: this project's Pulumi.yaml (main pointing back here) and a stack file. */
+function programWithStack(stack: string, config: Record<string, unknown>): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "notify-program-"));
+    const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+    project.main = path.join(ROOT, "index.ts");
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), YAML.stringify(project));
+    fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), YAML.stringify({ config }));
+    return dir;
+}
+
+function stackConfig(stack: string): Record<string, unknown> {
+    return YAML.parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")).config;
+}
+
+describe("topology (mock runtime, both stacks)", function () {
+    const results: Record<string, PreviewResult> = {};
+
+    before(async function () {
+        const [dev, prod] = await Promise.all([
+            previewProgram({ programDir: ROOT, stack: "dev" }),
+            previewProgram({ programDir: ROOT, stack: "prod" }),
+        ]);
+        results.dev = dev;
+        results.prod = prod;
+    });
+
+    for (const stack of ["dev", "prod"]) {
+        describe(stack, function () {
+            const r = () => results[stack];
+
+            it("composes every component of the platform", function () {
+                const types = new Set(r().resources.map((x) => x.type));
+                for (const t of [
+                    "notify:encryption:Encryption",
+                    "notify:storage:Storage",
+                    "notify:messaging:Messaging",
+                    "notify:push:Push",
+                    "notify:email:Email",
+                    "notify:sms:Sms",
+                    "notify:processors:Processors",
+                    "notify:campaigns:Campaigns",
+                    "notify:deferral:Deferral",
+                    "notify:analytics:Analytics",
+                    "notify:monitoring:Monitoring",
+                ]) {
+                    expect(types, t).to.include(t);
+                }
+                expect(ofType(r(), "notify:processors:Processor")).to.have.length(6);
+                expect(ofType(r(), "aws:dynamodb/table:Table")).to.have.length(5);
+            });
+
+            it("hands one tagged provider to every AWS resource", function () {
+                const providers = ofType(r(), "pulumi:providers:aws");
+                expect(providers).to.have.length(1);
+                // Provider inputs travel as JSON strings, as the engine hands them to the provider.
+                const tags = parseDoc(providers[0].inputs.defaultTags).tags;
+                expect(Object.keys(tags)).to.include.members(REQUIRED_TAGS);
+                expect(tags.Environment).to.equal(stack);
+                for (const res of r().resources.filter((x) => x.custom && x.type.startsWith("aws:"))) {
+                    expect(res.provider, `${res.type} ${res.name}`).to.equal(providers[0].urn);
+                }
+            });
+
+            it("encrypts every topic, queue, table, log group, bucket, stream, schedule and function with the stack key", function () {
+                const keys = ofType(r(), "aws:kms/key:Key");
+                expect(keys).to.have.length(1);
+                expect(keys[0].inputs.enableKeyRotation).to.equal(true);
+                const usesKey = (v: unknown) => typeof v === "string" && v.startsWith("arn:aws:kms:") && v.includes("encryption-key");
+                for (const t of ofType(r(), "aws:sns/topic:Topic")) expect(usesKey(t.inputs.kmsMasterKeyId), t.name).to.equal(true);
+                for (const q of ofType(r(), "aws:sqs/queue:Queue")) expect(usesKey(q.inputs.kmsMasterKeyId), q.name).to.equal(true);
+                for (const t of ofType(r(), "aws:dynamodb/table:Table")) {
+                    expect(t.inputs.serverSideEncryption.enabled, t.name).to.equal(true);
+                    expect(usesKey(t.inputs.serverSideEncryption.kmsKeyArn), t.name).to.equal(true);
+                }
+                for (const g of ofType(r(), "aws:cloudwatch/logGroup:LogGroup")) {
+                    expect(usesKey(g.inputs.kmsKeyId), g.name).to.equal(true);
+                    expect(g.inputs.retentionInDays, g.name).to.be.a("number");
+                }
+                for (const f of ofType(r(), "aws:lambda/function:Function")) expect(usesKey(f.inputs.kmsKeyArn), f.name).to.equal(true);
+                for (const s of ofType(r(), "aws:scheduler/schedule:Schedule")) expect(usesKey(s.inputs.kmsKeyArn), s.name).to.equal(true);
+                const [sse] = ofType(r(), "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
+                const rule = sse.inputs.rules[0].applyServerSideEncryptionByDefault;
+                expect(rule.sseAlgorithm).to.equal("aws:kms");
+                expect(usesKey(rule.kmsMasterKeyId)).to.equal(true);
+                const [stream] = ofType(r(), "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream");
+                expect(stream.inputs.serverSideEncryption.keyType).to.equal("CUSTOMER_MANAGED_CMK");
+            });
+
+            it("gives every consumed queue a DLQ (maxReceiveCount ≥ 5) and visibility ≥ 6 × its consumer's timeout", function () {
+                const queues = ofType(r(), "aws:sqs/queue:Queue");
+                const functions = ofType(r(), "aws:lambda/function:Function");
+                const sqsMappings = ofType(r(), "aws:lambda/eventSourceMapping:EventSourceMapping").filter((m) =>
+                    String(m.inputs.eventSourceArn).startsWith("arn:aws:sqs:"),
+                );
+                expect(sqsMappings).to.have.length(4); // push, email, sms, feedback
+                for (const mapping of sqsMappings) {
+                    const queueName = String(mapping.inputs.eventSourceArn).split(":").pop()!;
+                    const queue = queues.find((q) => queueName.startsWith(q.name));
+                    expect(queue, queueName).to.not.equal(undefined);
+                    const redrive = JSON.parse(queue!.inputs.redrivePolicy);
+                    expect(redrive.maxReceiveCount).to.be.at.least(5);
+                    const dlqName = String(redrive.deadLetterTargetArn).split(":").pop()!;
+                    expect(queues.some((q) => q !== queue && dlqName.startsWith(`${q.name}-`)), `DLQ of ${queueName}`).to.equal(true);
+                    const fn = functions.find((f) => String(mapping.inputs.functionName).includes(f.name));
+                    expect(fn, `function of ${queueName}`).to.not.equal(undefined);
+                    expect(queue!.inputs.visibilityTimeoutSeconds).to.be.at.least(6 * fn!.inputs.timeout);
+                    expect(mapping.inputs.functionResponseTypes).to.deep.equal(["ReportBatchItemFailures"]);
+                    expect(mapping.inputs.batchSize).to.be.a("number");
+                    expect(mapping.inputs.scalingConfig.maximumConcurrency).to.be.within(2, 1000);
+                }
+            });
+
+            it("subscribes one queue per channel to the ingress topic with its filter policy, raw delivery", function () {
+                const subs = ofType(r(), "aws:sns/topicSubscription:TopicSubscription").filter((s) => s.inputs.filterPolicy);
+                expect(subs.map((s) => s.name).sort()).to.deep.equal([
+                    "messaging-email-subscription",
+                    "messaging-push-subscription",
+                    "messaging-sms-subscription",
+                ]);
+                for (const s of subs) {
+                    expect(s.inputs.rawMessageDelivery).to.equal(true);
+                    const channel = s.name.split("-")[1];
+                    expect(JSON.stringify(JSON.parse(s.inputs.filterPolicy))).to.include(`"channels":["${channel}"]`);
+                }
+            });
+
+            it("uses no AWS-managed policy and no wildcard action; '*' resources only where IAM has no resource", function () {
+                expect(ofType(r(), "aws:iam/rolePolicyAttachment:RolePolicyAttachment")).to.have.length(0);
+                for (const role of ofType(r(), "aws:iam/role:Role")) {
+                    expect(role.inputs.managedPolicyArns ?? [], role.name).to.have.length(0);
+                }
+                const documents: [string, unknown][] = [
+                    ...ofType(r(), "aws:iam/rolePolicy:RolePolicy").map((p) => [p.name, p.inputs.policy] as [string, unknown]),
+                    ...ofType(r(), "aws:sns/topicPolicy:TopicPolicy").map((p) => [p.name, p.inputs.policy] as [string, unknown]),
+                    ...ofType(r(), "aws:sqs/queuePolicy:QueuePolicy").map((p) => [p.name, p.inputs.policy] as [string, unknown]),
+                    ...ofType(r(), "aws:s3/bucketPolicy:BucketPolicy").map((p) => [p.name, p.inputs.policy] as [string, unknown]),
+                    ...ofType(r(), "aws:kms/key:Key").map((k) => [k.name, k.inputs.policy] as [string, unknown]),
+                ];
+                expect(documents.length).to.be.greaterThan(20);
+                for (const [name, doc] of documents) {
+                    for (const st of statements(doc).filter((s) => s.Effect === "Allow")) {
+                        const actions = asList<string>(st.Action);
+                        expect(st.NotAction, name).to.equal(undefined);
+                        for (const action of actions) {
+                            expect(action, name).to.not.equal("*");
+                            expect(action, name).to.not.match(/^[a-z0-9-]+:\*$/);
+                        }
+                        const isKeyPolicy = name.startsWith("encryption-key");
+                        if (!isKeyPolicy && asList(st.Resource).includes("*")) {
+                            for (const action of actions) expect(NO_RESOURCE_ACTIONS.has(action), `${name}: ${action} on "*"`).to.equal(true);
+                        }
+                    }
+                }
+            });
+
+            it("ships every processor as a loadable module on nodejs22.x/arm64 with its own role and log group", function () {
+                const functions = ofType(r(), "aws:lambda/function:Function");
+                expect(functions).to.have.length(6);
+                const dir = fs.mkdtempSync(path.join(os.tmpdir(), "notify-closures-"));
+                fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+                const roles = new Set<string>();
+                for (const fn of functions) {
+                    expect(fn.inputs.runtime, fn.name).to.equal("nodejs22.x");
+                    expect(fn.inputs.architectures, fn.name).to.deep.equal(["arm64"]);
+                    expect(fn.inputs.handler).to.equal("__index.handler");
+                    expect(fn.inputs.timeout).to.be.a("number");
+                    expect(fn.inputs.loggingConfig.logGroup, fn.name).to.match(new RegExp(`^/notify/${stack}/`));
+                    roles.add(fn.inputs.role);
+                    const assets = fn.inputs.code.assets;
+                    expect(Object.keys(assets).filter((p) => p.startsWith("node_modules/")), `${fn.name} bundles no package`).to.have.length(0);
+                    const file = path.join(dir, `${fn.name}.js`);
+                    fs.writeFileSync(file, assets["__index.js"].text);
+                    const mod = require(file);
+                    expect(mod.handler, fn.name).to.be.a("function");
+                }
+                expect(roles.size, "one role per function").to.equal(6);
+            });
+        });
+    }
+
+    it("differs between dev and prod where the stack files say so", function () {
+        const table = (r: PreviewResult) => ofType(r, "aws:dynamodb/table:Table")[0].inputs;
+        expect(table(results.dev).deletionProtectionEnabled).to.equal(false);
+        expect(table(results.prod).deletionProtectionEnabled).to.equal(true);
+        expect(table(results.dev).pointInTimeRecovery.enabled).to.equal(false);
+        expect(table(results.prod).pointInTimeRecovery.enabled).to.equal(true);
+        const retention = (r: PreviewResult) => new Set(ofType(r, "aws:cloudwatch/logGroup:LogGroup").map((g) => g.inputs.retentionInDays));
+        expect([...retention(results.dev)]).to.deep.equal([14]);
+        expect([...retention(results.prod)]).to.deep.equal([365]);
+        const sms = (r: PreviewResult) => ofType(r, "aws:sns/smsPreferences:SmsPreferences")[0].inputs;
+        expect(sms(results.dev).monthlySpendLimit).to.equal(1);
+        expect(sms(results.prod).monthlySpendLimit).to.equal(500);
+        expect(sms(results.prod).defaultSmsType).to.equal("Transactional");
+        const schedule = (r: PreviewResult) => ofType(r, "aws:scheduler/schedule:Schedule")[0].inputs;
+        expect(schedule(results.dev).scheduleExpressionTimezone).to.equal("Europe/Berlin");
+        expect(schedule(results.prod).scheduleExpressionTimezone).to.equal("America/New_York");
+        expect(schedule(results.prod).flexibleTimeWindow.mode).to.equal("OFF");
+        const memory = (r: PreviewResult) => ofType(r, "aws:lambda/function:Function")[0].inputs.memorySize;
+        expect(memory(results.dev)).to.equal(256);
+        expect(memory(results.prod)).to.equal(512);
+        const concurrency = (r: PreviewResult) =>
+            ofType(r, "aws:lambda/eventSourceMapping:EventSourceMapping").find((m) => m.inputs.scalingConfig)!.inputs.scalingConfig.maximumConcurrency;
+        expect(concurrency(results.dev)).to.equal(2);
+        expect(concurrency(results.prod)).to.equal(50);
+        const alarmTopic = (r: PreviewResult) => ofType(r, "aws:sns/topicSubscription:TopicSubscription").find((s) => s.inputs.protocol === "email")!;
+        expect(alarmTopic(results.dev).inputs.endpoint).to.equal("notify-dev-alarms@example.com");
+        expect(alarmTopic(results.prod).inputs.endpoint).to.equal("notify-oncall@example.com");
+        // Neither committed stack holds push credentials: both platforms are off until a secret is set.
+        expect(ofType(results.prod, "aws:sns/platformApplication:PlatformApplication")).to.have.length(0);
+    });
+
+    it("creates the APNs (token auth) and FCM v1 applications once the stack has their secret credentials", async function () {
+        const config = {
+            ...stackConfig("prod"),
+            "notify:apnsSigningKey": { secure: "v1:ciphertext" },
+            "notify:fcmServiceAccountJson": { secure: "v1:ciphertext" },
+        };
+        const result = await previewProgram({ programDir: programWithStack("prod", config), stack: "prod" });
+        const apps = ofType(result, "aws:sns/platformApplication:PlatformApplication");
+        const apns = apps.find((a) => a.inputs.platform === "APNS")!;
+        const fcm = apps.find((a) => a.inputs.platform === "GCM")!;
+        expect(apns.inputs.platformCredential).to.equal("[secret]");
+        expect(apns.inputs.platformPrincipal).to.equal("[secret]"); // the SDK treats the key id as secret too
+        expect(apns.inputs.applePlatformTeamId).to.equal("TEAM123456");
+        expect(apns.inputs.applePlatformBundleId).to.equal("com.example.notify");
+        expect(fcm.inputs.platformCredential).to.equal("[secret]");
+        for (const app of [apns, fcm]) {
+            for (const event of ["eventDeliveryFailureTopicArn", "eventEndpointDeletedTopicArn", "eventEndpointUpdatedTopicArn"]) {
+                expect(app.inputs[event], event).to.match(/messaging-feedback/);
+            }
+            expect(app.inputs.successFeedbackRoleArn).to.match(/delivery-status-role/);
+        }
+        const pushPolicy = ofType(result, "aws:iam/rolePolicy:RolePolicy").find((p) => p.name === "push-sender-policy")!;
+        const publish = statements(pushPolicy.inputs.policy).find((s) => s.Sid === "PublishToEndpoints");
+        expect(asList(publish.Resource)[0]).to.match(/:endpoint\/APNS\/notify-prod-ios\/\*$/);
+    });
+
+    it("fails with the missing key and the stack file when a required setting is absent", async function () {
+        const config = { ...stackConfig("dev") };
+        delete config["notify:alarmEmail"];
+        const error = await previewProgram({ programDir: programWithStack("dev", config), stack: "dev" }).then(
+            () => undefined,
+            (e: Error) => e,
+        );
+        expect(error?.message).to.include("notify:alarmEmail").and.to.include("Pulumi.dev.yaml");
+    });
+
+    it("records the parent of every resource (the tree npm start prints)", function () {
+        const urns = byUrn(results.dev);
+        for (const res of results.dev.resources.slice(1)) {
+            expect(urns.has(res.parent!), `${res.name} has a known parent`).to.equal(true);
+        }
+        const helper = (res: PreviewResource) => urns.get(res.parent!)!.type;
+        const queue = results.dev.resources.find((x) => x.name === "messaging-push" && x.type === "aws:sqs/queue:Queue")!;
+        expect(helper(queue)).to.equal("notify:messaging:WorkQueue");
+    });
+});
