@@ -20,7 +20,11 @@ describe("harness: program under the mock runtime", function () {
             "aws:iam/role:Role",
             "aws:lambda/function:Function",
         ]);
-        expect(program.ofType("aws:sqs/queue:Queue")[0].inputs.visibilityTimeoutSeconds).to.equal(60);
+        const [queue] = program.ofType("aws:sqs/queue:Queue");
+        expect(queue.inputs.visibilityTimeoutSeconds).to.equal(60);
+        // The mock runtime's outputs come along: the physical name, ARN and URL the env vars refer to.
+        expect(queue.outputs.url).to.equal(program.fn("greeter").environment.INBOX_URL);
+        expect(queue.outputs.arn).to.match(/^arn:aws:sqs:eu-west-1:\d{12}:inbox-/);
     });
 
     it("caches one run per program and stack", async () => {

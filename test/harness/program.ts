@@ -4,16 +4,25 @@
  * required, so tests call the serialized closure itself, never a hand-imported copy.
  *
  * The mock runtime is process-global (one program per process), so the program runs in a child process
- * through the offline preview (scripts/lib/preview.ts: same config resolution from Pulumi.<stack>.yaml,
- * same mock outputs), and results are cached per program and stack: any number of test files and
- * stacks can share one mocha process.
+ * (program-worker.ts) through the offline preview (scripts/lib/preview.ts: same config resolution from
+ * Pulumi.<stack>.yaml, same mock outputs), and results are cached per program and stack: any number of
+ * test files and stacks can share one mocha process.
  */
+import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { previewProgram, PreviewResource, PreviewResult } from "../../scripts/lib/preview";
+import type { PreviewResource as RecordedResource, PreviewResult as RecordedResult } from "../../scripts/lib/preview-types";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+/** A recorded resource plus the outputs the mock runtime gave it (name, arn, url, ...). */
+export interface PreviewResource extends RecordedResource {
+    outputs: Record<string, any>;
+}
+export interface PreviewResult extends Omit<RecordedResult, "resources"> {
+    resources: PreviewResource[];
+}
 
 /** A Lambda invocation context with the fields handlers use. */
 export interface LambdaContext {
@@ -89,12 +98,32 @@ export function loadProgram(options: ProgramOptions = {}): Promise<LoadedProgram
     const key = `${programDir}\0${stack}`;
     let pending = cache.get(key);
     if (!pending) {
-        pending = previewProgram({ programDir, stack }).then(toLoadedProgram);
+        pending = runProgram(programDir, stack).then(toLoadedProgram);
         // A failed run is not cached: the next caller gets a fresh attempt and the real error.
         pending.catch(() => cache.delete(key));
         cache.set(key, pending);
     }
     return pending;
+}
+
+function runProgram(programDir: string, stack: string): Promise<PreviewResult> {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "notify-program-")), "result.json");
+    const worker = path.join(__dirname, "program-worker.ts");
+    return new Promise((resolve, reject) => {
+        execFile(
+            process.execPath,
+            ["-r", "ts-node/register/transpile-only", worker, programDir, stack, out],
+            { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 },
+            (err, _stdout, stderr) => {
+                try {
+                    if (err) return reject(new Error(stderr.trim() || err.message));
+                    resolve(JSON.parse(fs.readFileSync(out, "utf8")));
+                } finally {
+                    fs.rmSync(path.dirname(out), { recursive: true, force: true });
+                }
+            },
+        );
+    });
 }
 
 function toLoadedProgram(result: PreviewResult): LoadedProgram {

@@ -1,0 +1,257 @@
+/**
+ * Creates the stack's data plane in the emulators from the same definitions the program uses:
+ * - tables: the key schema, GSIs and TTL attribute of infra/tables.ts (TABLES), under the physical
+ *   names the program's tables got (so the functions' env vars name them as they are);
+ * - queues, dead-letter queues (redrive maxReceiveCount), visibility timeouts, topics and the SQS
+ *   subscriptions with their filter policies, raw delivery and filter scope: read from the program's
+ *   resources as recorded under the mock runtime, so a change in infra/messaging.ts shows up here.
+ * Mock ARNs and URLs (account 123456789012, sqs.<region>.amazonaws.com) map to the emulator's, and
+ * `rewriteEnv` applies that map to a function's environment.
+ */
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
+import { TABLES, TableName, TableSpec } from "../../infra/tables";
+import { DynamoHttpClient } from "./dynamo";
+import { clientConfig, EmulatorEndpoints } from "./emulators";
+import type { LoadedProgram, PreviewResource } from "./program";
+
+export interface QueueInfo {
+    /** Logical name in the program (e.g. "messaging-push"). */
+    logicalName: string;
+    name: string;
+    url: string;
+    arn: string;
+    visibilityTimeoutSeconds: number;
+    /** The queue's dead-letter queue (logical name) and maxReceiveCount, from its redrive policy. */
+    redrive?: { deadLetterQueue: string; maxReceiveCount: number };
+}
+
+export interface SubscriptionInfo {
+    logicalName: string;
+    topic: string;
+    queue: string;
+    subscriptionArn: string;
+    rawMessageDelivery: boolean;
+    filterPolicy?: unknown;
+    filterPolicyScope?: string;
+}
+
+export interface DataPlane {
+    tables: Record<TableName, string>;
+    /** By logical name. */
+    queues: Record<string, QueueInfo>;
+    /** Topic ARN in the emulator, by logical name. */
+    topics: Record<string, string>;
+    subscriptions: SubscriptionInfo[];
+    /** Resources of the program the emulators cannot hold (e.g. e-mail subscriptions), for the record. */
+    skipped: string[];
+    /** Mock ARN/URL of the program -> emulator ARN/URL. */
+    mapping: Map<string, string>;
+    /** A function's environment with every mock ARN/URL replaced by the emulator's. */
+    rewriteEnv(env: Record<string, string>): Record<string, string>;
+    /** The queue whose logical name ends with `suffix` (e.g. "-push", "-push-dlq"); throws unless exactly one. */
+    queue(suffix: string): QueueInfo;
+    topic(suffix: string): string;
+    db: DynamoHttpClient;
+    sqs: SQSClient;
+    sns: SNSClient;
+}
+
+function exactlyOne<T extends { name: string }>(items: T[], what: string): T {
+    if (items.length !== 1) {
+        throw new Error(`expected exactly one ${what}, found ${items.length}: ${items.map((i) => i.name).join(", ") || "none"}`);
+    }
+    return items[0];
+}
+
+/** CreateTable input from the data model, under the given physical name. */
+export function createTableInput(tableName: string, spec: TableSpec) {
+    const keySchema = (hash: string, range?: string) => [
+        { AttributeName: hash, KeyType: "HASH" },
+        ...(range ? [{ AttributeName: range, KeyType: "RANGE" }] : []),
+    ];
+    return {
+        TableName: tableName,
+        BillingMode: "PAY_PER_REQUEST",
+        AttributeDefinitions: Object.entries(spec.attributes).map(([name, type]) => ({ AttributeName: name, AttributeType: type })),
+        KeySchema: keySchema(spec.hashKey, spec.rangeKey),
+        GlobalSecondaryIndexes:
+            spec.indexes.length > 0
+                ? spec.indexes.map((index) => ({
+                      IndexName: index.name,
+                      KeySchema: keySchema(index.hashKey, index.rangeKey),
+                      Projection: { ProjectionType: index.projection },
+                  }))
+                : undefined,
+    };
+}
+
+/**
+ * Checks that the program's table resource is built from the data model (keys, attributes, GSIs, TTL):
+ * the emulator tables come from TABLES, so a program that drifted from it would be tested against a
+ * different schema than it deploys.
+ */
+function assertTableMatchesModel(resource: PreviewResource, tableName: TableName, spec: TableSpec): void {
+    const inputs = resource.inputs;
+    const problems: string[] = [];
+    if (inputs.hashKey !== spec.hashKey) problems.push(`hashKey ${inputs.hashKey} != ${spec.hashKey}`);
+    if ((inputs.rangeKey ?? undefined) !== spec.rangeKey) problems.push(`rangeKey ${inputs.rangeKey} != ${spec.rangeKey}`);
+    const attrs = Object.fromEntries((inputs.attributes ?? []).map((a: any) => [a.name, a.type]));
+    if (JSON.stringify(attrs) !== JSON.stringify(spec.attributes)) problems.push(`attributes ${JSON.stringify(attrs)}`);
+    const gsis = (inputs.globalSecondaryIndexes ?? []).map((g: any) => g.name).sort();
+    if (JSON.stringify(gsis) !== JSON.stringify(spec.indexes.map((i) => i.name).sort())) problems.push(`indexes ${gsis}`);
+    if ((inputs.ttl?.attributeName ?? undefined) !== spec.ttlAttribute) problems.push(`ttl ${inputs.ttl?.attributeName}`);
+    if (problems.length > 0) {
+        throw new Error(`table ${resource.name} does not match TABLES.${tableName} in infra/tables.ts: ${problems.join("; ")}`);
+    }
+}
+
+/** Emulator limitation, recorded rather than hidden: dynalite has no TTL and no streams. */
+export const EMULATOR_GAPS = ["DynamoDB TTL (dynalite)", "DynamoDB streams (dynalite)", "SQS/SNS KMS encryption (fauxqs)"];
+
+export async function createDataPlane(program: LoadedProgram, endpoints: EmulatorEndpoints): Promise<DataPlane> {
+    const db = new DynamoHttpClient({ endpoint: endpoints.dynamodb, region: endpoints.region });
+    const sqs = new SQSClient(clientConfig(endpoints, "sqs"));
+    const sns = new SNSClient(clientConfig(endpoints, "sns"));
+    const mapping = new Map<string, string>();
+    const skipped: string[] = [];
+
+    // --- tables ---
+    const tableResources = program.ofType("aws:dynamodb/table:Table");
+    const tables = {} as Record<TableName, string>;
+    for (const [tableName, spec] of Object.entries(TABLES) as [TableName, TableSpec][]) {
+        const resource = exactlyOne(
+            tableResources.filter((r) => r.name.endsWith(`-${tableName}`)),
+            `table resource named *-${tableName}`,
+        );
+        assertTableMatchesModel(resource, tableName, spec);
+        const physical: string = resource.outputs.name;
+        await db.call("CreateTable", createTableInput(physical, spec));
+        tables[tableName] = physical;
+        if (resource.outputs.arn) {
+            mapping.set(resource.outputs.arn, `arn:aws:dynamodb:${endpoints.region}:${endpoints.accountId}:table/${physical}`);
+        }
+    }
+
+    // --- queues: dead-letter targets first, so every redrive policy names an existing queue ---
+    const queueResources = program.ofType("aws:sqs/queue:Queue");
+    const byMockArn = new Map(queueResources.map((r) => [r.outputs.arn as string, r]));
+    const redriveOf = (r: PreviewResource) =>
+        r.inputs.redrivePolicy ? (JSON.parse(r.inputs.redrivePolicy) as { deadLetterTargetArn: string; maxReceiveCount: number }) : undefined;
+    const ordered = [...queueResources].sort((a, b) => Number(!!redriveOf(a)) - Number(!!redriveOf(b)));
+    const queues: Record<string, QueueInfo> = {};
+    for (const resource of ordered) {
+        const name: string = resource.outputs.name;
+        if (resource.inputs.fifoQueue) throw new Error(`${resource.name}: FIFO queues are not modelled by the harness yet`);
+        const attributes: Record<string, string> = {};
+        const copy = (input: string, attribute: string) => {
+            if (resource.inputs[input] !== undefined) attributes[attribute] = String(resource.inputs[input]);
+        };
+        copy("visibilityTimeoutSeconds", "VisibilityTimeout");
+        copy("messageRetentionSeconds", "MessageRetentionPeriod");
+        copy("delaySeconds", "DelaySeconds");
+        copy("maxMessageSize", "MaximumMessageSize");
+        copy("receiveWaitTimeSeconds", "ReceiveMessageWaitTimeSeconds");
+        const redrive = redriveOf(resource);
+        let redriveInfo: QueueInfo["redrive"];
+        if (redrive) {
+            const target = byMockArn.get(redrive.deadLetterTargetArn);
+            if (!target) throw new Error(`${resource.name}: redrive target ${redrive.deadLetterTargetArn} is not a queue of the program`);
+            attributes.RedrivePolicy = JSON.stringify({
+                deadLetterTargetArn: queues[target.name].arn,
+                maxReceiveCount: redrive.maxReceiveCount,
+            });
+            redriveInfo = { deadLetterQueue: target.name, maxReceiveCount: Number(redrive.maxReceiveCount) };
+        }
+        const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+        const got = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn", "VisibilityTimeout"] }));
+        queues[resource.name] = {
+            logicalName: resource.name,
+            name,
+            url: QueueUrl!,
+            arn: got.Attributes!.QueueArn!,
+            visibilityTimeoutSeconds: Number(got.Attributes!.VisibilityTimeout),
+            redrive: redriveInfo,
+        };
+        mapping.set(resource.outputs.arn, queues[resource.name].arn);
+        mapping.set(resource.outputs.url, QueueUrl!);
+    }
+
+    // --- topics ---
+    const topics: Record<string, string> = {};
+    for (const resource of program.ofType("aws:sns/topic:Topic")) {
+        if (resource.inputs.fifoTopic) throw new Error(`${resource.name}: FIFO topics are not modelled by the harness yet`);
+        const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: resource.outputs.name }));
+        topics[resource.name] = TopicArn!;
+        mapping.set(resource.outputs.arn, TopicArn!);
+    }
+
+    // --- subscriptions: SNS -> SQS with the program's attributes ---
+    const subscriptions: SubscriptionInfo[] = [];
+    const topicByMockArn = new Map(program.ofType("aws:sns/topic:Topic").map((r) => [r.outputs.arn as string, r.name]));
+    for (const resource of program.ofType("aws:sns/topicSubscription:TopicSubscription")) {
+        const { protocol, topic, endpoint } = resource.inputs;
+        const topicName = topicByMockArn.get(topic);
+        const queue = byMockArn.get(endpoint);
+        if (protocol !== "sqs" || !topicName || !queue) {
+            skipped.push(`${resource.type} ${resource.name} (protocol ${protocol})`);
+            continue;
+        }
+        const attributes: Record<string, string> = {};
+        if (resource.inputs.rawMessageDelivery !== undefined) attributes.RawMessageDelivery = String(resource.inputs.rawMessageDelivery);
+        if (resource.inputs.filterPolicy !== undefined) attributes.FilterPolicy = resource.inputs.filterPolicy;
+        if (resource.inputs.filterPolicyScope !== undefined) attributes.FilterPolicyScope = resource.inputs.filterPolicyScope;
+        if (resource.inputs.redrivePolicy !== undefined) attributes.RedrivePolicy = rewrite(resource.inputs.redrivePolicy, mapping);
+        const out = await sns.send(
+            new SubscribeCommand({
+                TopicArn: topics[topicName],
+                Protocol: "sqs",
+                Endpoint: queues[queue.name].arn,
+                Attributes: attributes,
+                ReturnSubscriptionArn: true,
+            }),
+        );
+        subscriptions.push({
+            logicalName: resource.name,
+            topic: topicName,
+            queue: queue.name,
+            subscriptionArn: out.SubscriptionArn!,
+            rawMessageDelivery: attributes.RawMessageDelivery === "true",
+            filterPolicy: attributes.FilterPolicy ? JSON.parse(attributes.FilterPolicy) : undefined,
+            filterPolicyScope: attributes.FilterPolicyScope,
+        });
+    }
+
+    const bySuffix = <T>(record: Record<string, T>, suffix: string, what: string): T => {
+        const keys = Object.keys(record).filter((k) => k.endsWith(suffix));
+        if (keys.length !== 1) throw new Error(`expected exactly one ${what} named *${suffix}, found: ${keys.join(", ") || "none"}`);
+        return record[keys[0]];
+    };
+    return {
+        tables,
+        queues,
+        topics,
+        subscriptions,
+        skipped,
+        mapping,
+        rewriteEnv: (env) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, rewrite(v, mapping)])),
+        queue: (suffix) => bySuffix(queues, suffix, "queue"),
+        topic: (suffix) => bySuffix(topics, suffix, "topic"),
+        db,
+        sqs,
+        sns,
+    };
+}
+
+/**
+ * Replaces every mock ARN/URL in a value, whole names only (not `...:queue` inside `...:queue-dlq`),
+ * longest first.
+ */
+function rewrite(value: string, mapping: Map<string, string>): string {
+    let out = value;
+    for (const [from, to] of [...mapping].sort((a, b) => b[0].length - a[0].length)) {
+        const escaped = from.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+        out = out.replace(new RegExp(`${escaped}(?![\\w-])`, "g"), () => to);
+    }
+    return out;
+}

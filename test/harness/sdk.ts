@@ -1,0 +1,298 @@
+/**
+ * SDK-side instruments of the harness:
+ * - countApiCalls(): counts every AWS API call the functions make, per service and command, by wrapping
+ *   `send` of each SDK v3 client class (real or mocked alike); the harness's own clients are ignored.
+ * - MobileStandIn: what no emulator does (SNS mobile push endpoints, SMS, opt-out), on
+ *   aws-sdk-client-mock, with AWS's documented semantics; SNS topic calls pass through to fauxqs.
+ */
+import {
+    CheckIfPhoneNumberIsOptedOutCommand,
+    CreatePlatformEndpointCommand,
+    DeleteEndpointCommand,
+    EndpointDisabledException,
+    GetEndpointAttributesCommand,
+    InvalidParameterException,
+    NotFoundException,
+    OptedOutException,
+    PublishBatchCommand,
+    PublishCommand,
+    SetEndpointAttributesCommand,
+    SetSMSAttributesCommand,
+    SNSClient,
+} from "@aws-sdk/client-sns";
+import { mockClient } from "aws-sdk-client-mock";
+
+/** SDK client classes whose calls are counted, where installed. */
+const CLIENT_CLASSES: [string, string][] = [
+    ["@aws-sdk/client-dynamodb", "DynamoDBClient"],
+    ["@aws-sdk/lib-dynamodb", "DynamoDBDocumentClient"],
+    ["@aws-sdk/client-sqs", "SQSClient"],
+    ["@aws-sdk/client-sns", "SNSClient"],
+    ["@aws-sdk/client-sesv2", "SESv2Client"],
+    ["@aws-sdk/client-scheduler", "SchedulerClient"],
+    ["@aws-sdk/client-firehose", "FirehoseClient"],
+    ["@aws-sdk/client-cloudwatch", "CloudWatchClient"],
+    ["@aws-sdk/client-s3", "S3Client"],
+];
+
+export interface ApiCall {
+    /** e.g. "SNS", "SQS", "DynamoDB", "SESv2" */
+    service: string;
+    /** e.g. "Publish", "SendEmail" */
+    operation: string;
+    input: any;
+}
+
+export interface ApiCallCounter {
+    readonly calls: ApiCall[];
+    /** "Service.Operation" -> count. */
+    byOperation(): Record<string, number>;
+    /** Calls whose service (and operation, if given) match. */
+    count(service?: string, operation?: string): number;
+    reset(): void;
+    /** Puts every wrapped `send` back; call before restoring mocks installed earlier. */
+    restore(): void;
+}
+
+/**
+ * Wraps `send` of every SDK client class. Install AFTER aws-sdk-client-mock's mocks (so mocked calls
+ * are counted too) and restore BEFORE restoring them. Clients in `ignore` (the harness's) are not counted.
+ */
+export function countApiCalls(options: { ignore?: object[] } = {}): ApiCallCounter {
+    const ignored = new WeakSet<object>(options.ignore ?? []);
+    const calls: ApiCall[] = [];
+    const undo: (() => void)[] = [];
+    for (const [moduleName, className] of CLIENT_CLASSES) {
+        let cls: any;
+        try {
+            cls = require(moduleName)[className];
+        } catch {
+            continue; // not installed: nothing can call it
+        }
+        if (!cls?.prototype) continue;
+        const proto = cls.prototype;
+        const own = Object.getOwnPropertyDescriptor(proto, "send");
+        const inner = proto.send;
+        const service = className.replace(/(Document)?Client$/, "");
+        proto.send = function (this: object, command: any, ...rest: unknown[]) {
+            if (!ignored.has(this)) {
+                const operation = String(command?.constructor?.name ?? "Unknown").replace(/Command$/, "");
+                calls.push({ service, operation, input: command?.input });
+            }
+            return inner.call(this, command, ...rest);
+        };
+        undo.push(() => {
+            if (own) Object.defineProperty(proto, "send", own);
+            else delete proto.send;
+        });
+    }
+    return {
+        calls,
+        byOperation() {
+            const out: Record<string, number> = {};
+            for (const c of calls) out[`${c.service}.${c.operation}`] = (out[`${c.service}.${c.operation}`] ?? 0) + 1;
+            return out;
+        },
+        count: (service, operation) =>
+            calls.filter((c) => (!service || c.service === service) && (!operation || c.operation === operation)).length,
+        reset: () => void calls.splice(0),
+        restore: () => undo.splice(0).reverse().forEach((u) => u()),
+    };
+}
+
+export interface PlatformEndpoint {
+    arn: string;
+    applicationArn: string;
+    token: string;
+    enabled: boolean;
+    customUserData?: string;
+}
+
+export interface DeliveredPush {
+    targetArn: string;
+    platform: string;
+    /** The payload for the endpoint's platform, parsed (the APNS / APNS_SANDBOX / GCM value). */
+    payload: any;
+    messageStructure?: string;
+    messageId: string;
+}
+
+export interface DeliveredSms {
+    phoneNumber: string;
+    message: string;
+    attributes: Record<string, string>;
+    messageId: string;
+}
+
+/** Per-platform payload limits (APNs 4 KB, FCM 4 KB data). */
+const PAYLOAD_LIMIT_BYTES = 4096;
+const E164 = /^\+[1-9]\d{1,14}$/;
+
+const meta = { $metadata: {} };
+
+/**
+ * A local stand-in for SNS mobile push and SMS, built on aws-sdk-client-mock: platform endpoints with
+ * CreatePlatformEndpoint's idempotency rules, EndpointDisabled on publish to a disabled endpoint,
+ * per-platform payload checks, E.164 and opt-out for SMS. Publish/PublishBatch to a topic (TopicArn)
+ * goes to the real client (fauxqs). Tests add input-specific behaviours on `mock` after construction.
+ */
+export class MobileStandIn {
+    readonly mock = mockClient(SNSClient);
+    readonly endpoints = new Map<string, PlatformEndpoint>();
+    readonly pushes: DeliveredPush[] = [];
+    readonly sms: DeliveredSms[] = [];
+    readonly optedOut = new Set<string>();
+    private counter = 0;
+
+    constructor() {
+        // smithy's Client.send, below the stub aws-sdk-client-mock puts on SNSClient.prototype.
+        const realSend = Object.getPrototypeOf(SNSClient.prototype).send as (this: SNSClient, c: any) => Promise<any>;
+        const throughToFauxqs = (Command: any) => (input: any, getClient: () => any) => realSend.call(getClient(), new Command(input));
+
+        // Catch-all behaviours first; tests register input-specific ones afterwards.
+        this.mock.on(PublishCommand).callsFake((input: any, getClient: () => any) => {
+            if (input.TopicArn) return throughToFauxqs(PublishCommand)(input, getClient);
+            if (input.TargetArn) return this.publishToEndpoint(input);
+            if (input.PhoneNumber) return this.publishSms(input);
+            throw new InvalidParameterException({ message: "Invalid parameter: TopicArn or TargetArn or PhoneNumber", ...meta });
+        });
+        this.mock.on(PublishBatchCommand).callsFake(throughToFauxqs(PublishBatchCommand));
+        this.mock.on(CreatePlatformEndpointCommand).callsFake((input: any) => this.createEndpoint(input));
+        this.mock.on(GetEndpointAttributesCommand).callsFake((input: any) => {
+            const ep = this.endpointOrThrow(input.EndpointArn);
+            return {
+                Attributes: {
+                    Token: ep.token,
+                    Enabled: String(ep.enabled),
+                    ...(ep.customUserData !== undefined ? { CustomUserData: ep.customUserData } : {}),
+                },
+            };
+        });
+        this.mock.on(SetEndpointAttributesCommand).callsFake((input: any) => {
+            const ep = this.endpointOrThrow(input.EndpointArn);
+            const attrs = input.Attributes ?? {};
+            if (attrs.Token !== undefined) ep.token = attrs.Token;
+            if (attrs.Enabled !== undefined) ep.enabled = attrs.Enabled === "true";
+            if (attrs.CustomUserData !== undefined) ep.customUserData = attrs.CustomUserData;
+            return {};
+        });
+        this.mock.on(DeleteEndpointCommand).callsFake((input: any) => {
+            this.endpoints.delete(input.EndpointArn); // idempotent, as in SNS
+            return {};
+        });
+        this.mock.on(CheckIfPhoneNumberIsOptedOutCommand).callsFake((input: any) => {
+            if (!E164.test(input.phoneNumber ?? "")) {
+                throw new InvalidParameterException({ message: "Invalid parameter: PhoneNumber", ...meta });
+            }
+            return { isOptedOut: this.optedOut.has(input.phoneNumber) };
+        });
+        this.mock.on(SetSMSAttributesCommand).resolves({});
+    }
+
+    /** Adds an endpoint directly (e.g. one a device registered earlier). */
+    addEndpoint(ep: Omit<PlatformEndpoint, "arn"> & { arn?: string }): PlatformEndpoint {
+        const arn = ep.arn ?? this.newEndpointArn(ep.applicationArn);
+        const endpoint = { ...ep, arn };
+        this.endpoints.set(arn, endpoint);
+        return endpoint;
+    }
+
+    /** Simulates APNs/FCM feedback: SNS disables the endpoint. */
+    disable(arn: string): void {
+        this.endpointOrThrow(arn).enabled = false;
+    }
+
+    restore(): void {
+        this.mock.restore();
+    }
+
+    private newEndpointArn(applicationArn: string): string {
+        // arn:aws:sns:<region>:<account>:app/<PLATFORM>/<name> -> ...:endpoint/<PLATFORM>/<name>/<id>
+        const id = `00000000-0000-4000-8000-${String(++this.counter).padStart(12, "0")}`;
+        return `${applicationArn.replace(":app/", ":endpoint/")}/${id}`;
+    }
+
+    private endpointOrThrow(arn: string): PlatformEndpoint {
+        const ep = this.endpoints.get(arn);
+        if (!ep) throw new NotFoundException({ message: "Endpoint does not exist", ...meta });
+        return ep;
+    }
+
+    private createEndpoint(input: any) {
+        if (!/:app\/(APNS|APNS_SANDBOX|GCM)\//.test(input.PlatformApplicationArn ?? "")) {
+            throw new NotFoundException({ message: "PlatformApplication does not exist", ...meta });
+        }
+        if (!input.Token) throw new InvalidParameterException({ message: "Invalid parameter: Token", ...meta });
+        const existing = [...this.endpoints.values()].find(
+            (e) => e.applicationArn === input.PlatformApplicationArn && e.token === input.Token,
+        );
+        if (existing) {
+            // Idempotent only when the attributes match too; otherwise the error names the existing ARN.
+            const wanted = input.Attributes ?? {};
+            const same =
+                (wanted.CustomUserData === undefined || wanted.CustomUserData === existing.customUserData) &&
+                (wanted.Enabled === undefined || wanted.Enabled === String(existing.enabled));
+            if (!same) {
+                throw new InvalidParameterException({
+                    message: `Invalid parameter: Token Reason: Endpoint ${existing.arn} already exists with the same Token, but different attributes.`,
+                    ...meta,
+                });
+            }
+            return { EndpointArn: existing.arn };
+        }
+        const ep = this.addEndpoint({
+            applicationArn: input.PlatformApplicationArn,
+            token: input.Token,
+            enabled: true,
+            customUserData: input.Attributes?.CustomUserData,
+        });
+        return { EndpointArn: ep.arn };
+    }
+
+    private publishToEndpoint(input: any) {
+        const ep = this.endpointOrThrow(input.TargetArn);
+        if (!ep.enabled) throw new EndpointDisabledException({ message: "Endpoint is disabled", ...meta });
+        const platform = /:endpoint\/([A-Z_]+)\//.exec(ep.arn)![1];
+        let payload: any = input.Message;
+        if (input.MessageStructure === "json") {
+            let doc: Record<string, unknown>;
+            try {
+                doc = JSON.parse(input.Message);
+            } catch {
+                throw new InvalidParameterException({ message: "Invalid parameter: Message Structure - JSON message body failed to parse", ...meta });
+            }
+            const value = doc[platform] ?? doc.default;
+            if (typeof value !== "string") {
+                throw new InvalidParameterException({
+                    message: `Invalid parameter: Message Structure - the value for ${platform} (or default) must be a JSON string`,
+                    ...meta,
+                });
+            }
+            if (Buffer.byteLength(value) > PAYLOAD_LIMIT_BYTES) {
+                throw new InvalidParameterException({ message: `Invalid parameter: Message too long for ${platform}`, ...meta });
+            }
+            try {
+                payload = platform === "GCM" || platform.startsWith("APNS") ? JSON.parse(value) : value;
+            } catch {
+                throw new InvalidParameterException({ message: `Invalid parameter: ${platform} payload is not JSON`, ...meta });
+            }
+        }
+        const messageId = `push-${++this.counter}`;
+        this.pushes.push({ targetArn: ep.arn, platform, payload, messageStructure: input.MessageStructure, messageId });
+        return { MessageId: messageId };
+    }
+
+    private publishSms(input: any) {
+        if (!E164.test(input.PhoneNumber)) throw new InvalidParameterException({ message: "Invalid parameter: PhoneNumber", ...meta });
+        if (this.optedOut.has(input.PhoneNumber)) {
+            // SNS refuses SMS to an opted-out number.
+            throw new OptedOutException({ message: "Phone number is opted out", ...meta });
+        }
+        const attributes = Object.fromEntries(
+            Object.entries((input.MessageAttributes ?? {}) as Record<string, { StringValue?: string }>).map(([k, v]) => [k, v.StringValue ?? ""]),
+        );
+        const messageId = `sms-${++this.counter}`;
+        this.sms.push({ phoneNumber: input.PhoneNumber, message: input.Message, attributes, messageId });
+        return { MessageId: messageId };
+    }
+}
