@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { PublishCommand, SNSClient, CreatePlatformEndpointCommand, PublishBatchCommand } from "@aws-sdk/client-sns";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { TABLES } from "../../infra/tables";
+import { TABLES, TableSpec } from "../../infra/tables";
 import { MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from "../../infra/messaging";
 import { Emulators, startEmulators, useEmulatorEnv } from "./emulators";
 import { loadProgram, LoadedProgram } from "./program";
@@ -28,7 +28,7 @@ describe("harness: the program's data plane in the emulators", function () {
     });
 
     it("creates every table of the data model under the program's physical names", async () => {
-        for (const [name, spec] of Object.entries(TABLES)) {
+        for (const [name, spec] of Object.entries(TABLES) as [string, TableSpec][]) {
             const physical = plane.tables[name as keyof typeof TABLES];
             const { Table } = await plane.db.call("DescribeTable", { TableName: physical });
             expect(Table.KeySchema.map((k: any) => k.AttributeName), name).to.deep.equal([spec.hashKey, ...(spec.rangeKey ? [spec.rangeKey] : [])]);
