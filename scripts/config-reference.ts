@@ -1,0 +1,39 @@
+/**
+ * The README's config reference, generated from Pulumi.yaml's schema and the two stack files.
+ * `npx ts-node --transpile-only scripts/config-reference.ts` rewrites the block between the markers;
+ * test/readme.test.ts fails when the README and Pulumi.yaml disagree.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+
+const ROOT = path.resolve(__dirname, "..");
+export const START = "<!-- config-reference:start -->";
+export const END = "<!-- config-reference:end -->";
+
+export function configReference(): string {
+    const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+    const stack = (name: string) => YAML.parse(fs.readFileSync(path.join(ROOT, `Pulumi.${name}.yaml`), "utf8")).config ?? {};
+    const [dev, prod] = [stack("dev"), stack("prod")];
+    const cell = (config: Record<string, unknown>, key: string) =>
+        config[`${project.name}:${key}`] === undefined ? "" : `\`${String(config[`${project.name}:${key}`])}\``;
+    const rows = ["| key | type | default | dev | prod | description |", "|---|---|---|---|---|---|"];
+    for (const [key, schema] of Object.entries<any>(project.config)) {
+        const fallback = schema.default === undefined ? "**required**" : `\`${JSON.stringify(schema.default)}\``;
+        const type = `${schema.type}${schema.secret ? " (secret)" : ""}`;
+        rows.push(`| \`${key}\` | ${type} | ${fallback} | ${cell(dev, key)} | ${cell(prod, key)} | ${String(schema.description).replace(/\|/g, "\\|")} |`);
+    }
+    return rows.join("\n");
+}
+
+export function readmeWithReference(readme: string): string {
+    const start = readme.indexOf(START);
+    const end = readme.indexOf(END);
+    if (start < 0 || end < start) throw new Error(`README.md has no ${START} … ${END} block`);
+    return `${readme.slice(0, start + START.length)}\n${configReference()}\n${readme.slice(end)}`;
+}
+
+if (require.main === module) {
+    const file = path.join(ROOT, "README.md");
+    fs.writeFileSync(file, readmeWithReference(fs.readFileSync(file, "utf8")));
+}
