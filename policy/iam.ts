@@ -191,7 +191,9 @@ export function documentProblems(document: unknown, kind: DocumentKind): string[
                     }
                     return !(lower in actionsWithoutResourceLevelPermissions);
                 });
-                if (offending.length > 0) {
+                if (wildcards.length > 0) {
+                    found.push('Resource "*" for every action');
+                } else if (offending.length > 0) {
                     found.push(`Resource "*" with actions that support resource-level permissions (${offending.join(", ")})`);
                 }
                 for (const a of unscopable) {
