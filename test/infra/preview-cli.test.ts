@@ -1,0 +1,59 @@
+/** `npm start` as a user runs it: the CLI in its own process, its exit code and what it prints. */
+import { expect } from "chai";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+function npmStart(...args: string[]) {
+    const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/preview.ts", ...args], {
+        cwd: ROOT,
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+    });
+    return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+describe("npm start (offline preview CLI)", function () {
+    it("previews prod, passes the gate, and writes the JSON the issue asks for", function () {
+        const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "notify-cli-")), "out.json");
+        const run = npmStart("--stack", "prod", "--json", out);
+        expect(run.status, run.stderr).to.equal(0);
+        expect(run.stdout).to.include("pulumi:pulumi:Stack").and.to.include("notify:messaging:Messaging");
+        expect(run.stdout).to.match(/\+ \d+ to create/);
+        expect(run.stdout).to.include("ingressTopicArn");
+        const json = JSON.parse(fs.readFileSync(out, "utf8"));
+        expect(json.stack).to.equal("prod");
+        expect(json.resources.length).to.be.greaterThan(100);
+        expect(Object.keys(json.resources[1])).to.have.members(["type", "name", "parent", "inputs"]);
+        expect(json.outputs.ingressTopicArn).to.match(/^arn:aws:sns:/);
+    });
+
+    it("exits 1 naming the key and the stack file when a required setting is missing", function () {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "notify-broken-"));
+        fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        const config = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")).config;
+        delete config["notify:sesSenderDomain"];
+        fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), YAML.stringify({ config }));
+        const run = npmStart("--program", dir);
+        expect(run.status).to.equal(1);
+        expect(run.stderr).to.include("notify:sesSenderDomain").and.to.include("Pulumi.dev.yaml");
+    });
+
+    it("exits 1 on a value of the wrong type and on an unknown stack", function () {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "notify-broken-"));
+        fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        const config = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")).config;
+        config["notify:lambdaMemoryMb"] = "lots";
+        fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), YAML.stringify({ config }));
+        const wrongType = npmStart("--program", dir);
+        expect(wrongType.status).to.equal(1);
+        expect(wrongType.stderr).to.include("notify:lambdaMemoryMb").and.to.include("integer");
+        const unknown = npmStart("--stack", "staging");
+        expect(unknown.status).to.equal(1);
+        expect(unknown.stderr).to.include("Pulumi.staging.yaml");
+    });
+});
