@@ -1,0 +1,161 @@
+/**
+ * The shared setting of the emulator tests: the dev stack's program (its serialized closures), the
+ * emulators with the program's data plane, the mobile push / SMS stand-in, API-call counting, and
+ * helpers to seed users and publish requests the way a producer does.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { PublishCommand } from "@aws-sdk/client-sns";
+import type { Channel } from "../../../handlers/lib/telemetry-names";
+import { Emulators, startEmulators, useEmulatorEnv } from "../../harness/emulators";
+import { loadProgram, LoadedFunction, LoadedProgram, REPO_ROOT } from "../../harness/program";
+import { createDataPlane, DataPlane } from "../../harness/resources";
+import { drainQueue, DrainReport, peekAll } from "../../harness/drain";
+import { ApiCallCounter, countApiCalls, MobileStandIn } from "../../harness/sdk";
+
+export const REGION = "eu-west-1";
+export const APNS_APP = `arn:aws:sns:${REGION}:000000000000:app/APNS_SANDBOX/notify-dev-ios`;
+export const FCM_APP = `arn:aws:sns:${REGION}:000000000000:app/GCM/notify-dev-android`;
+
+/** Processor factories still holding the foundation issue's interim body (every record failed). */
+export function interimProcessors(): string[] {
+    return ["pushSender", "emailSender", "smsSender", "feedbackProcessor", "deviceMaintenance", "campaignRunner"].filter((name) =>
+        fs.readFileSync(path.join(REPO_ROOT, "handlers", `${name}.ts`), "utf8").includes("Interim body"),
+    );
+}
+
+export interface World {
+    program: LoadedProgram;
+    emulators: Emulators;
+    plane: DataPlane;
+    standIn: MobileStandIn;
+    counter: ApiCallCounter;
+    /** Cold-starts a function with the program's env rewritten to the emulators (plus overrides). */
+    load(fnName: string, overrides?: Record<string, string>): LoadedFunction;
+    /** The sender of a channel, loaded once per world. */
+    sender(channel: Channel): LoadedFunction;
+    publishRequest(request: Record<string, unknown>, opts?: { raw?: string }): Promise<void>;
+    drain(channel: Channel | "feedback", opts?: { retryFailuresNow?: boolean }): Promise<DrainReport>;
+    dlqBodies(channel: Channel | "feedback"): Promise<string[]>;
+    seedUser(user: SeedUser): Promise<void>;
+    logRows(notificationId: string): Promise<Record<string, any>[]>;
+    close(): Promise<void>;
+}
+
+export interface SeedUser {
+    userId: string;
+    email?: string;
+    phone?: string;
+    timezone?: string;
+    locale?: string;
+    /** Per channel: opt-in and quiet hours. */
+    preferences?: Partial<Record<Channel, { optIn?: boolean; quietHours?: { start: string; end: string } }>>;
+    /** deviceId -> device; endpoints are created in the stand-in. */
+    devices?: Record<string, { platform: "ios" | "android"; token: string; enabled?: boolean }>;
+}
+
+export async function createWorld(): Promise<World> {
+    const program = await loadProgram({ stack: "dev" });
+    const emulators = await startEmulators({ region: REGION });
+    const restoreEnv = useEmulatorEnv(emulators.endpoints);
+    const plane = await createDataPlane(program, emulators.endpoints);
+    // Mocks first, then the counter on top of them (see countApiCalls).
+    const standIn = new MobileStandIn();
+    const counter = countApiCalls({ ignore: [plane.sqs, plane.sns] });
+    const loaded = new Map<string, LoadedFunction>();
+
+    const load = (fnName: string, overrides: Record<string, string> = {}) => {
+        const fn = program.fn(fnName);
+        return fn.load({
+            ...plane.rewriteEnv(fn.environment),
+            // The dev stack has no platform credentials, so it has no platform applications: give the
+            // functions the stand-in's applications.
+            APNS_APPLICATION_ARN: APNS_APP,
+            FCM_APPLICATION_ARN: FCM_APP,
+            ...overrides,
+        });
+    };
+    const queueFor = (channel: string) => plane.queue(`messaging-${channel}`);
+
+    const world: World = {
+        program,
+        emulators,
+        plane,
+        standIn,
+        counter,
+        load,
+        sender(channel) {
+            const name = `${channel}-sender`;
+            if (!loaded.has(name)) loaded.set(name, load(name));
+            return loaded.get(name)!;
+        },
+        async publishRequest(request, opts = {}) {
+            const channels = request.channels as string[] | undefined;
+            await plane.sns.send(
+                new PublishCommand({
+                    TopicArn: plane.topic("-ingress"),
+                    Message: opts.raw ?? JSON.stringify(request),
+                    MessageAttributes: Array.isArray(channels)
+                        ? { channels: { DataType: "String.Array", StringValue: JSON.stringify(channels) } }
+                        : undefined,
+                }),
+            );
+        },
+        async drain(channel, opts = {}) {
+            const fn = channel === "feedback" ? load("feedback-processor") : world.sender(channel);
+            return drainQueue({
+                sqs: plane.sqs,
+                queue: queueFor(channel),
+                region: REGION,
+                batchSize: 10,
+                retryFailuresNow: opts.retryFailuresNow,
+                invoke: (event) => fn.invoke(event),
+            });
+        },
+        async dlqBodies(channel) {
+            return (await peekAll(plane.sqs, plane.queue(`messaging-${channel}-dlq`))).map((m) => m.Body!);
+        },
+        async seedUser(user) {
+            const prefs = plane.tables.preferences;
+            await plane.db.putItem(prefs, {
+                userId: user.userId,
+                channel: "profile",
+                timezone: user.timezone ?? "UTC",
+                locale: user.locale ?? "en",
+                email: user.email,
+                phone: user.phone,
+            });
+            for (const [channel, pref] of Object.entries(user.preferences ?? {})) {
+                await plane.db.putItem(prefs, { userId: user.userId, channel, ...pref });
+            }
+            if (user.devices) {
+                const summary: Record<string, unknown> = {};
+                for (const [deviceId, device] of Object.entries(user.devices)) {
+                    const ep = standIn.addEndpoint({
+                        applicationArn: device.platform === "ios" ? APNS_APP : FCM_APP,
+                        token: device.token,
+                        enabled: device.enabled ?? true,
+                    });
+                    await plane.db.putItem(plane.tables.devices, {
+                        userId: user.userId,
+                        deviceId,
+                        platform: device.platform,
+                        token: device.token,
+                        endpointArn: ep.arn,
+                        enabled: device.enabled ?? true,
+                    });
+                    summary[deviceId] = { platform: device.platform, endpointArn: ep.arn, enabled: device.enabled ?? true };
+                }
+                await plane.db.putItem(plane.tables.devices, { userId: user.userId, deviceId: "#summary", devices: summary });
+            }
+        },
+        logRows: (notificationId) => plane.db.queryAll(plane.tables.deliveryLog, "notificationId", notificationId),
+        async close() {
+            counter.restore();
+            standIn.restore();
+            restoreEnv();
+            await emulators.close();
+        },
+    };
+    return world;
+}
