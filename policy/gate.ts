@@ -23,7 +23,7 @@ import {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import type { PreviewResource, PreviewResult } from "../scripts/lib/preview-types";
-import { ExemptionUse, validateExemption } from "./exemptions";
+import { ExemptionUse, validateExemption, withExemptionsSchema } from "./exemptions";
 import { loadPolicyConfig, ResolvedPolicyConfig } from "./lib/config";
 import { isUnknownValueError } from "./lib/values";
 import { basePolicies, createPolicies, policyPackName, policyPackVersion } from "./policies";
@@ -138,7 +138,8 @@ export function runGate(result: PreviewResult, options: GateOptions): GateReport
     if (!fs.existsSync(configFile)) {
         throw new Error(`no policy config for stack "${options.stack}": ${configFile} does not exist`);
     }
-    const config = loadPolicyConfig(configFile, basePolicies);
+    // Checked against the schemas the pack declares (each policy's settings plus `exemptions`), as the CLI does.
+    const config = loadPolicyConfig(configFile, basePolicies.map((p) => ({ name: p.name, configSchema: withExemptionsSchema(p.configSchema) })));
     for (const [policy, c] of config) {
         const exemptions = c.settings.exemptions;
         if (Array.isArray(exemptions)) {
