@@ -114,7 +114,7 @@ describe("harness: the program's data plane in the emulators", function () {
 
     it("counts the functions' API calls (mocked ones included) and not the harness's", async () => {
         const standIn = new MobileStandIn();
-        const counter = countApiCalls({ ignore: [plane.sqs, plane.sns] });
+        const counter = countApiCalls({ ignore: [plane.sqs, plane.sns], dynamodbServerCalls: emulators.dynamodbCalls });
         try {
             const sns = new SNSClient({});
             const app = "arn:aws:sns:eu-west-1:000000000000:app/GCM/notify-test-android";
@@ -122,7 +122,19 @@ describe("harness: the program's data plane in the emulators", function () {
             await sns.send(new PublishCommand({ TargetArn: EndpointArn, MessageStructure: "json", Message: JSON.stringify({ GCM: JSON.stringify({ notification: { title: "hi" } }) }) }));
             await sns.send(new PublishBatchCommand({ TopicArn: plane.topic("-feedback"), PublishBatchRequestEntries: [{ Id: "1", Message: "x" }] }));
             await plane.sqs.send(new SendMessageCommand({ QueueUrl: plane.queue("-sms").url, MessageBody: "harness" }));
-            expect(counter.byOperation()).to.deep.equal({ "SNS.CreatePlatformEndpoint": 1, "SNS.Publish": 1, "SNS.PublishBatch": 1 });
+            await plane.db.getItem(plane.tables.devices, { userId: "harness", deviceId: "x" });
+            // A DynamoDB call that is not the harness's, made with a client outside the SDK.
+            await fetch(emulators.endpoints.dynamodb, {
+                method: "POST",
+                headers: { "x-amz-target": "DynamoDB_20120810.ListTables", "content-type": "application/x-amz-json-1.0" },
+                body: "{}",
+            });
+            expect(counter.byOperation()).to.deep.equal({
+                "SNS.CreatePlatformEndpoint": 1,
+                "SNS.Publish": 1,
+                "SNS.PublishBatch": 1,
+                "DynamoDB.ListTables": 1,
+            });
             expect(standIn.pushes.map((p) => p.payload)).to.deep.equal([{ notification: { title: "hi" } }]);
             // The topic batch went through to fauxqs.
             expect((await peekAll(plane.sqs, plane.queue("-feedback"))).map((m) => m.Body)).to.deep.equal(["x"]);

@@ -33,6 +33,11 @@ export interface StoredEmail {
 
 export interface Emulators {
     endpoints: EmulatorEndpoints;
+    /**
+     * DynamoDB operations dynalite served, in order, except the harness's own (see HARNESS_HEADER):
+     * counted at the server because the processors' DynamoDB client is not an SDK client.
+     */
+    dynamodbCalls: string[];
     /** The SES store. It is module-global in aws-ses-v2-local: one store per process. */
     ses: { emails(): Promise<StoredEmail[]>; clear(): Promise<void> };
     /** Closes every emulator this call started; safe to call twice. */
@@ -43,6 +48,9 @@ export interface StartOptions {
     /** Region the emulators report in ARNs and queue URLs (default eu-west-1, the stacks' region). */
     region?: string;
 }
+
+/** Header the harness's own DynamoDB requests carry, so server-side counts leave them out. */
+export const HARNESS_HEADER = "x-notify-harness";
 
 /** fauxqs's account id in every ARN and queue URL it creates. */
 export const FAUXQS_ACCOUNT_ID = "000000000000";
@@ -95,6 +103,11 @@ export async function startEmulators(options: StartOptions = {}): Promise<Emulat
     try {
         const dynamo = await startDynalite();
         closers.push(() => closeServer(dynamo));
+        const dynamodbCalls: string[] = [];
+        dynamo.on("request", (req) => {
+            const target = String(req.headers["x-amz-target"] ?? "");
+            if (req.headers[HARNESS_HEADER] !== "1") dynamodbCalls.push(target.split(".").pop() || "Unknown");
+        });
 
         registerFauxqsFidelityHook();
         const fauxqs = await importEsm("fauxqs");
@@ -123,6 +136,7 @@ export async function startEmulators(options: StartOptions = {}): Promise<Emulat
         };
         return {
             endpoints,
+            dynamodbCalls,
             ses: {
                 async emails() {
                     const res = await fetch(`${sesUrl}/store`);

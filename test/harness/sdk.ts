@@ -1,7 +1,8 @@
 /**
  * SDK-side instruments of the harness:
  * - countApiCalls(): counts every AWS API call the functions make, per service and command, by wrapping
- *   `send` of each SDK v3 client class (real or mocked alike); the harness's own clients are ignored.
+ *   `send` of each SDK v3 client class (real or mocked alike; the harness's own clients are ignored),
+ *   and DynamoDB calls at dynalite when given its request log (the processors' client is not the SDK's).
  * - MobileStandIn: what no emulator does (SNS mobile push endpoints, SMS, opt-out), on
  *   aws-sdk-client-mock, with AWS's documented semantics; SNS topic calls pass through to fauxqs.
  */
@@ -58,11 +59,19 @@ export interface ApiCallCounter {
  * Wraps `send` of every SDK client class. Install AFTER aws-sdk-client-mock's mocks (so mocked calls
  * are counted too) and restore BEFORE restoring them. Clients in `ignore` (the harness's) are not counted.
  */
-export function countApiCalls(options: { ignore?: object[] } = {}): ApiCallCounter {
+export function countApiCalls(options: { ignore?: object[]; dynamodbServerCalls?: string[] } = {}): ApiCallCounter {
     const ignored = new WeakSet<object>(options.ignore ?? []);
-    const calls: ApiCall[] = [];
+    const sdkCalls: ApiCall[] = [];
+    const server = options.dynamodbServerCalls;
+    const serverStart = { at: server?.length ?? 0 };
     const undo: (() => void)[] = [];
-    for (const [moduleName, className] of CLIENT_CLASSES) {
+    // DynamoDB counted at the server (any client) or at the SDK client, never both.
+    const classes = server ? CLIENT_CLASSES.filter(([m]) => !m.includes("dynamodb")) : CLIENT_CLASSES;
+    const all = (): ApiCall[] => [
+        ...sdkCalls,
+        ...(server ?? []).slice(serverStart.at).map((operation) => ({ service: "DynamoDB", operation, input: undefined })),
+    ];
+    for (const [moduleName, className] of classes) {
         let cls: any;
         try {
             cls = require(moduleName)[className];
@@ -77,7 +86,7 @@ export function countApiCalls(options: { ignore?: object[] } = {}): ApiCallCount
         proto.send = function (this: object, command: any, ...rest: unknown[]) {
             if (!ignored.has(this)) {
                 const operation = String(command?.constructor?.name ?? "Unknown").replace(/Command$/, "");
-                calls.push({ service, operation, input: command?.input });
+                sdkCalls.push({ service, operation, input: command?.input });
             }
             return inner.call(this, command, ...rest);
         };
@@ -87,15 +96,20 @@ export function countApiCalls(options: { ignore?: object[] } = {}): ApiCallCount
         });
     }
     return {
-        calls,
+        get calls() {
+            return all();
+        },
         byOperation() {
             const out: Record<string, number> = {};
-            for (const c of calls) out[`${c.service}.${c.operation}`] = (out[`${c.service}.${c.operation}`] ?? 0) + 1;
+            for (const c of all()) out[`${c.service}.${c.operation}`] = (out[`${c.service}.${c.operation}`] ?? 0) + 1;
             return out;
         },
         count: (service, operation) =>
-            calls.filter((c) => (!service || c.service === service) && (!operation || c.operation === operation)).length,
-        reset: () => void calls.splice(0),
+            all().filter((c) => (!service || c.service === service) && (!operation || c.operation === operation)).length,
+        reset: () => {
+            sdkCalls.splice(0);
+            serverStart.at = server?.length ?? 0;
+        },
         restore: () => undo.splice(0).reverse().forEach((u) => u()),
     };
 }

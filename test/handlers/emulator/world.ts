@@ -61,7 +61,7 @@ export async function createWorld(): Promise<World> {
     const plane = await createDataPlane(program, emulators.endpoints);
     // Mocks first, then the counter on top of them (see countApiCalls).
     const standIn = new MobileStandIn();
-    const counter = countApiCalls({ ignore: [plane.sqs, plane.sns] });
+    const counter = countApiCalls({ ignore: [plane.sqs, plane.sns], dynamodbServerCalls: emulators.dynamodbCalls });
     const loaded = new Map<string, LoadedFunction>();
 
     const load = (fnName: string, overrides: Record<string, string> = {}) => {
