@@ -1,7 +1,104 @@
-// Interim body (foundation issue): the real processor comes with the handlers issue. Until then it
-// acknowledges nothing, so every record returns to its queue and ends in the DLQ: nothing is lost.
+/**
+ * Push sender (push channel queue -> SNS mobile push). Publishes to each enabled device's platform
+ * endpoint (TargetArn, MessageStructure json); a disabled or vanished endpoint marks the device
+ * disabled and is not retried; throttling backs off within the time budget, then the record goes back
+ * to the queue with the devices already reached remembered in the delivery log.
+ */
+import { FirehoseClient } from "@aws-sdk/client-firehose";
+import { SchedulerClient } from "@aws-sdk/client-scheduler";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import type { ApnsPlatform } from "./core/push";
+import { createDynamo, type Dynamo } from "./lib/dynamo";
+import { ENV, requireEnv } from "./lib/env";
+import type { Logger } from "./lib/log";
+import { callWithBackoff, createTelemetry, rateLimitFor, ttlDays } from "./lib/runtime";
+import { createSenderHandler, type DeliverArgs, type DeliveryResult } from "./lib/sender";
+
 export function pushSender() {
-    return async (event: { Records: { messageId: string }[] }) => ({
-        batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })),
+    const telemetry = createTelemetry();
+    const sns = new SNSClient({});
+    const dynamo = createDynamo();
+    const devicesTable = requireEnv(ENV.devicesTable);
+    const apnsPlatform = (process.env[ENV.apnsPlatform] ?? "APNS") as ApnsPlatform;
+    if (apnsPlatform !== "APNS" && apnsPlatform !== "APNS_SANDBOX") throw new Error(`${ENV.apnsPlatform} must be APNS or APNS_SANDBOX`);
+    return createSenderHandler({
+        channel: "push",
+        telemetry,
+        dynamo,
+        firehose: new FirehoseClient({}),
+        scheduler: new SchedulerClient({}),
+        tables: {
+            preferences: requireEnv(ENV.preferencesTable),
+            templates: requireEnv(ENV.templatesTable),
+            deliveryLog: requireEnv(ENV.deliveryLogTable),
+            idempotency: requireEnv(ENV.idempotencyTable),
+            devices: devicesTable,
+        },
+        analyticsStream: requireEnv(ENV.analyticsStream),
+        deferral: {
+            group: requireEnv(ENV.deferralScheduleGroup),
+            roleArn: requireEnv(ENV.deferralRoleArn),
+            queueArn: requireEnv(ENV.channelQueueArn),
+        },
+        rateLimit: rateLimitFor("push"),
+        ttlDays: ttlDays(),
+        apnsPlatform,
+        deliver: (args) => deliverPush(args, sns, dynamo, devicesTable, telemetry.log),
     });
+}
+
+/** Publishes to every target device; the result is SENT as soon as one device (now or earlier) got it. */
+export async function deliverPush(args: DeliverArgs, sns: SNSClient, dynamo: Dynamo, devicesTable: string, log: Logger): Promise<DeliveryResult> {
+    if (args.delivery.channel !== "push") throw new Error("push sender got a non-push delivery");
+    const sentDevices = [...args.delivery.alreadySent];
+    let providerMessageId: string | undefined;
+    const problems: string[] = [];
+    for (const target of args.delivery.targets) {
+        const result = await callWithBackoff(
+            () =>
+                sns.send(
+                    new PublishCommand({
+                        TargetArn: target.endpointArn,
+                        MessageStructure: "json",
+                        Message: target.push.message,
+                        MessageAttributes: target.push.attributes,
+                    }),
+                ),
+            args.remaining,
+        );
+        if (result.ok) {
+            sentDevices.push(target.deviceId);
+            providerMessageId ??= result.value.MessageId;
+            continue;
+        }
+        const { error, errorClass } = result;
+        if (errorClass === "throttled" || errorClass === "transient") {
+            return { status: "RETRY", reason: `${error.name}: ${error.message}`, sentDevices };
+        }
+        if (errorClass === "endpoint-gone") {
+            problems.push(`device ${target.deviceId}: ${error.name}`);
+            await disableDevice(dynamo, devicesTable, args.userId!, target.deviceId, `${error.name}: ${error.message}`, log);
+            continue;
+        }
+        problems.push(`device ${target.deviceId}: ${error.name}: ${error.message}`);
+    }
+    if (sentDevices.length > 0) return { status: "SENT", providerMessageId, sentDevices };
+    return { status: "FAILED", reason: problems.join("; ") || "no device accepted the notification" };
+}
+
+/** Marks a dead device disabled; the device stream then drops it from the user's summary. */
+async function disableDevice(dynamo: Dynamo, table: string, userId: string, deviceId: string, reason: string, log: Logger) {
+    try {
+        await dynamo.call("UpdateItem", {
+            TableName: table,
+            Key: { userId: { S: userId }, deviceId: { S: deviceId } },
+            UpdateExpression: "SET enabled = :false, disabledReason = :reason, disabledAt = :now",
+            ConditionExpression: "attribute_exists(userId)",
+            ExpressionAttributeValues: { ":false": { BOOL: false }, ":reason": { S: reason.slice(0, 500) }, ":now": { S: new Date().toISOString() } },
+        });
+        log.info("device disabled", { userId, deviceId, reason });
+    } catch (error) {
+        // The row may be gone already (deleted, expired); nothing else to do for a dead endpoint.
+        log.warn("could not disable device", { userId, deviceId, error });
+    }
 }
