@@ -10,7 +10,8 @@ import { noBroadManagedPolicies, noWildcardIam } from "./iam";
 import { requiredTags } from "./tagging";
 
 export const policyPackName = "notify-guard";
-export const policyPackVersion = "0.1.0";
+/** The version PolicyPack reads from policy/package.json (the CLI runs the pack with policy/ as cwd). */
+export const policyPackVersion: string = require("./package.json").version;
 
 /** The policies without exemption handling, in report order. */
 export const basePolicies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
