@@ -1,7 +1,189 @@
-// Interim body (foundation issue): the real processor comes with the handlers issue. Until then it
-// acknowledges nothing, so every record returns to its queue and ends in the DLQ: nothing is lost.
+/**
+ * Feedback processor (feedback queue): SES events update the delivery-log row (DELIVERED, BOUNCED,
+ * COMPLAINT, FAILED) and, on a permanent bounce or a complaint, flag the address suppressed on the
+ * user's profile; SNS platform-endpoint events disable the device behind the endpoint (found through the
+ * byEndpointArn index). Status updates are conditional so late or reordered events never move a row
+ * backwards. An event whose delivery-log row does not exist yet (the sender's batch write still in
+ * flight) is retried a few times through the queue, then acknowledged.
+ */
+import { FirehoseClient } from "@aws-sdk/client-firehose";
+import { overwritableStatuses, parseFeedback, type FeedbackEvent } from "./core/feedback";
+import { normalizeEmail } from "./core/email";
+import { createDynamo, type Dynamo } from "./lib/dynamo";
+import { ENV, requireEnv } from "./lib/env";
+import { createTelemetry, putAnalytics, type BatchResponse, type LambdaContext, type SqsEvent, type SqsRecord, type Telemetry } from "./lib/runtime";
+
+/** Receives after which an event for a row that never appeared is given up (logged, acknowledged). */
+export const MISSING_ROW_MAX_RECEIVES = 3;
+
+interface Tables {
+    deliveryLog: string;
+    preferences: string;
+    devices: string;
+}
+
 export function feedbackProcessor() {
-    return async (event: { Records: { messageId: string }[] }) => ({
-        batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })),
+    const telemetry = createTelemetry();
+    const dynamo = createDynamo();
+    const firehose = new FirehoseClient({});
+    const tables: Tables = {
+        deliveryLog: requireEnv(ENV.deliveryLogTable),
+        preferences: requireEnv(ENV.preferencesTable),
+        devices: requireEnv(ENV.devicesTable),
+    };
+    const analyticsStream = requireEnv(ENV.analyticsStream);
+
+    return async (event: SqsEvent, context?: LambdaContext): Promise<BatchResponse> => {
+        telemetry.log.addContext(context);
+        const failures: { itemIdentifier: string }[] = [];
+        const analytics: string[] = [];
+        for (const record of event.Records ?? []) {
+            try {
+                const line = await handleRecord(record, dynamo, tables, telemetry);
+                if (line) analytics.push(line);
+            } catch (error) {
+                telemetry.log.error("feedback record failed; left to the queue", { messageId: record.messageId, error });
+                failures.push({ itemIdentifier: record.messageId });
+            }
+        }
+        if (analytics.length > 0) await putAnalytics(firehose, analyticsStream, analytics, telemetry.log);
+        telemetry.metrics.flush();
+        return { batchItemFailures: failures };
+    };
+}
+
+/** Applies one feedback message; returns its analytics line, throws to have it retried. */
+async function handleRecord(record: SqsRecord, dynamo: Dynamo, tables: Tables, telemetry: Telemetry): Promise<string | undefined> {
+    const { log } = telemetry;
+    const event = parseFeedback(record.body);
+    switch (event.kind) {
+        case "invalid":
+            log.warn("unusable feedback message acknowledged", { messageId: record.messageId, reason: event.reason });
+            return undefined;
+        case "ignore":
+            log.debug("feedback needs no action", { messageId: record.messageId, reason: event.reason });
+            return undefined;
+        case "endpoint":
+            await disableDevicesByEndpoint(dynamo, tables.devices, event.endpointArn, event.reason, log);
+            return undefined;
+        case "email":
+            return applyEmailEvent(record, event, dynamo, tables, telemetry);
+    }
+}
+
+async function applyEmailEvent(
+    record: SqsRecord,
+    event: Extract<FeedbackEvent, { kind: "email" }>,
+    dynamo: Dynamo,
+    tables: Tables,
+    telemetry: Telemetry,
+): Promise<string | undefined> {
+    const { log } = telemetry;
+    const ids = { notificationId: event.notificationId, recipientKey: event.recipientKey, sesEvent: event.sesEvent };
+    if (event.suppressAddress && event.userId) {
+        await suppressAddress(dynamo, tables.preferences, event.userId, event.suppressAddress, event.reason ?? event.status, log);
+    }
+    const now = new Date().toISOString();
+    const allowed = overwritableStatuses(event.status);
+    const values: Record<string, { S: string }> = { ":status": { S: event.status }, ":now": { S: now } };
+    allowed.forEach((s, i) => (values[`:from${i}`] = { S: s }));
+    let update = "SET #status = :status, updatedAt = :now";
+    if (event.reason) {
+        update += ", reason = :reason";
+        values[":reason"] = { S: event.reason };
+    }
+    try {
+        await dynamo.call("UpdateItem", {
+            TableName: tables.deliveryLog,
+            Key: { notificationId: { S: event.notificationId }, recipientKey: { S: event.recipientKey } },
+            UpdateExpression: update,
+            ConditionExpression: `attribute_exists(notificationId) AND #status IN (${allowed.map((_, i) => `:from${i}`).join(", ")})`,
+            ExpressionAttributeNames: { "#status": "status" },
+            ExpressionAttributeValues: values,
+        });
+    } catch (err) {
+        const error = err as Error;
+        if (error.name !== "ConditionalCheckFailedException") throw error;
+        const existing = await dynamo.call("GetItem", {
+            TableName: tables.deliveryLog,
+            Key: { notificationId: { S: event.notificationId }, recipientKey: { S: event.recipientKey } },
+            ConsistentRead: true,
+            ProjectionExpression: "notificationId",
+        });
+        const existed = existing.Item !== undefined;
+        const receives = Number(record.attributes?.ApproximateReceiveCount ?? "1");
+        if (!existed && receives < MISSING_ROW_MAX_RECEIVES) {
+            throw new Error(`delivery-log row ${event.notificationId}/${event.recipientKey} not written yet`);
+        }
+        log.info("feedback event did not change the row (stale, reordered or unknown)", ids);
+        return undefined;
+    }
+    log.info("delivery log updated from SES", { ...ids, status: event.status });
+    return (
+        JSON.stringify({
+            type: "notification.feedback",
+            timestamp: now,
+            notificationId: event.notificationId,
+            recipientKey: event.recipientKey,
+            channel: "email",
+            status: event.status,
+            reason: event.reason,
+            userId: event.userId,
+            providerMessageId: event.providerMessageId,
+        }) + "\n"
+    );
+}
+
+/** Flags the address on the profile row; the e-mail sender suppresses it from then on. */
+async function suppressAddress(dynamo: Dynamo, table: string, userId: string, address: string, reason: string, log: Telemetry["log"]) {
+    try {
+        await dynamo.call("UpdateItem", {
+            TableName: table,
+            Key: { userId: { S: userId }, channel: { S: "profile" } },
+            UpdateExpression: "SET emailSuppressed = :true, emailSuppressedAddress = :address, emailSuppressedReason = :reason, emailSuppressedAt = :now",
+            ConditionExpression: "attribute_exists(userId)",
+            ExpressionAttributeValues: {
+                ":true": { BOOL: true },
+                ":address": { S: normalizeEmail(address) },
+                ":reason": { S: reason },
+                ":now": { S: new Date().toISOString() },
+            },
+        });
+        log.info("address suppressed", { userId, reason });
+    } catch (err) {
+        if ((err as Error).name !== "ConditionalCheckFailedException") throw err;
+        log.warn("no profile to flag the suppressed address on", { userId });
+    }
+}
+
+/** Disables every device row pointing at the endpoint (normally one). */
+async function disableDevicesByEndpoint(dynamo: Dynamo, table: string, endpointArn: string, reason: string, log: Telemetry["log"]) {
+    const out = await dynamo.call("Query", {
+        TableName: table,
+        IndexName: "byEndpointArn",
+        KeyConditionExpression: "endpointArn = :arn",
+        ExpressionAttributeValues: { ":arn": { S: endpointArn } },
+        Limit: 10,
     });
+    const keys = (out.Items ?? []) as { userId: { S: string }; deviceId: { S: string } }[];
+    if (keys.length === 0) log.info("no device for the endpoint", { endpointArn });
+    for (const key of keys) {
+        try {
+            await dynamo.call("UpdateItem", {
+                TableName: table,
+                Key: { userId: key.userId, deviceId: key.deviceId },
+                UpdateExpression: "SET enabled = :false, disabledReason = :reason, disabledAt = :now",
+                ConditionExpression: "attribute_exists(userId) AND endpointArn = :arn",
+                ExpressionAttributeValues: {
+                    ":false": { BOOL: false },
+                    ":reason": { S: reason.slice(0, 500) },
+                    ":now": { S: new Date().toISOString() },
+                    ":arn": { S: endpointArn },
+                },
+            });
+            log.info("device disabled from endpoint event", { userId: key.userId.S, deviceId: key.deviceId.S, reason });
+        } catch (err) {
+            if ((err as Error).name !== "ConditionalCheckFailedException") throw err;
+        }
+    }
 }
