@@ -43,8 +43,16 @@ interface Deps {
     log: Logger;
 }
 
-/** A problem retrying cannot fix (bad token, unconfigured platform): logged and acknowledged. */
-class PermanentDeviceError extends Error {}
+/**
+ * A problem retrying cannot fix (bad token, unconfigured platform): logged and acknowledged. A plain
+ * Error marked by name: closure serialization rewrites classes (an Error subclass lost its message).
+ */
+const PERMANENT = "PermanentDeviceError";
+function permanentError(message: string): Error {
+    const error = new Error(message);
+    error.name = PERMANENT;
+    return error;
+}
 
 export function deviceMaintenance() {
     const telemetry = createTelemetry();
@@ -64,8 +72,8 @@ export function deviceMaintenance() {
             try {
                 await handleRecord(record, deps);
             } catch (error) {
-                if (error instanceof PermanentDeviceError) {
-                    telemetry.log.warn("device record cannot be acted on; acknowledged", { eventID: record.eventID, reason: error.message });
+                if ((error as Error).name === PERMANENT) {
+                    telemetry.log.warn("device record cannot be acted on; acknowledged", { eventID: record.eventID, reason: (error as Error).message });
                     continue;
                 }
                 telemetry.log.error("device record failed; retrying from here", { eventID: record.eventID, error });
@@ -84,13 +92,13 @@ function toChange(record: DynamoStreamRecord): DeviceStreamChange | undefined {
 
 async function handleRecord(record: DynamoStreamRecord, deps: Deps): Promise<void> {
     const change = toChange(record);
-    if (!change) throw new PermanentDeviceError("stream record without an event name");
+    if (!change) throw permanentError("stream record without an event name");
     const action = decideDeviceAction(change);
     switch (action.kind) {
         case "none":
             return;
         case "invalid":
-            throw new PermanentDeviceError(action.reason);
+            throw permanentError(action.reason);
         case "update-summary":
             await putSummaryEntry(deps, action.userId, action.deviceId, action.entry);
             return;
@@ -113,7 +121,7 @@ async function handleRecord(record: DynamoStreamRecord, deps: Deps): Promise<voi
 /** The lifecycle of engineering notes §4: create -> get -> (re-create if gone) -> set token/enabled. */
 async function ensureEndpoint(deps: Deps, device: DeviceRow & { platform: DevicePlatform; token: string }): Promise<string> {
     const application = deps.applications[device.platform];
-    if (!application) throw new PermanentDeviceError(`no platform application configured for ${device.platform}`);
+    if (!application) throw permanentError(`no platform application configured for ${device.platform}`);
     let arn = device.endpointArn ?? (await createEndpoint(deps, application, device));
     let attributes = await getAttributes(deps, arn);
     if (!attributes) {
@@ -142,7 +150,7 @@ async function createEndpoint(deps: Deps, application: string, device: DeviceRow
         if (error.name !== "InvalidParameterException" && error.name !== "InvalidParameter") throw error;
         const existing = parseExistingEndpointArn(error.message);
         if (existing) return existing; // same token, other attributes: take it over and repair it
-        throw new PermanentDeviceError(`token rejected by SNS: ${error.message}`);
+        throw permanentError(`token rejected by SNS: ${error.message}`);
     }
 }
 

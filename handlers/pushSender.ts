@@ -7,6 +7,7 @@
 import { FirehoseClient } from "@aws-sdk/client-firehose";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { SUMMARY_DEVICE_ID } from "./core/endpoints";
 import type { ApnsPlatform } from "./core/push";
 import { createDynamo, type Dynamo } from "./lib/dynamo";
 import { ENV, requireEnv } from "./lib/env";
@@ -95,6 +96,16 @@ async function disableDevice(dynamo: Dynamo, table: string, userId: string, devi
             UpdateExpression: "SET enabled = :false, disabledReason = :reason, disabledAt = :now",
             ConditionExpression: "attribute_exists(userId)",
             ExpressionAttributeValues: { ":false": { BOOL: false }, ":reason": { S: reason.slice(0, 500) }, ":now": { S: new Date().toISOString() } },
+        });
+        // The stream would also update the summary; doing it here closes the window in which the next
+        // batch still reads the device as enabled.
+        await dynamo.call("UpdateItem", {
+            TableName: table,
+            Key: { userId: { S: userId }, deviceId: { S: SUMMARY_DEVICE_ID } },
+            UpdateExpression: "SET devices.#d.enabled = :false",
+            ConditionExpression: "attribute_exists(devices.#d)",
+            ExpressionAttributeNames: { "#d": deviceId },
+            ExpressionAttributeValues: { ":false": { BOOL: false } },
         });
         log.info("device disabled", { userId, deviceId, reason });
     } catch (error) {

@@ -62,8 +62,8 @@ export function createOptOutCache(sns: SNSClient, log: Logger, now: () => number
         let pages = 0;
         do {
             const out = await sns.send(new ListPhoneNumbersOptedOutCommand({ nextToken }));
-            for (const p of out.phoneNumbers ?? []) phones.add(p);
-            nextToken = out.nextToken;
+            for (const p of out?.phoneNumbers ?? []) phones.add(p);
+            nextToken = out?.nextToken;
             pages++;
         } while (nextToken && pages < OPT_OUT_MAX_PAGES);
         if (nextToken) log.warn("opt-out listing longer than the page bound; checking the rest per number", { pages });
@@ -78,7 +78,7 @@ export function createOptOutCache(sns: SNSClient, log: Logger, now: () => number
             for (const phone of candidates) {
                 if (opted.has(phone)) continue;
                 const out = await sns.send(new CheckIfPhoneNumberIsOptedOutCommand({ phoneNumber: phone }));
-                if (out.isOptedOut) {
+                if (out?.isOptedOut) {
                     opted.add(phone);
                     current.phones.add(phone);
                 }
@@ -101,6 +101,7 @@ export async function deliverSms(args: DeliverArgs, sns: SNSClient, senderId: st
     );
     if (result.ok) return { status: "SENT", providerMessageId: result.value.MessageId };
     const { error, errorClass } = result;
+    if (error.name === "OptedOutException") return { status: "SUPPRESSED", reason: "phone number opted out of SMS" };
     if (errorClass === "throttled" || errorClass === "transient") return { status: "RETRY", reason: `${error.name}: ${error.message}` };
     return { status: "FAILED", reason: `${error.name}: ${error.message}` };
 }

@@ -5,8 +5,12 @@
 import { createHash } from "crypto";
 import type { Channel, DeliveryLogRow, DeliveryStatus, NotificationRequest, RecipientSpec } from "./types";
 
-/** Statuses meaning "something already went out": a redelivered request must not send again. */
-export const SENT_STATUSES: ReadonlySet<DeliveryStatus> = new Set(["SENT", "DELIVERED", "BOUNCED", "COMPLAINT"]);
+/**
+ * Statuses meaning "something already went out": a redelivered request must not send again. (Arrays,
+ * not Sets, in module scope: closure serialization turns a captured Set into a plain object.)
+ */
+export const SENT_STATUSES: readonly DeliveryStatus[] = ["SENT", "DELIVERED", "BOUNCED", "COMPLAINT"];
+export const isSentStatus = (status: DeliveryStatus | undefined) => status !== undefined && SENT_STATUSES.includes(status);
 
 /** A recipient of a request on one channel: a user, or an explicit address with no user. */
 export interface RecipientRef {

@@ -5,7 +5,7 @@
  */
 import { parseNotificationRequest, requestTargetsChannel } from "./request";
 import {
-    SENT_STATUSES,
+    isSentStatus,
     logKey,
     rateCounterId,
     hourWindow,
@@ -182,13 +182,23 @@ export function missingTemplateKeys(parsed: Parsed[], data: Pick<BatchData, "pro
 /** Step 4: the plan for every record. */
 export function planBatch(parsed: Parsed[], data: BatchData, options: PlanOptions): RecordPlan[] {
     const sentThisBatch = new Map<string, number>();
+    // The same notification and recipient twice in one batch (a duplicate publish): only the first counts.
+    const seenThisBatch = new Set<string>();
+    const firstInBatch = (notificationId: string | undefined, recipientKey: string) => {
+        if (!notificationId) return true;
+        const key = logKey(notificationId, recipientKey);
+        if (seenThisBatch.has(key)) return false;
+        seenThisBatch.add(key);
+        return true;
+    };
     return parsed.map((p): RecordPlan => {
         if (p.kind === "ignore") return p;
         if (p.kind === "invalid") {
             const recipients = p.recipients.map((recipient) => {
                 const previous = p.notificationId ? data.logRows.get(logKey(p.notificationId, recipient.recipientKey)) : undefined;
-                const action: Action =
-                    previous && SENT_STATUSES.has(previous.status)
+                const action: Action = !firstInBatch(p.notificationId, recipient.recipientKey)
+                    ? { kind: "skip", reason: "duplicate in this batch" }
+                    : previous && isSentStatus(previous.status)
                         ? { kind: "skip", reason: `already ${previous.status}` }
                         : { kind: "fail", reason: p.reason };
                 return { recipient, action };
@@ -197,7 +207,9 @@ export function planBatch(parsed: Parsed[], data: BatchData, options: PlanOption
         }
         const recipients = p.recipients.map((recipient) => ({
             recipient,
-            action: planRecipient(p.request, recipient, data, options, sentThisBatch),
+            action: firstInBatch(p.request.notificationId, recipient.recipientKey)
+                ? planRecipient(p.request, recipient, data, options, sentThisBatch)
+                : ({ kind: "skip", reason: "duplicate in this batch" } as Action),
         }));
         if (recipients.length === 0) {
             // e.g. an SMS queue copy of a request whose explicit recipients have no phone.
@@ -216,7 +228,7 @@ function planRecipient(
 ): Action {
     const { channel, now } = options;
     const previous = data.logRows.get(logKey(request.notificationId, recipient.recipientKey));
-    if (previous && SENT_STATUSES.has(previous.status)) return { kind: "skip", reason: `already ${previous.status}` };
+    if (previous && isSentStatus(previous.status)) return { kind: "skip", reason: `already ${previous.status}` };
 
     const profile = recipient.userId ? data.profiles.get(recipient.userId) : undefined;
     if (recipient.userId && !profile) return { kind: "fail", reason: `unknown user ${recipient.userId}` };

@@ -20,7 +20,8 @@ export interface ErrorInfo {
     httpStatusCode?: number;
 }
 
-const THROTTLING = new Set([
+// Arrays, not Sets: closure serialization turns a captured Set into a plain object.
+const THROTTLING = [
     "Throttled",
     "ThrottledException",
     "Throttling",
@@ -30,9 +31,9 @@ const THROTTLING = new Set([
     "RequestLimitExceeded",
     "KMSThrottlingException",
     "ProvisionedThroughputExceededException",
-]);
-const ENDPOINT_GONE = new Set(["EndpointDisabled", "EndpointDisabledException", "NotFound", "NotFoundException"]);
-const TRANSIENT = new Set([
+];
+const ENDPOINT_GONE = ["EndpointDisabled", "EndpointDisabledException", "NotFound", "NotFoundException"];
+const TRANSIENT = [
     "InternalError",
     "InternalErrorException",
     "InternalFailure",
@@ -46,17 +47,17 @@ const TRANSIENT = new Set([
     "ECONNRESET",
     "ETIMEDOUT",
     "EPIPE",
-]);
+];
 
 export function classifyError(err: ErrorInfo): ErrorClass {
     const name = err.name ?? "";
-    if (THROTTLING.has(name) || err.httpStatusCode === 429) return "throttled";
-    if (ENDPOINT_GONE.has(name)) return "endpoint-gone";
+    if (THROTTLING.includes(name) || err.httpStatusCode === 429) return "throttled";
+    if (ENDPOINT_GONE.includes(name)) return "endpoint-gone";
     // SNS reports an endpoint that no longer exists or belongs elsewhere as InvalidParameter on TargetArn.
     if ((name === "InvalidParameter" || name === "InvalidParameterException") && /endpoint|targetarn/i.test(err.message ?? "")) {
         return "endpoint-gone";
     }
-    if (TRANSIENT.has(name) || (err.httpStatusCode !== undefined && err.httpStatusCode >= 500)) return "transient";
+    if (TRANSIENT.includes(name) || (err.httpStatusCode !== undefined && err.httpStatusCode >= 500)) return "transient";
     if (err.httpStatusCode === undefined && !name) return "transient"; // no response at all: a network fault
     return "permanent";
 }

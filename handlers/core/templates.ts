@@ -44,11 +44,19 @@ export function selectVariant(
     return undefined;
 }
 
-export class MissingVariableError extends Error {
-    constructor(public readonly variables: string[]) {
-        super(`missing template variable${variables.length > 1 ? "s" : ""}: ${variables.join(", ")}`);
-        this.name = "MissingVariableError";
-    }
+export const MISSING_VARIABLE = "MissingVariableError";
+
+/**
+ * A plain Error marked by name, not a subclass: closure serialization rewrites classes, and an Error
+ * subclass came out of it without its message.
+ */
+export function missingVariableError(variables: string[]): Error & { variables: string[] } {
+    const error = new Error(`missing template variable${variables.length > 1 ? "s" : ""}: ${variables.join(", ")}`) as Error & {
+        variables: string[];
+    };
+    error.name = MISSING_VARIABLE;
+    error.variables = variables;
+    return error;
 }
 
 export function escapeHtml(value: string): string {
@@ -65,10 +73,10 @@ export function placeholders(text: string): string[] {
     return [...new Set([...text.matchAll(PLACEHOLDER)].map((m) => m[1]))];
 }
 
-/** Substitutes every placeholder; throws MissingVariableError naming all absent variables. */
+/** Substitutes every placeholder; throws a MissingVariableError naming all absent variables. */
 export function renderText(text: string, data: Record<string, DataValue>, escape?: (v: string) => string): string {
     const missing = placeholders(text).filter((name) => !Object.prototype.hasOwnProperty.call(data, name));
-    if (missing.length > 0) throw new MissingVariableError(missing);
+    if (missing.length > 0) throw missingVariableError(missing);
     return text.replace(PLACEHOLDER, (_m, name: string) => {
         const value = String(data[name]);
         return escape ? escape(value) : value;
@@ -92,7 +100,7 @@ function attempt<T>(render: () => T): Rendered<T> {
     try {
         return { ok: true, content: render() };
     } catch (err) {
-        if (err instanceof MissingVariableError) return { ok: false, reason: err.message };
+        if ((err as Error).name === MISSING_VARIABLE) return { ok: false, reason: (err as Error).message };
         throw err;
     }
 }

@@ -20,13 +20,14 @@ export interface Dynamo {
     readonly calls: Map<string, number>;
 }
 
-const RETRYABLE = new Set([
+// An array, not a Set: closure serialization turns a captured Set into a plain object.
+const RETRYABLE = [
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
     "RequestLimitExceeded",
     "InternalServerError",
     "ServiceUnavailable",
-]);
+];
 const MAX_CALL_ATTEMPTS = 4;
 
 const sha256Hex = (data: string) => createHash("sha256").update(data).digest("hex");
@@ -99,7 +100,7 @@ export function createDynamo(options: { region?: string; sleep?: (ms: number) =>
                     return await once(operation, body);
                 } catch (err) {
                     const e = err as DynamoError;
-                    const retryable = RETRYABLE.has(e.name) || (e.httpStatusCode ?? 0) >= 500 || e.name === "TypeError";
+                    const retryable = RETRYABLE.includes(e.name) || (e.httpStatusCode ?? 0) >= 500 || e.name === "TypeError";
                     if (!retryable || attempt + 1 >= MAX_CALL_ATTEMPTS) throw err;
                     await sleep(Math.random() * Math.min(1_000, 50 * 2 ** attempt));
                 }

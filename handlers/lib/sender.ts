@@ -41,6 +41,8 @@ import { mapLimit, putAnalytics, remainingMs, type BatchResponse, type LambdaCon
 export type DeliveryResult =
     | { status: "SENT"; providerMessageId?: string; sentDevices?: string[] }
     | { status: "FAILED"; reason: string; sentDevices?: string[] }
+    /** The provider refused for a reason that is the recipient's choice (e.g. SMS opt-out). */
+    | { status: "SUPPRESSED"; reason: string }
     /** Retryable and out of budget: the record goes back to the queue; devices already done are kept. */
     | { status: "RETRY"; reason: string; sentDevices?: string[] };
 
@@ -257,7 +259,7 @@ async function executeRecipient(
                 remaining: () => remainingMs(context),
             });
             const status = result.status === "RETRY" ? "PENDING" : result.status;
-            const sentDevices = result.sentDevices;
+            const sentDevices = "sentDevices" in result ? result.sentDevices : undefined;
             if (result.status !== "SENT") log.warn("delivery did not complete", { ...ids, status: result.status, reason: result.reason });
             return outcomeOf(request.notificationId, request.campaignId, plan, status, config.channel, {
                 reason: result.status === "SENT" ? undefined : result.reason,

@@ -131,3 +131,12 @@ describe("core/plan: routing, preferences, deferral, rate limits, idempotency", 
         expect(missingTemplateKeys(parsed, { profiles }, fetched).map((k) => k.locale)).to.deep.equal(["fr-CA", "fr"]);
     });
 });
+
+describe("core/plan: duplicates inside one batch", () => {
+    it("plans the same notification and recipient only once per batch (a duplicate publish)", () => {
+        const body = { notificationId: "dup", userId: "u1", subject: "s", body: "B" };
+        const plans = plan("email", [body, body, { notificationId: "other", userId: "u1", subject: "s", body: "B" }]);
+        expect(plans.map((p) => action(p)!.kind)).to.deep.equal(["send", "skip", "send"]);
+        expect(action(plans[1])).to.deep.equal({ kind: "skip", reason: "duplicate in this batch" });
+    });
+});
