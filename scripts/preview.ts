@@ -96,7 +96,7 @@ async function main(): Promise<number> {
     let exitCode = 0;
     if (options.gate) {
         const { runGate, formatGateReport } = await import("../policy/gate");
-        const report = runGate(result, { stack: options.stack });
+        const report = runGate(result, { stack: options.stack, programDir: options.programDir });
         console.log(`\n${formatGateReport(report)}`);
         exitCode = report.exitCode;
     }

@@ -17,6 +17,9 @@ export interface PreviewResource {
     dependencies: string[];
     /** Per-input-property dependencies (property name -> URNs). */
     propertyDependencies: Record<string, string[]>;
+    /** Resource options the engine sees and policies may judge. */
+    ignoreChanges?: string[];
+    protect?: boolean;
 }
 
 export interface PreviewResult {

@@ -268,6 +268,8 @@ export async function runPreview(options: PreviewOptions): Promise<PreviewResult
                         inputs: plain(req.getObject()?.toJavaScript() ?? {}),
                         dependencies: req.getDependenciesList(),
                         propertyDependencies,
+                        ignoreChanges: req.getIgnorechangesList(),
+                        protect: req.getProtect(),
                     });
                 }
                 callback(err, response);
