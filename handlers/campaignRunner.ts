@@ -111,8 +111,13 @@ async function publishRequests(
     const { batches, oversize } = packPublishBatches(messages);
     if (oversize.length > 0) log.error("requests above 256 KB skipped", { users: oversize.length });
     let published = 0;
+    // The ingress subscriptions filter on a `channels` attribute when the request names channels (as a
+    // producer publishing with the contract does); without one every channel queue receives it.
+    const attributes = input.channels
+        ? { channels: { DataType: "String.Array", StringValue: JSON.stringify(input.channels) } }
+        : undefined;
     for (const batch of batches) {
-        let entries: PublishBatchRequestEntry[] = batch;
+        let entries: PublishBatchRequestEntry[] = batch.map((e) => ({ ...e, MessageAttributes: attributes }));
         for (let round = 0; entries.length > 0; round++) {
             if (round === MAX_PUBLISH_ROUNDS) throw new Error(`PublishBatch kept failing for ${entries.length} entries`);
             if (round > 0) await sleep(Math.random() * 100 * 2 ** round);
