@@ -13,6 +13,7 @@ import {
     EndpointDisabledException,
     GetEndpointAttributesCommand,
     InvalidParameterException,
+    ListPhoneNumbersOptedOutCommand,
     NotFoundException,
     OptedOutException,
     PublishBatchCommand,
@@ -21,6 +22,8 @@ import {
     SetSMSAttributesCommand,
     SNSClient,
 } from "@aws-sdk/client-sns";
+import { FirehoseClient, PutRecordBatchCommand, PutRecordCommand } from "@aws-sdk/client-firehose";
+import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from "@aws-sdk/client-scheduler";
 import { mockClient } from "aws-sdk-client-mock";
 
 /** SDK client classes whose calls are counted, where installed. */
@@ -200,6 +203,13 @@ export class MobileStandIn {
             }
             return { isOptedOut: this.optedOut.has(input.phoneNumber) };
         });
+        this.mock.on(ListPhoneNumbersOptedOutCommand).callsFake((input: any) => {
+            // Pages of 100, as SNS returns them, with nextToken = the offset of the next page.
+            const all = [...this.optedOut].sort();
+            const start = input.nextToken ? Number(input.nextToken) : 0;
+            const page = all.slice(start, start + 100);
+            return { phoneNumbers: page, nextToken: start + 100 < all.length ? String(start + 100) : undefined };
+        });
         this.mock.on(SetSMSAttributesCommand).resolves({});
     }
 
@@ -308,5 +318,44 @@ export class MobileStandIn {
         const messageId = `sms-${++this.counter}`;
         this.sms.push({ phoneNumber: input.PhoneNumber, message: input.Message, attributes, messageId });
         return { MessageId: messageId };
+    }
+}
+
+/**
+ * Stand-ins for Firehose (the analytics stream: records kept, decoded) and EventBridge Scheduler
+ * (deferral schedules: kept by group/name; a second CreateSchedule of a name is a ConflictException).
+ */
+export class ServiceStandIns {
+    readonly firehose = mockClient(FirehoseClient);
+    readonly scheduler = mockClient(SchedulerClient);
+    /** Analytics records, decoded as UTF-8, per stream. */
+    readonly analytics: { stream: string; data: string }[] = [];
+    readonly schedules = new Map<string, any>();
+
+    constructor() {
+        const decode = (data: unknown) => Buffer.from(data as Uint8Array).toString("utf8");
+        this.firehose.on(PutRecordBatchCommand).callsFake((input: any) => {
+            for (const record of input.Records ?? []) this.analytics.push({ stream: input.DeliveryStreamName, data: decode(record.Data) });
+            return { FailedPutCount: 0, Encrypted: true, RequestResponses: (input.Records ?? []).map((_: unknown, i: number) => ({ RecordId: `r-${this.analytics.length}-${i}` })) };
+        });
+        this.firehose.on(PutRecordCommand).callsFake((input: any) => {
+            this.analytics.push({ stream: input.DeliveryStreamName, data: decode(input.Record?.Data) });
+            return { RecordId: `r-${this.analytics.length}`, Encrypted: true };
+        });
+        this.scheduler.on(CreateScheduleCommand).callsFake((input: any) => {
+            const key = `${input.GroupName ?? "default"}/${input.Name}`;
+            if (this.schedules.has(key)) throw new ConflictException({ message: `Schedule ${input.Name} already exists.`, $metadata: {} } as any);
+            this.schedules.set(key, input);
+            return { ScheduleArn: `arn:aws:scheduler:eu-west-1:000000000000:schedule/${key}` };
+        });
+        this.scheduler.on(DeleteScheduleCommand).callsFake((input: any) => {
+            this.schedules.delete(`${input.GroupName ?? "default"}/${input.Name}`);
+            return {};
+        });
+    }
+
+    restore(): void {
+        this.firehose.restore();
+        this.scheduler.restore();
     }
 }

@@ -11,7 +11,7 @@ import { Emulators, startEmulators, useEmulatorEnv } from "../../harness/emulato
 import { loadProgram, LoadedFunction, LoadedProgram, REPO_ROOT } from "../../harness/program";
 import { createDataPlane, DataPlane } from "../../harness/resources";
 import { drainQueue, DrainReport, peekAll } from "../../harness/drain";
-import { ApiCallCounter, countApiCalls, MobileStandIn } from "../../harness/sdk";
+import { ApiCallCounter, countApiCalls, MobileStandIn, ServiceStandIns } from "../../harness/sdk";
 
 export const REGION = "eu-west-1";
 export const APNS_APP = `arn:aws:sns:${REGION}:000000000000:app/APNS_SANDBOX/notify-dev-ios`;
@@ -29,6 +29,8 @@ export interface World {
     emulators: Emulators;
     plane: DataPlane;
     standIn: MobileStandIn;
+    /** Firehose (analytics) and Scheduler (deferrals), which no emulator here serves. */
+    services: ServiceStandIns;
     counter: ApiCallCounter;
     /** Cold-starts a function with the program's env rewritten to the emulators (plus overrides). */
     load(fnName: string, overrides?: Record<string, string>): LoadedFunction;
@@ -61,6 +63,7 @@ export async function createWorld(): Promise<World> {
     const plane = await createDataPlane(program, emulators.endpoints);
     // Mocks first, then the counter on top of them (see countApiCalls).
     const standIn = new MobileStandIn();
+    const services = new ServiceStandIns();
     const counter = countApiCalls({ ignore: [plane.sqs, plane.sns], dynamodbServerCalls: emulators.dynamodbCalls });
     const loaded = new Map<string, LoadedFunction>();
 
@@ -82,6 +85,7 @@ export async function createWorld(): Promise<World> {
         emulators,
         plane,
         standIn,
+        services,
         counter,
         load,
         sender(channel) {
@@ -153,6 +157,7 @@ export async function createWorld(): Promise<World> {
         async close() {
             counter.restore();
             standIn.restore();
+            services.restore();
             restoreEnv();
             await emulators.close();
         },
