@@ -1,6 +1,6 @@
 /**
  * DynamoDB AttributeValue marshalling, hand-written: @aws-sdk/util-dynamodb would be one more package,
- * and the adapters speak DynamoDB's JSON protocol directly (handlers/lib/dynamo.ts).
+ * and the adapters send them through the SDK client in handlers/lib/dynamo.ts.
  */
 
 export type AttributeValue =

@@ -1,112 +1,43 @@
 /**
- * A small DynamoDB client speaking the JSON protocol (SigV4-signed with the function's credentials),
- * plus the batch helpers the processors use. Why not @aws-sdk/client-dynamodb: this project does not
- * install it (the nodejs22.x runtime ships it, the local emulator tests could not load it), and a
- * hand-written client keeps the closures runnable in both places. Endpoint resolution follows the SDK's
- * standard variables (AWS_ENDPOINT_URL_DYNAMODB, then AWS_ENDPOINT_URL), so emulator tests need no
- * plumbing of their own. Plain closures, no classes: it is created inside each callbackFactory.
+ * The DynamoDB access the processors share: an SDK v3 client (provided by the nodejs22.x runtime, so
+ * no package ships in the archive) behind a one-method interface, plus the batch helpers that read and
+ * write a whole SQS batch at once. The SDK's standard retry handles throttling of single calls; the
+ * helpers below retry what a batch call leaves unprocessed. Created inside each callbackFactory.
  */
-import { createHash, createHmac } from "crypto";
+import {
+    BatchGetItemCommand,
+    BatchWriteItemCommand,
+    DynamoDBClient,
+    GetItemCommand,
+    PutItemCommand,
+    QueryCommand,
+    UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import type { AttributeMap } from "../core/attributes";
 
 export interface DynamoError extends Error {
     name: string;
-    httpStatusCode?: number;
 }
 
 export interface Dynamo {
-    call<T = any>(operation: string, input: object): Promise<T>;
-    /** Counts of requests sent per operation (what a benchmark of API calls reads). */
-    readonly calls: Map<string, number>;
+    /** Sends one DynamoDB operation by name with its JSON-protocol input; SDK errors keep their `name`. */
+    call<T = any>(operation: DynamoOperation, input: object): Promise<T>;
 }
 
-// An array, not a Set: closure serialization turns a captured Set into a plain object.
-const RETRYABLE = [
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "InternalServerError",
-    "ServiceUnavailable",
-];
-const MAX_CALL_ATTEMPTS = 4;
+export type DynamoOperation = "BatchGetItem" | "BatchWriteItem" | "GetItem" | "PutItem" | "Query" | "UpdateItem";
 
-const sha256Hex = (data: string) => createHash("sha256").update(data).digest("hex");
-const hmac = (key: Buffer | string, data: string) => createHmac("sha256", key).update(data).digest();
-
-function resolveEndpoint(region: string): URL {
-    const configured = process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL;
-    return new URL(configured ?? `https://dynamodb.${region}.amazonaws.com`);
-}
-
-function dynamoError(code: string, message: string, status?: number): DynamoError {
-    const err = new Error(`${code}: ${message}`) as DynamoError;
-    err.name = code;
-    err.httpStatusCode = status;
-    return err;
-}
-
-function signedHeaders(url: URL, region: string, body: string, target: string): Record<string, string> {
-    const accessKeyId = process.env.AWS_ACCESS_KEY_ID;
-    const secretAccessKey = process.env.AWS_SECRET_ACCESS_KEY;
-    if (!accessKeyId || !secretAccessKey) throw new Error("AWS credentials are not in the environment");
-    const amzDate = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
-    const day = amzDate.slice(0, 8);
-    const headers: Record<string, string> = {
-        "content-type": "application/x-amz-json-1.0",
-        host: url.host,
-        "x-amz-date": amzDate,
-        "x-amz-target": target,
+export function createDynamo(): Dynamo {
+    const client = new DynamoDBClient({});
+    // Built here, not at module level: a closure captures module-level objects by value.
+    const commands: Record<DynamoOperation, new (input: any) => any> = {
+        BatchGetItem: BatchGetItemCommand,
+        BatchWriteItem: BatchWriteItemCommand,
+        GetItem: GetItemCommand,
+        PutItem: PutItemCommand,
+        Query: QueryCommand,
+        UpdateItem: UpdateItemCommand,
     };
-    if (process.env.AWS_SESSION_TOKEN) headers["x-amz-security-token"] = process.env.AWS_SESSION_TOKEN;
-    const names = Object.keys(headers).sort();
-    const canonical = ["POST", url.pathname || "/", "", ...names.map((h) => `${h}:${headers[h]}`), "", names.join(";"), sha256Hex(body)].join("\n");
-    const scope = `${day}/${region}/dynamodb/aws4_request`;
-    const stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, sha256Hex(canonical)].join("\n");
-    let key = hmac(`AWS4${secretAccessKey}`, day);
-    for (const part of [region, "dynamodb", "aws4_request"]) key = hmac(key, part);
-    const signature = createHmac("sha256", key).update(stringToSign).digest("hex");
-    const { host: _host, ...sent } = headers;
-    return {
-        ...sent,
-        authorization: `AWS4-HMAC-SHA256 Credential=${accessKeyId}/${scope}, SignedHeaders=${names.join(";")}, Signature=${signature}`,
-    };
-}
-
-export function createDynamo(options: { region?: string; sleep?: (ms: number) => Promise<void> } = {}): Dynamo {
-    const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1";
-    const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-    const url = resolveEndpoint(region);
-    const calls = new Map<string, number>();
-
-    const once = async (operation: string, body: string) => {
-        calls.set(operation, (calls.get(operation) ?? 0) + 1);
-        const headers = signedHeaders(url, region, body, `DynamoDB_20120810.${operation}`);
-        const res = await fetch(url, { method: "POST", headers, body });
-        const text = await res.text();
-        const parsed = text ? JSON.parse(text) : {};
-        if (!res.ok) {
-            const code = String(parsed.__type ?? `HTTP${res.status}`).split("#").pop()!;
-            throw dynamoError(code, parsed.message ?? parsed.Message ?? text, res.status);
-        }
-        return parsed;
-    };
-
-    return {
-        calls,
-        call: async (operation, input) => {
-            const body = JSON.stringify(input);
-            for (let attempt = 0; ; attempt++) {
-                try {
-                    return await once(operation, body);
-                } catch (err) {
-                    const e = err as DynamoError;
-                    const retryable = RETRYABLE.includes(e.name) || (e.httpStatusCode ?? 0) >= 500 || e.name === "TypeError";
-                    if (!retryable || attempt + 1 >= MAX_CALL_ATTEMPTS) throw err;
-                    await sleep(Math.random() * Math.min(1_000, 50 * 2 ** attempt));
-                }
-            }
-        },
-    };
+    return { call: (operation, input) => client.send(new commands[operation](input)) as Promise<any> };
 }
 
 export interface TableKeys {

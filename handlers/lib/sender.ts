@@ -108,7 +108,6 @@ export function createSenderHandler(config: SenderConfig) {
             records: records.length,
             outcomes: outcomes.length,
             retried: failedRecords.size,
-            dynamoCalls: Object.fromEntries(config.dynamo.calls),
         });
         return { batchItemFailures: [...failedRecords].map((itemIdentifier) => ({ itemIdentifier })) };
     };

@@ -202,8 +202,17 @@ describe("topology (mock runtime, both stacks)", function () {
                     expect(Object.keys(assets).filter((p) => p.startsWith("node_modules/")), `${fn.name} bundles no package`).to.have.length(0);
                     const file = path.join(dir, `${fn.name}.js`);
                     fs.writeFileSync(file, assets["__index.js"].text);
-                    const mod = require(file);
-                    expect(mod.handler, fn.name).to.be.a("function");
+                    // Loading runs the factory (the cold start), which reads the function's environment.
+                    const variables: Record<string, string> = fn.inputs.environment.variables;
+                    const saved = { ...process.env };
+                    Object.assign(process.env, variables, { AWS_REGION: "eu-west-1" });
+                    try {
+                        const mod = require(file);
+                        expect(mod.handler, fn.name).to.be.a("function");
+                    } finally {
+                        for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+                        Object.assign(process.env, saved);
+                    }
                 }
                 expect(roles.size, "one role per function").to.equal(6);
             });
