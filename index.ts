@@ -93,11 +93,12 @@ const processors = new Processors(
     opts,
 );
 
-const campaigns = new Campaigns(
+new Campaigns(
     "campaigns",
     {
         kmsKeyArn,
         runnerArn: processors.campaignRunner.function.arn,
+        deadLetterQueueArn: processors.campaignFailures.arn,
         scheduleExpression: config.campaigns.schedule,
         timezone: config.campaigns.timezone,
         campaign: { campaignId: config.campaigns.campaignId, template: config.campaigns.template, segment: config.campaigns.segment },
@@ -125,7 +126,7 @@ const monitoring = new Monitoring(
                 queueName: messaging.channelQueues[channel].deadLetterQueue.name,
             })),
             { name: "feedback-dlq", queueName: messaging.feedbackQueue.deadLetterQueue.name },
-            { name: "campaign-dlq", queueName: campaigns.deadLetterQueue.name },
+            { name: "campaign-failures", queueName: processors.campaignFailures.name },
             { name: "device-stream-failures", queueName: processors.deviceStreamFailures.name },
         ],
     },
@@ -144,7 +145,8 @@ export const deadLetterQueueUrls = {
     email: messaging.channelQueues.email.deadLetterQueue.url,
     sms: messaging.channelQueues.sms.deadLetterQueue.url,
     feedback: messaging.feedbackQueue.deadLetterQueue.url,
-    campaigns: campaigns.deadLetterQueue.url,
+    campaigns: processors.campaignFailures.url,
+    deviceStream: processors.deviceStreamFailures.url,
 };
 export const tableNames = Object.fromEntries(Object.entries(storage.tables).map(([key, table]) => [key, table.name]));
 export const kmsKeyAlias = encryption.alias.name;

@@ -1,11 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { encryptedQueue } from "./messaging";
 
 export interface CampaignsArgs {
     kmsKeyArn: pulumi.Input<string>;
     /** The campaign runner function the daily schedule invokes. */
     runnerArn: pulumi.Input<string>;
+    /** Encrypted queue that receives invocations Scheduler could not deliver after its retries. */
+    deadLetterQueueArn: pulumi.Input<string>;
     /** EventBridge Scheduler expression, e.g. cron(0 9 * * ? *). */
     scheduleExpression: string;
     /** IANA time zone the expression is evaluated in (DST handled by Scheduler). */
@@ -17,20 +18,18 @@ export interface CampaignsArgs {
 /**
  * The daily campaign: a schedule group and a schedule that invokes the campaign runner at the configured
  * time in the configured zone, exactly on time (flexible window off), retried for an hour and then
- * dead-lettered to an encrypted queue; the schedule passes its own scheduled time so a retried run
+ * dead-lettered to the runner's failures queue; the schedule passes its own scheduled time so a retried run
  * produces the same notification ids. Scheduler's role may invoke that one function and nothing else.
  */
 export class Campaigns extends pulumi.ComponentResource {
     public readonly scheduleGroup: aws.scheduler.ScheduleGroup;
     public readonly schedule: aws.scheduler.Schedule;
-    public readonly deadLetterQueue: aws.sqs.Queue;
 
     constructor(name: string, args: CampaignsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("notify:campaigns:Campaigns", name, {}, opts);
         const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
 
         this.scheduleGroup = new aws.scheduler.ScheduleGroup(`${name}-group`, {}, { parent: this });
-        this.deadLetterQueue = encryptedQueue(`${name}-dlq`, args.kmsKeyArn, this);
 
         const role = new aws.iam.Role(
             `${name}-scheduler-role`,
@@ -60,7 +59,7 @@ export class Campaigns extends pulumi.ComponentResource {
                     Version: "2012-10-17",
                     Statement: [
                         { Sid: "InvokeRunner", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: args.runnerArn },
-                        { Sid: "DeadLetter", Effect: "Allow", Action: "sqs:SendMessage", Resource: this.deadLetterQueue.arn },
+                        { Sid: "DeadLetter", Effect: "Allow", Action: "sqs:SendMessage", Resource: args.deadLetterQueueArn },
                         {
                             Sid: "EncryptDeadLetters",
                             Effect: "Allow",
@@ -88,11 +87,11 @@ export class Campaigns extends pulumi.ComponentResource {
                     roleArn: role.arn,
                     input: JSON.stringify({ ...args.campaign, scheduledTime: "<aws.scheduler.scheduled-time>" }),
                     retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 5 },
-                    deadLetterConfig: { arn: this.deadLetterQueue.arn },
+                    deadLetterConfig: { arn: args.deadLetterQueueArn },
                 },
             },
             { parent: this, dependsOn: [policy] },
         );
-        this.registerOutputs({ scheduleArn: this.schedule.arn, deadLetterQueueUrl: this.deadLetterQueue.url });
+        this.registerOutputs({ scheduleArn: this.schedule.arn });
     }
 }

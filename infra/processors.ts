@@ -11,6 +11,7 @@ import { smsSender } from "../handlers/smsSender";
 import { PlatformConfig } from "./config";
 import { encryptedQueue, Messaging } from "./messaging";
 import { Processor } from "./processor";
+import { SUMMARY_DEVICE_ID } from "../handlers/core/endpoints";
 import { TableName } from "./tables";
 
 /** Timeout of the channel senders and the feedback processor; their queues' visibility is 6× this. */
@@ -48,6 +49,7 @@ export class Processors extends pulumi.ComponentResource {
     public readonly deviceMaintenance: Processor;
     public readonly campaignRunner: Processor;
     public readonly deviceStreamFailures: aws.sqs.Queue;
+    public readonly campaignFailures: aws.sqs.Queue;
 
     constructor(name: string, args: ProcessorsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("notify:processors:Processors", name, {}, opts);
@@ -269,7 +271,8 @@ export class Processors extends pulumi.ComponentResource {
                     useKey,
                     tracing,
                     analytics,
-                    dynamo("UpdateOutcomes", ["UpdateItem", "BatchWriteItem"], tableArns("deliveryLog", "preferences", "devices")),
+                    dynamo("UpdateOutcomes", ["UpdateItem"], tableArns("deliveryLog", "preferences", "devices")),
+                    dynamo("ReadDeliveryRow", ["GetItem"], tableArns("deliveryLog")),
                     dynamo("FindDeviceByEndpoint", ["Query"], [indexArn("devices", "byEndpointArn")]),
                 ],
             },
@@ -289,11 +292,14 @@ export class Processors extends pulumi.ComponentResource {
                 stream: {
                     streamArn: tables.devices.streamArn,
                     onFailureQueueArn: this.deviceStreamFailures.arn,
+                    // The per-user #summary rows are this function's own output: never invoke it for them.
+                    filterPatterns: [JSON.stringify({ dynamodb: { Keys: { deviceId: { S: [{ "anything-but": [SUMMARY_DEVICE_ID] }] } } } })],
                 },
                 statements: [
                     useKey,
                     tracing,
-                    dynamo("MaintainDevices", ["GetItem", "PutItem", "UpdateItem"], tableArns("devices")),
+                    dynamo("MaintainDevices", ["UpdateItem"], tableArns("devices")),
+                    dynamo("FindDeviceByEndpoint", ["Query"], [indexArn("devices", "byEndpointArn")]),
                     ...(platformApps.length > 0
                         ? [
                               {
@@ -315,6 +321,8 @@ export class Processors extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        // Where a campaign run ends up after its retries (Scheduler dead letters and Lambda async failures).
+        this.campaignFailures = encryptedQueue("campaign-failures", kmsKeyArn, this);
         this.campaignRunner = new Processor(
             "campaign-runner",
             {
@@ -333,9 +341,23 @@ export class Processors extends pulumi.ComponentResource {
                     useKey,
                     tracing,
                     dynamo("SelectAudience", ["Query"], [indexArn("preferences", "bySegment")]),
-                    dynamo("Checkpoint", ["GetItem", "PutItem", "UpdateItem"], tableArns("idempotency")),
+                    dynamo("Checkpoint", ["GetItem", "PutItem"], tableArns("idempotency")),
+                    { Sid: "ReportFailedRuns", Effect: "Allow", Action: "sqs:SendMessage", Resource: this.campaignFailures.arn },
                     { Sid: "PublishRequests", Effect: "Allow", Action: "sns:Publish", Resource: messaging.ingressTopic.arn },
                 ],
+            },
+            { parent: this },
+        );
+
+        // Scheduler invokes the runner asynchronously: a run that runs out of time throws and Lambda's
+        // async retry resumes it from its checkpoint; after the retries the event goes to the failures queue.
+        new aws.lambda.FunctionEventInvokeConfig(
+            "campaign-runner-async",
+            {
+                functionName: this.campaignRunner.function.name,
+                maximumRetryAttempts: 2,
+                maximumEventAgeInSeconds: 6 * 3600,
+                destinationConfig: { onFailure: { destination: this.campaignFailures.arn } },
             },
             { parent: this },
         );

@@ -24,9 +24,12 @@ export interface TableSpec {
 
 export const TABLES = {
     /**
-     * One row per device: userId, deviceId, platform (ios|android), token, endpointArn, enabled,
-     * lastSeen, expiresAt. A device not seen for the retention period expires through TTL; the stream's
-     * REMOVE record lets the device maintenance processor delete its SNS endpoint.
+     * One row per device: userId, deviceId, platform (ios|android), token, endpointArn, endpointToken,
+     * enabled, disabledReason, disabledAt, lastSeen, expiresAt. Plus one summary item per user
+     * (deviceId "#summary", `devices`: deviceId -> {platform, endpointArn, enabled}) that the device
+     * maintenance processor keeps from the stream, so the push sender reads a whole batch's devices with
+     * BatchGetItem instead of one Query per user. A device not seen for the retention period expires
+     * through TTL; the stream's REMOVE record lets device maintenance delete its SNS endpoint.
      */
     devices: {
         hashKey: "userId",
@@ -37,10 +40,10 @@ export const TABLES = {
         stream: "NEW_AND_OLD_IMAGES",
     },
     /**
-     * One row per notification and recipient (recipientKey = channel#address-or-device): userId,
-     * channel, status (PENDING|SENT|DELIVERED|BOUNCED|COMPLAINT|FAILED|SUPPRESSED|DEFERRED), createdAt,
-     * updatedAt, reason, providerMessageId, campaignId, expiresAt. Conditional writes on this row
-     * make each send happen once per notification and recipient.
+     * One row per notification and recipient (recipientKey = channel#userId, or channel#address for an
+     * explicit address): userId, channel, status (SENT|DELIVERED|BOUNCED|COMPLAINT|FAILED|SUPPRESSED|
+     * DEFERRED), createdAt, updatedAt, reason, providerMessageId, sentDevices (push), campaignId,
+     * expiresAt. The senders batch-read these rows first: a recipient already recorded is not sent again.
      */
     deliveryLog: {
         hashKey: "notificationId",
@@ -54,7 +57,8 @@ export const TABLES = {
     },
     /**
      * Per user and channel (push|email|sms): optIn, quietHours {start,end}; per user a `profile` row:
-     * timezone, locale, email, phone, segment. Campaigns page through an audience with bySegment.
+     * timezone, locale, email, phone, segment, and the e-mail suppression the feedback processor sets
+     * on a permanent bounce or complaint. Campaigns page through an audience with bySegment.
      */
     preferences: {
         hashKey: "userId",
@@ -71,7 +75,8 @@ export const TABLES = {
     },
     /**
      * Short-lived keyed state of the processors, in the layout Powertools idempotency uses (key `id`,
-     * TTL `expiration`): idempotency records, per-user rate-limit windows, campaign run checkpoints.
+     * TTL `expiration`): per-user hourly rate-limit counters (`rate#<channel>#<user>#<yyyymmddhh>`) and
+     * campaign run checkpoints.
      */
     idempotency: {
         hashKey: "id",
