@@ -35,7 +35,7 @@ export interface Emulators {
     endpoints: EmulatorEndpoints;
     /**
      * DynamoDB operations dynalite served, in order, except the harness's own (see HARNESS_HEADER):
-     * counted at the server because the processors' DynamoDB client is not an SDK client.
+     * counted at the server, so any client's calls count (the processors' SDK client, or a script's).
      */
     dynamodbCalls: string[];
     /** The SES store. It is module-global in aws-ses-v2-local: one store per process. */
