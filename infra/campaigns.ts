@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { serviceRole } from "./serviceRole";
 
 export interface CampaignsArgs {
     kmsKeyArn: pulumi.Input<string>;
@@ -27,49 +28,24 @@ export class Campaigns extends pulumi.ComponentResource {
 
     constructor(name: string, args: CampaignsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("notify:campaigns:Campaigns", name, {}, opts);
-        const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
-
         this.scheduleGroup = new aws.scheduler.ScheduleGroup(`${name}-group`, {}, { parent: this });
-
-        const role = new aws.iam.Role(
-            `${name}-scheduler-role`,
+        const role = serviceRole(
+            `${name}-scheduler`,
             {
+                service: "scheduler.amazonaws.com",
                 description: "Lets EventBridge Scheduler invoke the campaign runner",
-                assumeRolePolicy: account.apply((accountId) =>
-                    JSON.stringify({
-                        Version: "2012-10-17",
-                        Statement: [
-                            {
-                                Effect: "Allow",
-                                Principal: { Service: "scheduler.amazonaws.com" },
-                                Action: "sts:AssumeRole",
-                                Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-                            },
-                        ],
-                    }),
-                ),
+                statements: [
+                    { Sid: "InvokeRunner", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: args.runnerArn },
+                    { Sid: "DeadLetter", Effect: "Allow", Action: "sqs:SendMessage", Resource: args.deadLetterQueueArn },
+                    {
+                        Sid: "EncryptDeadLetters",
+                        Effect: "Allow",
+                        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+                        Resource: args.kmsKeyArn,
+                    },
+                ],
             },
-            { parent: this },
-        );
-        const policy = new aws.iam.RolePolicy(
-            `${name}-scheduler-policy`,
-            {
-                role: role.id,
-                policy: pulumi.jsonStringify({
-                    Version: "2012-10-17",
-                    Statement: [
-                        { Sid: "InvokeRunner", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: args.runnerArn },
-                        { Sid: "DeadLetter", Effect: "Allow", Action: "sqs:SendMessage", Resource: args.deadLetterQueueArn },
-                        {
-                            Sid: "EncryptDeadLetters",
-                            Effect: "Allow",
-                            Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-                            Resource: args.kmsKeyArn,
-                        },
-                    ],
-                }),
-            },
-            { parent: this },
+            this,
         );
 
         this.schedule = new aws.scheduler.Schedule(
@@ -90,7 +66,7 @@ export class Campaigns extends pulumi.ComponentResource {
                     deadLetterConfig: { arn: args.deadLetterQueueArn },
                 },
             },
-            { parent: this, dependsOn: [policy] },
+            { parent: this, dependsOn: [role] },
         );
         this.registerOutputs({ scheduleArn: this.schedule.arn });
     }

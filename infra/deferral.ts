@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { serviceRole } from "./serviceRole";
 
 export interface DeferralArgs {
     kmsKeyArn: pulumi.Input<string>;
@@ -19,46 +20,23 @@ export class Deferral extends pulumi.ComponentResource {
 
     constructor(name: string, args: DeferralArgs, opts?: pulumi.ComponentResourceOptions) {
         super("notify:deferral:Deferral", name, {}, opts);
-        const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
         this.scheduleGroup = new aws.scheduler.ScheduleGroup(`${name}-group`, {}, { parent: this });
-        this.role = new aws.iam.Role(
-            `${name}-role`,
+        this.role = serviceRole(
+            name,
             {
+                service: "scheduler.amazonaws.com",
                 description: "Lets EventBridge Scheduler re-deliver deferred notification requests",
-                assumeRolePolicy: account.apply((accountId) =>
-                    JSON.stringify({
-                        Version: "2012-10-17",
-                        Statement: [
-                            {
-                                Effect: "Allow",
-                                Principal: { Service: "scheduler.amazonaws.com" },
-                                Action: "sts:AssumeRole",
-                                Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-                            },
-                        ],
-                    }),
-                ),
+                statements: [
+                    { Sid: "Redeliver", Effect: "Allow", Action: "sqs:SendMessage", Resource: args.targetQueueArns },
+                    {
+                        Sid: "EncryptRedelivered",
+                        Effect: "Allow",
+                        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+                        Resource: args.kmsKeyArn,
+                    },
+                ],
             },
-            { parent: this },
-        );
-        new aws.iam.RolePolicy(
-            `${name}-policy`,
-            {
-                role: this.role.id,
-                policy: pulumi.jsonStringify({
-                    Version: "2012-10-17",
-                    Statement: [
-                        { Sid: "Redeliver", Effect: "Allow", Action: "sqs:SendMessage", Resource: args.targetQueueArns },
-                        {
-                            Sid: "EncryptRedelivered",
-                            Effect: "Allow",
-                            Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-                            Resource: args.kmsKeyArn,
-                        },
-                    ],
-                }),
-            },
-            { parent: this },
+            this,
         );
         this.registerOutputs({ scheduleGroupName: this.scheduleGroup.name, roleArn: this.role.arn });
     }

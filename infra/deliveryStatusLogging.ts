@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { serviceRole } from "./serviceRole";
 
 export interface DeliveryStatusLoggingArgs {
     kmsKeyArn: pulumi.Input<string>;
@@ -41,44 +42,22 @@ export class DeliveryStatusLogging extends pulumi.ComponentResource {
             ),
         );
 
-        this.role = new aws.iam.Role(
-            `${name}-role`,
+        this.role = serviceRole(
+            name,
             {
+                service: "sns.amazonaws.com",
                 description: "Lets SNS log delivery status to its pre-created, encrypted log groups",
-                assumeRolePolicy: account.apply((accountId) =>
-                    JSON.stringify({
-                        Version: "2012-10-17",
-                        Statement: [
-                            {
-                                Effect: "Allow",
-                                Principal: { Service: "sns.amazonaws.com" },
-                                Action: "sts:AssumeRole",
-                                Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-                            },
-                        ],
-                    }),
-                ),
+                statements: [
+                    {
+                        Sid: "WriteDeliveryStatusLogs",
+                        Effect: "Allow",
+                        // SNS calls CreateLogGroup before writing; on these pre-created groups it is a no-op.
+                        Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                        Resource: this.logGroups.flatMap((g) => [g.arn, pulumi.interpolate`${g.arn}:*`]),
+                    },
+                ],
             },
-            { parent: this },
-        );
-        new aws.iam.RolePolicy(
-            `${name}-policy`,
-            {
-                role: this.role.id,
-                policy: pulumi.jsonStringify({
-                    Version: "2012-10-17",
-                    Statement: [
-                        {
-                            Sid: "WriteDeliveryStatusLogs",
-                            Effect: "Allow",
-                            // SNS calls CreateLogGroup before writing; on these pre-created groups it is a no-op.
-                            Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                            Resource: this.logGroups.flatMap((g) => [g.arn, pulumi.interpolate`${g.arn}:*`]),
-                        },
-                    ],
-                }),
-            },
-            { parent: this },
+            this,
         );
         this.registerOutputs({ roleArn: this.role.arn });
     }
