@@ -1,0 +1,122 @@
+/**
+ * Package size per function, three ways:
+ * - default: what CallbackFunction ships without codePathOptions: the serialized `__index.js` plus every
+ *   package of `dependencies` and their dependencies, as `pulumi.runtime.computeCodePaths()` lists them
+ *   from the repository (the same call CallbackFunction makes);
+ * - ours: the archive the program really builds (its code asset, read from the mock-runtime run);
+ * - floor: an esbuild-minified bundle of the same handler factory (AWS SDK external: nodejs22.x ships it).
+ * All three are zipped the same way (zip.ts), so the ratios compare like with like.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import type { LoadedProgram, ShippedFunction } from "../../../test/harness/program";
+import { buildZip, entriesOfDirectory, ZipEntry } from "./zip";
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
+
+export interface PackageSizes {
+    function: string;
+    /** The handler module and factory the function is built from (e.g. handlers/pushSender.ts#pushSender). */
+    handler: string;
+    defaultBytes: number;
+    defaultFiles: number;
+    oursBytes: number;
+    oursFiles: number;
+    floorBytes: number;
+    /** ours / floor. */
+    ratio: number;
+}
+
+export interface DefaultArchive {
+    /** Files of the packages the default packaging adds (paths inside the archive: node_modules/...). */
+    entries: ZipEntry[];
+    packages: string[];
+}
+
+/** The dependency part of the default archive, computed the way CallbackFunction does, from the repo dir. */
+export async function defaultArchiveDependencies(): Promise<DefaultArchive> {
+    const cwd = process.cwd();
+    process.chdir(REPO_ROOT); // computeCodePaths reads package.json and node_modules from the working directory
+    try {
+        const paths = await pulumi.runtime.computeCodePaths();
+        const entries: ZipEntry[] = [];
+        const packages: string[] = [];
+        for (const [name, asset] of paths) {
+            const onDisk = await ((asset as any).path as Promise<string> | string);
+            if (typeof onDisk !== "string") throw new Error(`computeCodePaths: ${name} is not a file archive`);
+            packages.push(name.replace(/^node_modules\//, ""));
+            entries.push(...entriesOfDirectory(path.resolve(REPO_ROOT, onDisk), name));
+        }
+        return { entries, packages };
+    } finally {
+        process.chdir(cwd);
+    }
+}
+
+/** `push-sender-fn` -> handlers/pushSender.ts exporting `pushSender` (the callbackFactory the program passes). */
+export function handlerOf(fn: ShippedFunction): { file: string; exportName: string } {
+    const base = fn.name.replace(/-fn$/, "");
+    const exportName = base.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const file = path.join(REPO_ROOT, "handlers", `${exportName}.ts`);
+    if (!fs.existsSync(file) || !new RegExp(`export function ${exportName}\\b`).test(fs.readFileSync(file, "utf8"))) {
+        throw new Error(`${fn.name}: expected its factory as 'export function ${exportName}' in handlers/${exportName}.ts`);
+    }
+    return { file, exportName };
+}
+
+/** The minified bundle of the function's factory, with the AWS SDK left to the runtime. */
+export async function floorBundle(fn: ShippedFunction): Promise<string> {
+    const esbuild = await import("esbuild");
+    const { file, exportName } = handlerOf(fn);
+    const out = await esbuild.build({
+        stdin: {
+            contents: `exports.handler = require(${JSON.stringify(file)}).${exportName}();`,
+            resolveDir: REPO_ROOT,
+            loader: "js",
+            sourcefile: `${fn.name}-entry.js`,
+        },
+        bundle: true,
+        minify: true,
+        platform: "node",
+        target: "node22",
+        format: "cjs",
+        external: ["@aws-sdk/*"],
+        write: false,
+        logLevel: "silent",
+    });
+    return out.outputFiles[0].text;
+}
+
+/** The entries of the archive the program builds for this function (text assets and files on disk). */
+export function oursEntries(fn: ShippedFunction): ZipEntry[] {
+    return Object.keys(fn.archiveEntries).map((name) => ({
+        name,
+        data: name === "__index.js" ? Buffer.from(fn.code) : fs.readFileSync(path.join(REPO_ROOT, name)),
+    }));
+}
+
+export async function measurePackages(program: LoadedProgram, dependencies: DefaultArchive): Promise<PackageSizes[]> {
+    const shared = new Map<string, Buffer>();
+    const rows: PackageSizes[] = [];
+    for (const fn of program.functions) {
+        const { file, exportName } = handlerOf(fn);
+        const index: ZipEntry = { name: "__index.js", data: Buffer.from(fn.code) };
+        const defaultZip = buildZip([index, ...dependencies.entries], shared);
+        shared.delete("__index.js"); // differs per function
+        const ours = oursEntries(fn);
+        const oursZip = buildZip(ours);
+        const floorZip = buildZip([{ name: "index.js", data: Buffer.from(await floorBundle(fn)) }]);
+        rows.push({
+            function: fn.name,
+            handler: `${path.relative(REPO_ROOT, file)}#${exportName}`,
+            defaultBytes: defaultZip.length,
+            defaultFiles: dependencies.entries.length + 1,
+            oursBytes: oursZip.length,
+            oursFiles: ours.length,
+            floorBytes: floorZip.length,
+            ratio: oursZip.length / floorZip.length,
+        });
+    }
+    return rows;
+}
