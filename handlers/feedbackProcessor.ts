@@ -2,13 +2,14 @@
  * Feedback processor (feedback queue): SES events update the delivery-log row (DELIVERED, BOUNCED,
  * COMPLAINT, FAILED) and, on a permanent bounce or a complaint, flag the address suppressed on the
  * user's profile; SNS platform-endpoint events disable the device behind the endpoint (found through the
- * byEndpointArn index). Status updates are conditional so late or reordered events never move a row
- * backwards. An event whose delivery-log row does not exist yet (the sender's batch write still in
+ * byEndpointArn index) and its entry in the user's device summary. Status updates are conditional so
+ * late or reordered events never move a row backwards. An event whose delivery-log row does not exist yet (the sender's batch write still in
  * flight) is retried a few times through the queue, then acknowledged.
  */
 import { FirehoseClient } from "@aws-sdk/client-firehose";
 import { overwritableStatuses, parseFeedback, type FeedbackEvent } from "./core/feedback";
 import { normalizeEmail } from "./core/email";
+import { SUMMARY_DEVICE_ID } from "./core/endpoints";
 import { createDynamo, type Dynamo } from "./lib/dynamo";
 import { ENV, requireEnv } from "./lib/env";
 import { createTelemetry, putAnalytics, type BatchResponse, type LambdaContext, type SqsEvent, type SqsRecord, type Telemetry } from "./lib/runtime";
@@ -182,6 +183,22 @@ async function disableDevicesByEndpoint(dynamo: Dynamo, table: string, endpointA
                 },
             });
             log.info("device disabled from endpoint event", { userId: key.userId.S, deviceId: key.deviceId.S, reason });
+        } catch (err) {
+            if ((err as Error).name !== "ConditionalCheckFailedException") throw err;
+            continue;
+        }
+        // The device stream would flip the summary entry too, but until it does the push sender (which
+        // reads only the summary) keeps publishing to the dead endpoint; flip it here, as the push
+        // sender does when a publish finds an endpoint disabled.
+        try {
+            await dynamo.call("UpdateItem", {
+                TableName: table,
+                Key: { userId: key.userId, deviceId: { S: SUMMARY_DEVICE_ID } },
+                UpdateExpression: "SET devices.#d.enabled = :false",
+                ConditionExpression: "attribute_exists(devices.#d)",
+                ExpressionAttributeNames: { "#d": key.deviceId.S },
+                ExpressionAttributeValues: { ":false": { BOOL: false } },
+            });
         } catch (err) {
             if ((err as Error).name !== "ConditionalCheckFailedException") throw err;
         }
