@@ -69,8 +69,11 @@ export interface LoadedFunction {
     dir: string;
     env: Record<string, string>;
     handler: Handler;
-    /** Calls the handler with a fresh context and the function's environment applied. */
-    invoke<T = any>(event: unknown): Promise<T>;
+    /**
+     * Calls the handler with a fresh context and the function's environment applied. `context`
+     * overrides fields of the context, e.g. getRemainingTimeInMillis to run out of time on purpose.
+     */
+    invoke<T = any>(event: unknown, context?: Partial<LambdaContext>): Promise<T>;
 }
 
 export interface LoadedProgram {
@@ -250,8 +253,8 @@ function loadFunction(fn: ShippedFunction, env: Record<string, string>): LoadedF
         dir,
         env,
         handler,
-        async invoke(event) {
-            const { result, restore: restoreEnv } = withEnv(env, () => handler(event, context()));
+        async invoke(event, overrides) {
+            const { result, restore: restoreEnv } = withEnv(env, () => handler(event, { ...context(), ...overrides }));
             try {
                 return await result;
             } finally {

@@ -253,8 +253,10 @@ export class MobileStandIn {
         if (existing) {
             // Idempotent only when the attributes match too; otherwise the error names the existing ARN.
             const wanted = input.Attributes ?? {};
+            // CustomUserData is a parameter of its own in CreatePlatformEndpoint (Attributes may hold it too).
+            const customUserData = input.CustomUserData ?? wanted.CustomUserData;
             const same =
-                (wanted.CustomUserData === undefined || wanted.CustomUserData === existing.customUserData) &&
+                (customUserData === undefined || customUserData === existing.customUserData) &&
                 (wanted.Enabled === undefined || wanted.Enabled === String(existing.enabled));
             if (!same) {
                 throw new InvalidParameterException({
@@ -268,7 +270,7 @@ export class MobileStandIn {
             applicationArn: input.PlatformApplicationArn,
             token: input.Token,
             enabled: true,
-            customUserData: input.Attributes?.CustomUserData,
+            customUserData: input.CustomUserData ?? input.Attributes?.CustomUserData,
         });
         return { EndpointArn: ep.arn };
     }

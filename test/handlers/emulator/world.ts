@@ -8,7 +8,7 @@ import * as path from "path";
 import { PublishCommand } from "@aws-sdk/client-sns";
 import type { Channel } from "../../../handlers/lib/telemetry-names";
 import { Emulators, startEmulators, useEmulatorEnv } from "../../harness/emulators";
-import { loadProgram, LoadedFunction, LoadedProgram, REPO_ROOT } from "../../harness/program";
+import { LambdaContext, loadProgram, LoadedFunction, LoadedProgram, REPO_ROOT } from "../../harness/program";
 import { createDataPlane, DataPlane } from "../../harness/resources";
 import { drainQueue, DrainReport, peekAll } from "../../harness/drain";
 import { ApiCallCounter, countApiCalls, MobileStandIn, ServiceStandIns } from "../../harness/sdk";
@@ -37,7 +37,9 @@ export interface World {
     /** The sender of a channel, loaded once per world. */
     sender(channel: Channel): LoadedFunction;
     publishRequest(request: Record<string, unknown>, opts?: { raw?: string }): Promise<void>;
-    drain(channel: Channel | "feedback", opts?: { retryFailuresNow?: boolean }): Promise<DrainReport>;
+    drain(channel: Channel | "feedback", opts?: { retryFailuresNow?: boolean; context?: Partial<LambdaContext> }): Promise<DrainReport>;
+    /** Publishes one message to the feedback topic, as SES's event destination or a platform application does. */
+    publishFeedback(message: unknown): Promise<void>;
     dlqBodies(channel: Channel | "feedback"): Promise<string[]>;
     seedUser(user: SeedUser): Promise<void>;
     logRows(notificationId: string): Promise<Record<string, any>[]>;
@@ -106,15 +108,21 @@ export async function createWorld(): Promise<World> {
             );
         },
         async drain(channel, opts = {}) {
-            const fn = channel === "feedback" ? load("feedback-processor") : world.sender(channel);
+            if (channel === "feedback" && !loaded.has("feedback-processor")) loaded.set("feedback-processor", load("feedback-processor"));
+            const fn = channel === "feedback" ? loaded.get("feedback-processor")! : world.sender(channel);
             return drainQueue({
                 sqs: plane.sqs,
                 queue: queueFor(channel),
                 region: REGION,
                 batchSize: 10,
                 retryFailuresNow: opts.retryFailuresNow,
-                invoke: (event) => fn.invoke(event),
+                invoke: (event) => fn.invoke(event, opts.context),
             });
+        },
+        async publishFeedback(message) {
+            await plane.sns.send(
+                new PublishCommand({ TopicArn: plane.topic("-feedback"), Message: typeof message === "string" ? message : JSON.stringify(message) }),
+            );
         },
         async dlqBodies(channel) {
             return (await peekAll(plane.sqs, plane.queue(`messaging-${channel}-dlq`))).map((m) => m.Body!);
