@@ -135,6 +135,7 @@ const monitoring = new Monitoring(
 
 // What a producer and an operator need.
 export const ingressTopicArn = messaging.ingressTopic.arn;
+export const producerPolicyArn = messaging.producerPolicy.arn;
 export const queueUrls = {
     push: messaging.channelQueues.push.queue.url,
     email: messaging.channelQueues.email.queue.url,

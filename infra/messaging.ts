@@ -153,6 +153,8 @@ export class Messaging extends pulumi.ComponentResource {
     public readonly feedbackTopic: aws.sns.Topic;
     public readonly channelQueues: Record<Channel, WorkQueue>;
     public readonly feedbackQueue: WorkQueue;
+    /** Attach to a producer's role: publish requests to the ingress topic, nothing else. */
+    public readonly producerPolicy: aws.iam.Policy;
 
     constructor(name: string, args: MessagingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("notify:messaging:Messaging", name, {}, opts);
@@ -202,6 +204,28 @@ export class Messaging extends pulumi.ComponentResource {
                                     "aws:SourceArn": pulumi.interpolate`arn:aws:ses:${region}:${account}:configuration-set/${args.sesConfigurationSetName}`,
                                 },
                             },
+                        },
+                    ],
+                }),
+            },
+            { parent: this },
+        );
+
+        this.producerPolicy = new aws.iam.Policy(
+            `${name}-producer`,
+            {
+                description: "Publish notification requests to the platform's ingress topic",
+                policy: pulumi.jsonStringify({
+                    Version: "2012-10-17",
+                    Statement: [
+                        { Sid: "PublishRequests", Effect: "Allow", Action: "sns:Publish", Resource: this.ingressTopic.arn },
+                        {
+                            // The topic is encrypted: SNS needs the publisher's permission to use the key.
+                            Sid: "EncryptRequests",
+                            Effect: "Allow",
+                            Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+                            Resource: args.kmsKeyArn,
+                            Condition: { StringEquals: { "kms:ViaService": pulumi.interpolate`sns.${region}.amazonaws.com` } },
                         },
                     ],
                 }),

@@ -152,6 +152,7 @@ function mockState(type: string, name: string, inputs: Record<string, any>, regi
             "aws:lambda/function:Function": () => arn(`function:${physicalName}`),
             "aws:cloudwatch/logGroup:LogGroup": () => `arn:aws:logs:${region}:${ACCOUNT_ID}:log-group:${physicalName}`,
             "aws:iam/role:Role": () => arn(`role/${physicalName}`, true),
+            "aws:iam/policy:Policy": () => arn(`policy/${physicalName}`, true),
             "aws:kms/key:Key": () => arn(`key/${physicalName}`),
             "aws:s3/bucket:Bucket": () => `arn:aws:s3:::${inputs.bucket ?? physicalName}`,
             "aws:scheduler/scheduleGroup:ScheduleGroup": () => arn(`schedule-group/${physicalName}`),

@@ -163,6 +163,7 @@ describe("topology (mock runtime, both stacks)", function () {
                 }
                 const documents: [string, unknown][] = [
                     ...ofType(r(), "aws:iam/rolePolicy:RolePolicy").map((p) => [p.name, p.inputs.policy] as [string, unknown]),
+                    ...ofType(r(), "aws:iam/policy:Policy").map((p) => [p.name, p.inputs.policy] as [string, unknown]),
                     ...ofType(r(), "aws:sns/topicPolicy:TopicPolicy").map((p) => [p.name, p.inputs.policy] as [string, unknown]),
                     ...ofType(r(), "aws:sqs/queuePolicy:QueuePolicy").map((p) => [p.name, p.inputs.policy] as [string, unknown]),
                     ...ofType(r(), "aws:s3/bucketPolicy:BucketPolicy").map((p) => [p.name, p.inputs.policy] as [string, unknown]),
@@ -284,6 +285,17 @@ describe("topology (mock runtime, both stacks)", function () {
             (e: Error) => e,
         );
         expect(error?.message).to.include("notify:alarmEmail").and.to.include("Pulumi.dev.yaml");
+    });
+
+    it("offers producers a policy that may publish to the ingress topic and nothing else", function () {
+        const [producer] = ofType(results.prod, "aws:iam/policy:Policy").filter((p) => p.name === "messaging-producer");
+        const [ingress] = ofType(results.prod, "aws:sns/topic:Topic").filter((t) => t.name === "messaging-ingress");
+        const [publish, encrypt] = statements(producer.inputs.policy);
+        expect(publish.Action).to.equal("sns:Publish");
+        expect(publish.Resource).to.match(/:messaging-ingress-/);
+        expect(encrypt.Resource).to.equal(ingress.inputs.kmsMasterKeyId);
+        expect(encrypt.Condition.StringEquals["kms:ViaService"]).to.equal("sns.eu-west-1.amazonaws.com");
+        expect(results.prod.outputs.producerPolicyArn).to.match(/^arn:aws:iam::123456789012:policy\//);
     });
 
     it("records the parent of every resource (the tree npm start prints)", function () {
