@@ -162,7 +162,7 @@ describe("emulator: serialized device maintenance (devices table stream)", funct
             { userId: "dm-cat", deviceId: "d-last", platform: "android", token: "tok-cat-d" },
         ]);
         const records = await pending();
-        expect(records.map((r) => r.dynamodb.Keys.deviceId.S)).to.deep.equal(["a-first", "b-windows", "c-flaky", "d-last"]);
+        expect(records.map((r) => (r.dynamodb.Keys.deviceId as { S: string }).S)).to.deep.equal(["a-first", "b-windows", "c-flaky", "d-last"]);
         const out = await invoke(records);
         const flaky = records[2].dynamodb.SequenceNumber;
         expect(out.batchItemFailures).to.deep.equal([{ itemIdentifier: flaky }]);
