@@ -1,0 +1,139 @@
+/**
+ * The serialized campaign runner against the emulators: a segment seeded in the preferences table,
+ * runs invoked with the input shape of the program's Scheduler schedule, PublishBatch to the ingress
+ * topic in fauxqs (through the program's filter policies to the channel queues), checkpoints in the
+ * idempotency table, and the e-mail sender draining what the campaign published.
+ */
+import { expect } from "chai";
+import { PUBLISH_BATCH_MAX_ENTRIES } from "../../../handlers/core/campaign";
+import { AUDIENCE_PAGE_SIZE } from "../../../handlers/campaignRunner";
+import { peekAll, queueDepth } from "../../harness/drain";
+import type { LoadedFunction } from "../../harness/program";
+import { createWorld, interimProcessors, World } from "./world";
+
+const USERS = 230; // three audience pages: 100, 100, 30
+const CAMPAIGN = "spring-sale";
+const SEGMENT = "spring-buyers";
+const SCHEDULED = "2026-03-29T09:00:00Z";
+
+describe("emulator: serialized campaign runner", function () {
+    this.timeout(180_000);
+    let world: World;
+    let runner: LoadedFunction;
+    let input: Record<string, unknown>;
+    const userIds = Array.from({ length: USERS }, (_, i) => `cmp-${String(i).padStart(3, "0")}`);
+    const expectedIds = userIds.map((u) => `${CAMPAIGN}-20260329-${u}`).sort();
+
+    /** The PublishBatch calls the runner made since the counter was reset. */
+    const publishBatches = () => world.counter.calls.filter((c) => c.service === "SNS" && c.operation === "PublishBatch").map((c) => c.input);
+    const publishedIds = () =>
+        publishBatches().flatMap((b: any) => b.PublishBatchRequestEntries.map((e: any) => JSON.parse(e.Message).notificationId as string));
+    const checkpoint = () => world.plane.db.getItem(world.plane.tables.idempotency, { id: `campaign#${CAMPAIGN}#20260329` });
+
+    before(async function () {
+        if (interimProcessors().some((p) => ["campaignRunner", "emailSender"].includes(p))) this.skip();
+        expect(USERS).to.be.greaterThan(2 * AUDIENCE_PAGE_SIZE);
+        world = await createWorld();
+        runner = world.load("campaign-runner");
+        // The input the program's schedule sends, with this test's campaign and the time Scheduler fills in.
+        const schedules = world.program.ofType("aws:scheduler/schedule:Schedule");
+        expect(schedules).to.have.length(1);
+        const template = JSON.parse(schedules[0].inputs.target.input);
+        expect(template.scheduledTime).to.equal("<aws.scheduler.scheduled-time>");
+        input = { ...template, campaignId: CAMPAIGN, template: "spring-sale", segment: SEGMENT, channels: ["email"], scheduledTime: SCHEDULED };
+
+        await world.plane.db.putItems(world.plane.tables.templates, [
+            { templateId: "spring-sale", locale: "en", subject: "Spring sale", html: "<p>Sale</p>", text: "Sale", title: "Sale", body: "Sale", sms: "Sale" },
+        ]);
+        await world.plane.db.putItems(
+            world.plane.tables.preferences,
+            userIds.map((userId) => ({ userId, channel: "profile", segment: SEGMENT, timezone: "UTC", locale: "en", email: `${userId}@example.com` })),
+        );
+        // Someone outside the segment is not part of the audience.
+        await world.seedUser({ userId: "cmp-outsider", email: "outsider@example.com" });
+        await world.emulators.ses.clear();
+    });
+    after(async () => world?.close());
+
+    it("a run cut short checkpoints its pages; the next run resumes after them; PublishBatch calls of at most 10", async () => {
+        world.counter.reset();
+        // The budget runs out once the first page is published (the runner keeps 15 s in reserve).
+        const firstPageCalls = AUDIENCE_PAGE_SIZE / PUBLISH_BATCH_MAX_ENTRIES;
+        const cut = runner.invoke(input, {
+            getRemainingTimeInMillis: () => (world.counter.count("SNS", "PublishBatch") >= firstPageCalls ? 1_000 : 900_000),
+        });
+        await cut.then(
+            () => expect.fail("a run out of time must fail, so Lambda's async retry resumes it"),
+            (err: Error) => expect(err.message).to.match(/paused after 100 requests/),
+        );
+        const firstRun = publishedIds();
+        expect(firstRun).to.have.length(AUDIENCE_PAGE_SIZE);
+        expect(await checkpoint()).to.include({ status: "RUNNING", published: AUDIENCE_PAGE_SIZE });
+
+        world.counter.reset();
+        const result = await runner.invoke(input);
+        expect(result).to.deep.equal({ campaignId: CAMPAIGN, status: "DONE", publishedThisRun: USERS - AUDIENCE_PAGE_SIZE, publishedTotal: USERS });
+        const secondRun = publishedIds();
+        expect(secondRun.filter((id) => firstRun.includes(id)), "pages already done are not published again").to.deep.equal([]);
+        expect([...firstRun, ...secondRun].sort()).to.deep.equal(expectedIds);
+        expect(await checkpoint()).to.include({ status: "DONE", published: USERS });
+
+        const batches = publishBatches();
+        expect(batches.map((b: any) => b.PublishBatchRequestEntries.length)).to.deep.equal(Array((USERS - AUDIENCE_PAGE_SIZE) / PUBLISH_BATCH_MAX_ENTRIES).fill(10));
+        for (const batch of batches) {
+            expect(batch.TopicArn).to.equal(world.plane.topic("-ingress"));
+            for (const entry of batch.PublishBatchRequestEntries) {
+                expect(entry.MessageAttributes).to.deep.equal({ channels: { DataType: "String.Array", StringValue: '["email"]' } });
+                expect(JSON.parse(entry.Message)).to.include({ campaignId: CAMPAIGN, template: "spring-sale", priority: "normal" });
+            }
+        }
+        console.log(`      campaign of ${USERS} users: ${JSON.stringify(world.counter.byOperation())} in the resumed run`);
+
+        // The ingress filter policies route the requests to the e-mail queue only.
+        expect(await queueDepth(world.plane.sqs, world.plane.queue("messaging-push"))).to.equal(0);
+        expect(await queueDepth(world.plane.sqs, world.plane.queue("messaging-sms"))).to.equal(0);
+        const queued = (await peekAll(world.plane.sqs, world.plane.queue("messaging-email"))).map((m) => JSON.parse(m.Body!).notificationId);
+        expect(queued.sort()).to.deep.equal(expectedIds);
+    });
+
+    it("the e-mail sender delivers each campaign request once", async () => {
+        const report = await world.drain("email");
+        expect(report.failedDeliveries).to.equal(0);
+        const emails = await world.emulators.ses.emails();
+        expect(emails).to.have.length(USERS);
+        expect(new Set(emails.map((e) => e.destination.to[0])).size).to.equal(USERS);
+        expect(emails.some((e) => e.destination.to[0] === "outsider@example.com")).to.equal(false);
+        const row = (await world.logRows(`${CAMPAIGN}-20260329-cmp-007`))[0];
+        expect(row).to.include({ status: "SENT", campaignId: CAMPAIGN, recipientKey: "email#cmp-007" });
+    });
+
+    it("a retry of a finished run publishes nothing; a full re-run (checkpoint lost) publishes the same ids and the sender sends nothing twice", async () => {
+        world.counter.reset();
+        expect(await runner.invoke(input)).to.include({ status: "ALREADY_DONE", publishedThisRun: 0 });
+        expect(publishBatches()).to.have.length(0);
+
+        // As if the run had published everything and died before its checkpoint writes.
+        await world.plane.db.deleteItem(world.plane.tables.idempotency, { id: `campaign#${CAMPAIGN}#20260329` });
+        world.counter.reset();
+        expect(await runner.invoke(input)).to.include({ status: "DONE", publishedThisRun: USERS });
+        expect(publishedIds().sort()).to.deep.equal(expectedIds);
+
+        const report = await world.drain("email");
+        expect(report.failedDeliveries).to.equal(0);
+        expect(report.acknowledged).to.equal(USERS);
+        expect(await world.emulators.ses.emails()).to.have.length(USERS); // none new
+        expect(world.counter.count("SESv2", "SendEmail")).to.equal(0);
+        expect(await world.dlqBodies("email")).to.deep.equal([]);
+    });
+
+    it("bad Scheduler input fails the invocation (to the schedule's dead-letter queue) and publishes nothing", async () => {
+        world.counter.reset();
+        for (const bad of [{ ...input, campaignId: "has spaces" }, { ...input, channels: ["fax"] }, { ...input, scheduledTime: "soon" }]) {
+            await runner.invoke(bad).then(
+                () => expect.fail(`accepted ${JSON.stringify(bad)}`),
+                (err: Error) => expect(err.message).to.match(/campaign input/),
+            );
+        }
+        expect(publishBatches()).to.have.length(0);
+    });
+});
