@@ -49,7 +49,8 @@ describe("emulator: bad input through the serialized senders", function () {
     });
     after(async () => world?.close());
 
-    const rows = async (notificationId: string) =>
+    /** recipientKey -> [status, reason] of a notification's delivery-log rows. */
+    const rows = async (notificationId: string): Promise<Record<string, [string, string | undefined]>> =>
         Object.fromEntries((await world.logRows(notificationId)).map((r) => [r.recipientKey, [r.status, r.reason]]));
 
     it("unknown channel: routed to every channel queue (the filters' anything-but), FAILED on each with the reason", async () => {
