@@ -1,0 +1,181 @@
+/**
+ * One pass of requests through the local platform: publish to the ingress topic, see where the filter
+ * policies routed them, drain every channel queue through its serialized sender, then account for each
+ * request on each channel it reached: a delivery-log row or a message in the channel's DLQ. Anything
+ * else (no row, no DLQ message, or still queued) is lost. Also attributes the counted API calls to the
+ * channel whose drain made them and counts what each channel really delivered.
+ */
+import type { ApiCall } from "../../../test/harness/sdk";
+import type { Channel } from "../../../handlers/lib/telemetry-names";
+import { CHANNELS, LocalPlatform, requestOfBody } from "./platform";
+import { routedChannels, WorkloadRequest } from "./workload";
+
+export interface ChannelRun {
+    channel: Channel;
+    function: string;
+    batchSize: number;
+    invocations: number;
+    acknowledged: number;
+    failedDeliveries: number;
+    errors: string[];
+    /** The API calls the function made during this drain. */
+    calls: ApiCall[];
+    /** Notifications the provider accepted: push = endpoint publishes, email = SES sends, sms = SMS publishes. */
+    delivered: number;
+    elapsedMs: number;
+    output: string[];
+}
+
+export interface LostItem {
+    notificationId: string;
+    channel: Channel | "ingress";
+    why: string;
+}
+
+export interface Accounting {
+    /** (request, channel) pairs that reached a channel queue. */
+    routed: number;
+    /** Of those, accounted by a delivery-log row. */
+    logged: number;
+    /** Of those, accounted by a DLQ message. */
+    deadLettered: number;
+    lost: LostItem[];
+    /** channel -> delivery-log status -> rows. */
+    statuses: Record<string, Record<string, number>>;
+    /** Messages left in the channel queues after the drain (should be 0). */
+    leftInQueues: number;
+}
+
+export interface PassResult {
+    /** notificationId -> channels whose queue it reached. */
+    routing: Map<string, Channel[]>;
+    channels: ChannelRun[];
+    accounting: Accounting;
+    /** Delivery-log rows of this pass's requests. */
+    rows: Record<string, any>[];
+    dlq: Record<Channel, string[]>;
+}
+
+export interface PassOptions {
+    /**
+     * true: read each channel queue before draining to learn where the requests really went (the
+     * sandbox shows this hop); false: predict routing from the filter policy rule (routedChannels).
+     */
+    observeRouting: boolean;
+    /** Called once the requests are in the channel queues, before any is drained. */
+    onRouted?: (routing: Map<string, Channel[]>) => void | Promise<void>;
+    /** Called with each channel's run as soon as it is drained (the sandbox prints hops as they happen). */
+    onChannel?: (run: ChannelRun) => void | Promise<void>;
+}
+
+function deliveredSoFar(platform: LocalPlatform, emails: number): Record<Channel, number> {
+    return { push: platform.standIn.pushes.length, email: emails, sms: platform.standIn.sms.length };
+}
+
+export async function runPass(platform: LocalPlatform, requests: WorkloadRequest[], options: PassOptions): Promise<PassResult> {
+    const ids = new Set(requests.map((r) => r.notificationId));
+    await platform.publish(requests);
+
+    const routing = new Map<string, Channel[]>([...ids].map((id) => [id, [] as Channel[]]));
+    if (options.observeRouting) {
+        for (const channel of CHANNELS) {
+            const bodies = await platform.peek(platform.channelQueue(channel).queue, requests.length * 2 + 10);
+            for (const body of bodies) {
+                const id = requestOfBody(body)?.notificationId;
+                if (typeof id === "string" && routing.has(id)) routing.get(id)!.push(channel);
+            }
+        }
+    } else {
+        for (const r of requests) routing.set(r.notificationId, routedChannels(r));
+    }
+
+    await options.onRouted?.(routing);
+
+    const channels: ChannelRun[] = [];
+    for (const channel of CHANNELS) {
+        const before = deliveredSoFar(platform, (await platform.emulators.ses.emails()).length);
+        const callsBefore = platform.counter.calls.length;
+        const started = process.hrtime.bigint();
+        const report = await platform.drain(channel);
+        const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+        const calls = platform.counter.calls.slice(callsBefore);
+        const after = deliveredSoFar(platform, (await platform.emulators.ses.emails()).length);
+        const run: ChannelRun = {
+            channel,
+            function: report.function,
+            batchSize: report.batchSize,
+            invocations: report.invocations,
+            acknowledged: report.acknowledged,
+            failedDeliveries: report.failedDeliveries,
+            errors: report.errors.map((e) => e.message),
+            calls,
+            delivered: after[channel] - before[channel],
+            elapsedMs,
+            output: report.output,
+        };
+        channels.push(run);
+        await options.onChannel?.(run);
+    }
+
+    const rows = (await platform.plane.db.scanAll(platform.plane.tables.deliveryLog)).filter((r) => ids.has(r.notificationId as string));
+    const dlq = {} as Record<Channel, string[]>;
+    let leftInQueues = 0;
+    for (const channel of CHANNELS) {
+        const { queue, dlq: dlqQueue } = platform.channelQueue(channel);
+        dlq[channel] = await platform.peek(dlqQueue);
+        leftInQueues += await platform.depth(queue);
+    }
+    return { routing, channels, accounting: account(requests, routing, rows, dlq, leftInQueues), rows, dlq };
+}
+
+/** Every routed (request, channel) pair needs a delivery-log row of that channel or a DLQ message. */
+export function account(
+    requests: WorkloadRequest[],
+    routing: Map<string, Channel[]>,
+    rows: Record<string, any>[],
+    dlq: Record<Channel, string[]>,
+    leftInQueues: number,
+): Accounting {
+    const logged = new Set(rows.map((r) => `${r.notificationId}|${r.channel}`));
+    const dead = new Set<string>();
+    for (const channel of CHANNELS) {
+        for (const body of dlq[channel] ?? []) {
+            const id = requestOfBody(body)?.notificationId;
+            if (typeof id === "string") dead.add(`${id}|${channel}`);
+        }
+    }
+    const statuses: Record<string, Record<string, number>> = {};
+    for (const r of rows) {
+        statuses[r.channel] ??= {};
+        statuses[r.channel][r.status] = (statuses[r.channel][r.status] ?? 0) + 1;
+    }
+    const result: Accounting = { routed: 0, logged: 0, deadLettered: 0, lost: [], statuses, leftInQueues };
+    for (const request of requests) {
+        const reached = routing.get(request.notificationId) ?? [];
+        if (reached.length === 0) {
+            result.lost.push({ notificationId: request.notificationId, channel: "ingress", why: "reached no channel queue" });
+            continue;
+        }
+        for (const channel of reached) {
+            result.routed++;
+            const key = `${request.notificationId}|${channel}`;
+            if (logged.has(key)) result.logged++;
+            else if (dead.has(key)) result.deadLettered++;
+            else result.lost.push({ notificationId: request.notificationId, channel, why: "no delivery-log row and not in the DLQ" });
+        }
+    }
+    return result;
+}
+
+/** API calls per delivered notification; Infinity when calls were made and nothing was delivered. */
+export function perDelivered(calls: number, delivered: number): number {
+    if (delivered === 0) return calls === 0 ? 0 : Infinity;
+    return calls / delivered;
+}
+
+/** "Service.Operation" -> count. */
+export function byOperation(calls: ApiCall[]): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const c of calls) out[`${c.service}.${c.operation}`] = (out[`${c.service}.${c.operation}`] ?? 0) + 1;
+    return out;
+}
