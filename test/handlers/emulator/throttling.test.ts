@@ -44,6 +44,21 @@ describe("emulator: throttled platform publishes through the serialized push sen
         expect((await world.logRows("thr-brief-1")).map((r) => [r.status, r.providerMessageId])).to.deep.equal([["SENT", "brief-ok"]]);
     });
 
+    it("SMS publish throttled with the query protocol's code (Throttling) is retried the same way", async () => {
+        await world.seedUser({ userId: "thr-sms", phone: "+4917055550000", preferences: { sms: { optIn: true } } });
+        let throttles = 0;
+        world.standIn.mock.on(PublishCommand, { PhoneNumber: "+4917055550000" }).callsFake(() => {
+            if (throttles++ < 2) throw Object.assign(new Error("Rate exceeded"), { name: "Throttling", $metadata: { httpStatusCode: 400 } });
+            return { MessageId: "sms-after-throttle" };
+        });
+        world.counter.reset();
+        await world.publishRequest({ notificationId: "thr-sms-1", userId: "thr-sms", channels: ["sms"], body: "b" });
+        const report = await world.drain("sms");
+        expect(report.failedDeliveries).to.equal(0);
+        expect(world.counter.calls.filter((c) => c.input?.PhoneNumber === "+4917055550000")).to.have.length(3);
+        expect((await world.logRows("thr-sms-1")).map((r) => [r.status, r.providerMessageId])).to.deep.equal([["SENT", "sms-after-throttle"]]);
+    });
+
     it("a persistent throttle: reported in batchItemFailures on each receive, dead-lettered after maxReceiveCount; the rest delivered once", async () => {
         world.standIn.mock.on(PublishCommand, { TargetArn: arns["thr-busy"] }).callsFake(() => {
             throw throttled();
