@@ -42,6 +42,8 @@ export interface LocalPlatform {
     counter: ApiCallCounter;
     /** Throttled answers given so far (see PlatformOptions.throttledTokens). */
     throttles: { token: string; design: "endpoint" | "topic" }[];
+    /** Adds device tokens whose first publish (per design) is throttled. */
+    throttle(tokens: Iterable<string>): void;
     apps: { apns: string; fcm: string };
     /** The channel queue and the batch size of the event source mapping the program gives its sender. */
     channelQueue(channel: Channel): { queue: QueueInfo; dlq: QueueInfo; batchSize: number; functionName: string };
@@ -133,7 +135,8 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
         const services = new ServiceStandIns();
         undo.push(() => services.restore());
         const throttles: LocalPlatform["throttles"] = [];
-        undo.push(injectThrottles(standIn, new Set(options.throttledTokens ?? []), throttles));
+        const throttledTokens = new Set(options.throttledTokens ?? []);
+        undo.push(injectThrottles(standIn, throttledTokens, throttles));
         const harnessDynamo = (plane.db as { client?: object }).client;
         const counter = countApiCalls({ ignore: [plane.sqs, plane.sns, ...(harnessDynamo ? [harnessDynamo] : [])] });
         undo.push(() => counter.restore());
@@ -178,6 +181,9 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
             services,
             counter,
             throttles,
+            throttle: (tokens) => {
+                for (const t of tokens) throttledTokens.add(t);
+            },
             apps,
             channelQueue,
             sender,

@@ -137,7 +137,7 @@ export function generateWorkload(options: WorkloadOptions): Workload {
         const deviceCount = 1 + Math.floor(random() * 3);
         for (let d = 0; d < deviceCount; d++) {
             const platform = random() < 0.55 ? "ios" : "android";
-            const token = `${platform}-token-${i}-${d}-${Math.floor(random() * 1e9).toString(36)}`;
+            const token = `${platform}-${prefix}-token-${i}-${d}-${Math.floor(random() * 1e9).toString(36)}`;
             user.devices![`${userId}-dev${d}`] = { platform, token };
             if (random() < 0.02) throttledTokens.push(token);
         }

@@ -1,0 +1,305 @@
+/**
+ * API calls per delivered notification and throughput, ours vs the seed design, on one deterministic
+ * workload in one process against the same emulators: our serialized senders at the prod stack's batch
+ * size through the program's data plane; the seed port (bench/seed-processor.ts) through its own
+ * table, topics, DLQ and bucket created in the same emulators, fed the push part of the same requests
+ * with the same batch size. The provider throttles the same device tokens once for both designs, and
+ * every backoff sleep (theirs: 1 s, 2 s; ours: 50 ms-based full jitter) is shortened by one factor.
+ */
+import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateTopicCommand, PublishBatchCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
+import { CreateQueueCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { Channel } from "../../../handlers/lib/telemetry-names";
+import { drainQueue } from "../../../test/harness/drain";
+import { clientConfig } from "../../../test/harness/emulators";
+import type { ApiCall } from "../../../test/harness/sdk";
+import { createSeedProcessor, MetricsStandIn } from "../../../bench/seed-processor";
+import { captureStdout, CHANNELS, LocalPlatform, REGION } from "../local/platform";
+import { byOperation, perDelivered, runPass } from "../local/run";
+import { routedChannels, Workload } from "../local/workload";
+
+/** Backoff sleeps of both designs run at this fraction of their nominal length (1 s -> 10 ms). */
+export const SLEEP_SCALE = 0.01;
+/** Timers as Node made them: the simulated network round trip is not a backoff and is not scaled. */
+const realSetTimeout = globalThis.setTimeout;
+const pause = (ms: number) => new Promise<void>((resolve) => realSetTimeout(resolve, ms));
+
+/** The SDK clients the functions and the seed port use; the harness's own clients are left alone. */
+const CLIENT_CLASSES = (): { prototype: any }[] => [
+    require("@aws-sdk/client-dynamodb").DynamoDBClient,
+    require("@aws-sdk/client-sns").SNSClient,
+    require("@aws-sdk/client-sqs").SQSClient,
+    require("@aws-sdk/client-sesv2").SESv2Client,
+    require("@aws-sdk/client-firehose").FirehoseClient,
+    require("@aws-sdk/client-scheduler").SchedulerClient,
+    require("@aws-sdk/client-s3").S3Client,
+];
+
+/**
+ * Adds `ms` before every API call of the designs (not the harness's): the in-process emulators answer
+ * in microseconds, while a Lambda function waits a network round trip for each call. Installed on top
+ * of the counter; returns the undo.
+ */
+function simulateRoundTrip(ms: number, harnessClients: object[]): () => void {
+    if (ms <= 0) return () => undefined;
+    const skip = new WeakSet(harnessClients);
+    const undo: (() => void)[] = [];
+    for (const cls of CLIENT_CLASSES()) {
+        const proto = cls.prototype;
+        const own = Object.getOwnPropertyDescriptor(proto, "send");
+        const inner = proto.send;
+        proto.send = function (this: object, ...args: unknown[]) {
+            if (skip.has(this)) return inner.apply(this, args);
+            return pause(ms).then(() => inner.apply(this, args));
+        };
+        undo.push(() => (own ? Object.defineProperty(proto, "send", own) : delete proto.send));
+    }
+    return () => undo.splice(0).reverse().forEach((u) => u());
+}
+
+export interface DesignResult {
+    design: "ours" | "seed";
+    channel: Channel | "overall";
+    delivered: number;
+    calls: number;
+    callsPerDelivered: number;
+    operations: Record<string, number>;
+    elapsedMs: number;
+    deliveredPerSecond: number;
+    invocations: number;
+    batchSize: number;
+}
+
+export interface WorkloadRunResult {
+    users: number;
+    devices: number;
+    requests: number;
+    throttledTokens: number;
+    ours: DesignResult[];
+    seed: DesignResult;
+    /** ours push delivered/s over the seed's (the channel both designs serve). */
+    throughputRatio: number;
+    lost: number;
+    oursStatuses: Record<string, Record<string, number>>;
+    seedDeadLettered: number;
+}
+
+/** Runs `work` with every timer delay scaled by `factor` (both designs sleep through setTimeout). */
+async function withScaledTimers<T>(factor: number, work: () => Promise<T>): Promise<T> {
+    const original = globalThis.setTimeout;
+    const scaled = ((handler: (...a: any[]) => void, ms?: number, ...args: any[]) =>
+        original(handler, ms && ms > 0 ? ms * factor : ms, ...args)) as unknown as typeof setTimeout;
+    globalThis.setTimeout = Object.assign(scaled, original);
+    try {
+        return await work();
+    } finally {
+        globalThis.setTimeout = original;
+    }
+}
+
+function result(design: "ours" | "seed", channel: Channel | "overall", calls: ApiCall[], delivered: number, elapsedMs: number, invocations: number, batchSize: number): DesignResult {
+    return {
+        design,
+        channel,
+        delivered,
+        calls: calls.length,
+        callsPerDelivered: perDelivered(calls.length, delivered),
+        operations: byOperation(calls),
+        elapsedMs,
+        deliveredPerSecond: elapsedMs > 0 ? delivered / (elapsedMs / 1000) : 0,
+        invocations,
+        batchSize,
+    };
+}
+
+/** The seed's resources in the emulators, as its template defines them (names with suffix "bench"). */
+async function createSeedResources(platform: LocalPlatform, suffix: string) {
+    const { plane, emulators } = platform;
+    const e = emulators.endpoints;
+    const table = `DeviceTokens-${suffix}`;
+    await plane.db.call("CreateTable", {
+        TableName: table,
+        AttributeDefinitions: [
+            { AttributeName: "userId", AttributeType: "S" },
+            { AttributeName: "deviceToken", AttributeType: "S" },
+            { AttributeName: "platform", AttributeType: "S" },
+        ],
+        KeySchema: [
+            { AttributeName: "userId", KeyType: "HASH" },
+            { AttributeName: "deviceToken", KeyType: "RANGE" },
+        ],
+        GlobalSecondaryIndexes: [
+            {
+                IndexName: "PlatformIndex",
+                KeySchema: [{ AttributeName: "platform", KeyType: "HASH" }],
+                Projection: { ProjectionType: "ALL" },
+                ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 5 },
+            },
+        ],
+        BillingMode: "PROVISIONED",
+        ProvisionedThroughput: { ReadCapacityUnits: 10, WriteCapacityUnits: 10 },
+    } satisfies ConstructorParameters<typeof CreateTableCommand>[0]);
+    // The mobile stand-in mocks SNSClient for every instance; topic management goes to fauxqs directly.
+    const realSend = Object.getPrototypeOf(SNSClient.prototype).send as (this: SNSClient, command: any) => Promise<any>;
+    const topic = async (name: string) => (await realSend.call(plane.sns, new CreateTopicCommand({ Name: name }))).TopicArn as string;
+    const notificationTopic = await topic(`push-notifications-${suffix}`);
+    const iosTopic = await topic(`ios-notifications-${suffix}`);
+    const androidTopic = await topic(`android-notifications-${suffix}`);
+    const queue = async (name: string) => {
+        const { QueueUrl } = await plane.sqs.send(new CreateQueueCommand({ QueueName: name }));
+        const attrs = await plane.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
+        return { logicalName: name, name, url: QueueUrl!, arn: attrs.Attributes!.QueueArn!, visibilityTimeoutSeconds: 30 };
+    };
+    const dlq = await queue(`push-notification-dlq-${suffix}`);
+    // The seed's Lambda reads record["body"]: it is fed through SQS, subscribed raw to its topic.
+    const input = await queue(`notification-processor-input-${suffix}`);
+    await realSend.call(plane.sns, new SubscribeCommand({ TopicArn: notificationTopic, Protocol: "sqs", Endpoint: input.arn, Attributes: { RawMessageDelivery: "true" } }));
+    const s3 = new S3Client({ ...clientConfig(e, "sns"), forcePathStyle: true });
+    const bucket = `campaign-analytics-${suffix}-000000000000`;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    return { table, notificationTopic, iosTopic, androidTopic, dlq, input, bucket, s3 };
+}
+
+export interface WorkloadRunOptions {
+    /** Names the seed's resources apart from another run's in the same emulators. */
+    suffix: string;
+    /** Simulated network round trip per API call, for both designs (0: the emulators' own latency). */
+    roundTripMs: number;
+}
+
+export async function runWorkload(platform: LocalPlatform, workload: Workload, options: WorkloadRunOptions): Promise<WorkloadRunResult> {
+    const { plane, emulators } = platform;
+    const e = emulators.endpoints;
+    platform.throttle(workload.throttledTokens);
+    await platform.seedTemplates(workload.templates);
+    await platform.seedUsers(workload.users);
+    for (const phone of workload.optedOutPhones) platform.standIn.optedOut.add(phone);
+
+    const seed = await createSeedResources(platform, options.suffix);
+    await plane.db.putItems(
+        seed.table,
+        workload.users.flatMap((u) => Object.values(u.devices ?? {}).map((d) => ({ userId: u.userId, deviceToken: d.token, platform: d.platform }))),
+    );
+    const metrics = new MetricsStandIn();
+    const seedClients = {
+        dynamodb: new DynamoDBClient(clientConfig(e, "dynamodb")),
+        sns: new SNSClient(clientConfig(e, "sns")),
+        s3: new S3Client({ ...clientConfig(e, "sns"), forcePathStyle: true }),
+        sqs: new (await import("@aws-sdk/client-sqs")).SQSClient(clientConfig(e, "sqs")),
+        // The stand-in answers at once; a real PutMetricData waits a round trip like every other call.
+        cloudwatch: { putMetricData: async (input: Parameters<MetricsStandIn["putMetricData"]>[0]) => (options.roundTripMs > 0 && (await pause(options.roundTripMs)), metrics.putMetricData(input)) },
+    };
+    const seedHandler = createSeedProcessor(
+        {
+            DEVICE_TOKENS_TABLE: seed.table,
+            ANALYTICS_BUCKET: seed.bucket,
+            DLQ_URL: seed.dlq.url,
+            IOS_TOPIC_ARN: seed.iosTopic,
+            ANDROID_TOPIC_ARN: seed.androidTopic,
+            MAX_RETRIES: "3",
+            INITIAL_BACKOFF: "1",
+        },
+        seedClients,
+        (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000)),
+    );
+
+    const harnessDynamo = (plane.db as { client?: object }).client;
+    const restoreRoundTrip = simulateRoundTrip(options.roundTripMs, [plane.sqs, plane.sns, ...(harnessDynamo ? [harnessDynamo] : [])]);
+    try {
+        return await runBoth(platform, workload, seed, seedHandler, metrics);
+    } finally {
+        restoreRoundTrip();
+        seedClients.dynamodb.destroy();
+        seedClients.s3.destroy();
+        seed.s3.destroy();
+    }
+}
+
+async function runBoth(
+    platform: LocalPlatform,
+    workload: Workload,
+    seed: Awaited<ReturnType<typeof createSeedResources>>,
+    seedHandler: ReturnType<typeof createSeedProcessor>,
+    metrics: MetricsStandIn,
+): Promise<WorkloadRunResult> {
+    const { plane } = platform;
+    // --- ours: the whole workload through the program's senders ---
+    platform.counter.reset();
+    platform.throttles.splice(0);
+    const pass = await withScaledTimers(SLEEP_SCALE, () => runPass(platform, workload.requests, { observeRouting: false }));
+    const ours: DesignResult[] = pass.channels.map((c) => result("ours", c.channel, c.calls, c.delivered, c.elapsedMs, c.invocations, c.batchSize));
+    const all = pass.channels.flatMap((c) => c.calls);
+    ours.push(
+        result(
+            "ours",
+            "overall",
+            all,
+            pass.channels.reduce((n, c) => n + c.delivered, 0),
+            pass.channels.reduce((n, c) => n + c.elapsedMs, 0),
+            pass.channels.reduce((n, c) => n + c.invocations, 0),
+            pass.channels[0].batchSize,
+        ),
+    );
+
+    // --- the seed port: the push part of the same requests, same batch size ---
+    const pushRequests = workload.requests.filter((r) => routedChannels(r).includes("push"));
+    for (let i = 0; i < pushRequests.length; i += 10) {
+        await plane.sns.send(
+            new PublishBatchCommand({
+                TopicArn: seed.notificationTopic,
+                PublishBatchRequestEntries: pushRequests.slice(i, i + 10).map((r, j) => ({
+                    Id: String(j),
+                    Message: JSON.stringify({
+                        userId: r.userId,
+                        content: r.template ? { template: r.template, data: r.data } : { title: r.title, body: r.body },
+                    }),
+                })),
+            }),
+        );
+    }
+    const batchSize = platform.channelQueue("push").batchSize;
+    const callsBefore = platform.counter.calls.length;
+    const metricsBefore = metrics.calls.length;
+    const throttlesBefore = platform.throttles.length;
+    const output: string[] = [];
+    let invocation = 0;
+    const started = process.hrtime.bigint();
+    const report = await withScaledTimers(SLEEP_SCALE, () =>
+        drainQueue({
+            sqs: plane.sqs,
+            queue: seed.input,
+            region: REGION,
+            batchSize,
+            maxInvocations: 2_000,
+            invoke: (event) => captureStdout(output, () => seedHandler(event, { awsRequestId: `seed-${++invocation}` })),
+        }),
+    );
+    const seedElapsed = Number(process.hrtime.bigint() - started) / 1e6;
+    const seedCalls: ApiCall[] = [
+        ...platform.counter.calls.slice(callsBefore),
+        ...metrics.calls.slice(metricsBefore).map((input) => ({ service: "CloudWatch", operation: "PutMetricData", input })),
+    ];
+    const topicPublishes = seedCalls.filter((c) => c.service === "SNS" && c.operation === "Publish" && c.input?.TopicArn).length;
+    const seedThrottled = platform.throttles.slice(throttlesBefore).filter((t) => t.design === "topic").length;
+    const seedDelivered = topicPublishes - seedThrottled;
+    const seedResult = result("seed", "push", seedCalls, seedDelivered, seedElapsed, report.invocations, batchSize);
+    const seedDlq = (await platform.peek(seed.dlq)).length;
+
+    const oursPush = ours.find((r) => r.channel === "push")!;
+    return {
+        users: workload.users.length,
+        devices: workload.users.reduce((n, u) => n + Object.keys(u.devices ?? {}).length, 0),
+        requests: workload.requests.length,
+        throttledTokens: workload.throttledTokens.length,
+        ours,
+        seed: seedResult,
+        throughputRatio: seedResult.deliveredPerSecond > 0 ? oursPush.deliveredPerSecond / seedResult.deliveredPerSecond : Infinity,
+        lost: pass.accounting.lost.length + pass.accounting.leftInQueues,
+        oursStatuses: pass.accounting.statuses,
+        seedDeadLettered: seedDlq,
+    };
+}
+
+export { CHANNELS };
