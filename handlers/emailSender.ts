@@ -3,13 +3,10 @@
  * notificationId, userId and channel so the feedback processor can correlate SES events; addresses
  * flagged suppressed on the profile are never sent to (the plan suppresses them).
  */
-import { FirehoseClient } from "@aws-sdk/client-firehose";
-import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import { SendEmailCommand, SESv2Client } from "@aws-sdk/client-sesv2";
-import { createDynamo } from "./lib/dynamo";
 import { ENV, requireEnv } from "./lib/env";
-import { callWithBackoff, createTelemetry, rateLimitFor, ttlDays } from "./lib/runtime";
-import { createSenderHandler, type DeliverArgs, type DeliveryResult } from "./lib/sender";
+import { callWithBackoff, createTelemetry } from "./lib/runtime";
+import { createSenderHandler, senderSetup, type DeliverArgs, type DeliveryResult } from "./lib/sender";
 
 export function emailSender() {
     const telemetry = createTelemetry();
@@ -17,26 +14,7 @@ export function emailSender() {
     const from = requireEnv(ENV.sesFromAddress);
     const configurationSet = requireEnv(ENV.sesConfigurationSet);
     return createSenderHandler({
-        channel: "email",
-        telemetry,
-        dynamo: createDynamo(),
-        firehose: new FirehoseClient({}),
-        scheduler: new SchedulerClient({}),
-        tables: {
-            preferences: requireEnv(ENV.preferencesTable),
-            templates: requireEnv(ENV.templatesTable),
-            deliveryLog: requireEnv(ENV.deliveryLogTable),
-            idempotency: requireEnv(ENV.idempotencyTable),
-        },
-        analyticsStream: requireEnv(ENV.analyticsStream),
-        deferral: {
-            group: requireEnv(ENV.deferralScheduleGroup),
-            roleArn: requireEnv(ENV.deferralRoleArn),
-            queueArn: requireEnv(ENV.channelQueueArn),
-        },
-        rateLimit: rateLimitFor("email"),
-        ttlDays: ttlDays(),
-        apnsPlatform: "APNS",
+        ...senderSetup("email", telemetry),
         deliver: (args) => deliverEmail(args, ses, from, configurationSet),
     });
 }

@@ -4,16 +4,14 @@
  * disabled and is not retried; throttling backs off within the time budget, then the record goes back
  * to the queue with the devices already reached remembered in the delivery log.
  */
-import { FirehoseClient } from "@aws-sdk/client-firehose";
-import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { SUMMARY_DEVICE_ID } from "./core/endpoints";
 import type { ApnsPlatform } from "./core/push";
 import { createDynamo, type Dynamo } from "./lib/dynamo";
 import { ENV, requireEnv } from "./lib/env";
 import type { Logger } from "./lib/log";
-import { callWithBackoff, createTelemetry, rateLimitFor, ttlDays } from "./lib/runtime";
-import { createSenderHandler, type DeliverArgs, type DeliveryResult } from "./lib/sender";
+import { callWithBackoff, createTelemetry } from "./lib/runtime";
+import { createSenderHandler, senderSetup, type DeliverArgs, type DeliveryResult } from "./lib/sender";
 
 export function pushSender() {
     const telemetry = createTelemetry();
@@ -22,27 +20,10 @@ export function pushSender() {
     const devicesTable = requireEnv(ENV.devicesTable);
     const apnsPlatform = (process.env[ENV.apnsPlatform] ?? "APNS") as ApnsPlatform;
     if (apnsPlatform !== "APNS" && apnsPlatform !== "APNS_SANDBOX") throw new Error(`${ENV.apnsPlatform} must be APNS or APNS_SANDBOX`);
+    const setup = senderSetup("push", telemetry, dynamo);
     return createSenderHandler({
-        channel: "push",
-        telemetry,
-        dynamo,
-        firehose: new FirehoseClient({}),
-        scheduler: new SchedulerClient({}),
-        tables: {
-            preferences: requireEnv(ENV.preferencesTable),
-            templates: requireEnv(ENV.templatesTable),
-            deliveryLog: requireEnv(ENV.deliveryLogTable),
-            idempotency: requireEnv(ENV.idempotencyTable),
-            devices: devicesTable,
-        },
-        analyticsStream: requireEnv(ENV.analyticsStream),
-        deferral: {
-            group: requireEnv(ENV.deferralScheduleGroup),
-            roleArn: requireEnv(ENV.deferralRoleArn),
-            queueArn: requireEnv(ENV.channelQueueArn),
-        },
-        rateLimit: rateLimitFor("push"),
-        ttlDays: ttlDays(),
+        ...setup,
+        tables: { ...setup.tables, devices: devicesTable },
         apnsPlatform,
         deliver: (args) => deliverPush(args, sns, dynamo, devicesTable, telemetry.log),
     });

@@ -4,8 +4,6 @@
  * batches, instead of one CheckIfPhoneNumberIsOptedOut per message. Only when the listing is too long
  * to page through within bounds does it fall back to per-number checks for the numbers it missed.
  */
-import { FirehoseClient } from "@aws-sdk/client-firehose";
-import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import {
     CheckIfPhoneNumberIsOptedOutCommand,
     ListPhoneNumbersOptedOutCommand,
@@ -13,11 +11,10 @@ import {
     SNSClient,
     type MessageAttributeValue,
 } from "@aws-sdk/client-sns";
-import { createDynamo } from "./lib/dynamo";
 import { ENV, requireEnv } from "./lib/env";
 import type { Logger } from "./lib/log";
-import { callWithBackoff, createTelemetry, rateLimitFor, ttlDays } from "./lib/runtime";
-import { createSenderHandler, type DeliverArgs, type DeliveryResult } from "./lib/sender";
+import { callWithBackoff, createTelemetry } from "./lib/runtime";
+import { createSenderHandler, senderSetup, type DeliverArgs, type DeliveryResult } from "./lib/sender";
 
 export const OPT_OUT_CACHE_TTL_MS = 5 * 60_000;
 export const OPT_OUT_MAX_PAGES = 50;
@@ -28,26 +25,7 @@ export function smsSender() {
     const senderId = process.env[ENV.smsSenderId] || undefined;
     const optOuts = createOptOutCache(sns, telemetry.log);
     return createSenderHandler({
-        channel: "sms",
-        telemetry,
-        dynamo: createDynamo(),
-        firehose: new FirehoseClient({}),
-        scheduler: new SchedulerClient({}),
-        tables: {
-            preferences: requireEnv(ENV.preferencesTable),
-            templates: requireEnv(ENV.templatesTable),
-            deliveryLog: requireEnv(ENV.deliveryLogTable),
-            idempotency: requireEnv(ENV.idempotencyTable),
-        },
-        analyticsStream: requireEnv(ENV.analyticsStream),
-        deferral: {
-            group: requireEnv(ENV.deferralScheduleGroup),
-            roleArn: requireEnv(ENV.deferralRoleArn),
-            queueArn: requireEnv(ENV.channelQueueArn),
-        },
-        rateLimit: rateLimitFor("sms"),
-        ttlDays: ttlDays(),
-        apnsPlatform: "APNS",
+        ...senderSetup("sms", telemetry),
         optedOut: optOuts,
         deliver: (args) => deliverSms(args, sns, senderId),
     });

@@ -7,7 +7,7 @@
  * deferral that could not be scheduled, an unexpected error); bad input is recorded and acknowledged.
  */
 import { SchedulerClient, CreateScheduleCommand } from "@aws-sdk/client-scheduler";
-import type { FirehoseClient } from "@aws-sdk/client-firehose";
+import { FirehoseClient } from "@aws-sdk/client-firehose";
 import { marshall, unmarshall, type AttributeMap } from "../core/attributes";
 import {
     analyticsEvent,
@@ -33,9 +33,20 @@ import {
 } from "../core/plan";
 import type { ApnsPlatform } from "../core/push";
 import type { Channel, ChannelPreference, DeliveryLogRow, DeviceSummary, NotificationRequest, Profile, TemplateVariant } from "../core/types";
-import { batchGetAll, batchPutAll, type Dynamo } from "./dynamo";
+import { batchGetAll, batchPutAll, createDynamo, type Dynamo } from "./dynamo";
+import { ENV, requireEnv } from "./env";
 import { METRICS } from "./telemetry-names";
-import { mapLimit, putAnalytics, remainingMs, type BatchResponse, type LambdaContext, type SqsEvent, type Telemetry } from "./runtime";
+import {
+    mapLimit,
+    putAnalytics,
+    rateLimitFor,
+    remainingMs,
+    ttlDays,
+    type BatchResponse,
+    type LambdaContext,
+    type SqsEvent,
+    type Telemetry,
+} from "./runtime";
 
 /** What a channel's delivery produced for one recipient. */
 export type DeliveryResult =
@@ -65,7 +76,8 @@ export interface SenderConfig {
     deferral: { group: string; roleArn: string; queueArn: string };
     rateLimit?: number;
     ttlDays: number;
-    apnsPlatform: ApnsPlatform;
+    /** Push only: which APNs payload key the platform application expects. */
+    apnsPlatform?: ApnsPlatform;
     deliver: (args: DeliverArgs) => Promise<DeliveryResult>;
     /** SMS: the opted-out numbers among `phones` (cached listing); absent on other channels. */
     optedOut?: (phones: string[]) => Promise<Set<string>>;
@@ -73,6 +85,34 @@ export interface SenderConfig {
 }
 
 const SEND_CONCURRENCY = 8;
+
+/**
+ * What every sender reads from its environment at cold start: its tables, the analytics stream, the
+ * deferral target, its rate limit; and the clients the shared pipeline uses. Adapters add `deliver`.
+ */
+export function senderSetup(channel: Channel, telemetry: Telemetry, dynamo: Dynamo = createDynamo()) {
+    return {
+        channel,
+        telemetry,
+        dynamo,
+        firehose: new FirehoseClient({}),
+        scheduler: new SchedulerClient({}),
+        tables: {
+            preferences: requireEnv(ENV.preferencesTable),
+            templates: requireEnv(ENV.templatesTable),
+            deliveryLog: requireEnv(ENV.deliveryLogTable),
+            idempotency: requireEnv(ENV.idempotencyTable),
+        },
+        analyticsStream: requireEnv(ENV.analyticsStream),
+        deferral: {
+            group: requireEnv(ENV.deferralScheduleGroup),
+            roleArn: requireEnv(ENV.deferralRoleArn),
+            queueArn: requireEnv(ENV.channelQueueArn),
+        },
+        rateLimit: rateLimitFor(channel),
+        ttlDays: ttlDays(),
+    };
+}
 
 export function createSenderHandler(config: SenderConfig) {
     const { channel, telemetry } = config;
@@ -90,7 +130,7 @@ export function createSenderHandler(config: SenderConfig) {
             channel,
             now: started,
             rateLimit: config.rateLimit,
-            apnsPlatform: config.apnsPlatform,
+            apnsPlatform: config.apnsPlatform ?? "APNS",
         });
 
         const failedRecords = new Set<string>();
