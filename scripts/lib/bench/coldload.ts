@@ -79,7 +79,8 @@ export function firstCallEvent(fn: ShippedFunction): unknown {
         return sqs(JSON.stringify({ eventType: "Delivery", mail: { messageId: "m-1", tags: { notificationId: ["cold-start-1"], channel: ["email"], userId: ["cold-start-nobody"] } }, delivery: {} }));
     }
     if (fn.name.startsWith("device-maintenance")) return { Records: [] };
-    return { campaignId: "cold-start", templateId: "none" };
+    // A run over an empty segment: reads its checkpoint and the segment's first page, publishes nothing.
+    return { campaignId: "cold-start", template: "order-shipped", segment: "cold-start-empty-segment", scheduledTime: "2026-01-01T09:00:00Z" };
 }
 
 function median(values: number[]): number {
@@ -120,7 +121,8 @@ export async function measureColdLoads(options: ColdLoadOptions): Promise<ColdLo
         const childFile = path.join(root, "child.js");
         fs.writeFileSync(childFile, CHILD_SOURCE);
         // The default archive's node_modules, laid out once (its files are the same for every function).
-        const defaultModules = path.join(root, "default-node_modules");
+        // Named node_modules so that packages inside it find each other by Node's parent-directory lookup.
+        const defaultModules = path.join(root, "default-archive", "node_modules");
         for (const entry of options.defaultDependencies) {
             const target = path.join(defaultModules, entry.name.replace(/^node_modules\//, ""));
             fs.mkdirSync(path.dirname(target), { recursive: true });

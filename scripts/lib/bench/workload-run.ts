@@ -84,6 +84,8 @@ export interface WorkloadRunResult {
     lost: number;
     oursStatuses: Record<string, Record<string, number>>;
     seedDeadLettered: number;
+    /** Seed invocations that answered statusCode 500 (the rest of their batch was dropped, as in the seed). */
+    seedFailedInvocations: number;
 }
 
 /** Runs `work` with every timer delay scaled by `factor` (both designs sleep through setTimeout). */
@@ -299,6 +301,7 @@ async function runBoth(
         lost: pass.accounting.lost.length + pass.accounting.leftInQueues,
         oursStatuses: pass.accounting.statuses,
         seedDeadLettered: seedDlq,
+        seedFailedInvocations: report.batches.filter((b) => (b.response as { statusCode?: number } | undefined)?.statusCode !== 200).length,
     };
 }
 
