@@ -24,6 +24,9 @@ export interface PackageSizes {
     oursBytes: number;
     oursFiles: number;
     floorBytes: number;
+    /** Uncompressed: ours' entries and the floor's bundle. */
+    oursRawBytes: number;
+    floorRawBytes: number;
     /** ours / floor. */
     ratio: number;
 }
@@ -106,7 +109,8 @@ export async function measurePackages(program: LoadedProgram, dependencies: Defa
         shared.delete("__index.js"); // differs per function
         const ours = oursEntries(fn);
         const oursZip = buildZip(ours);
-        const floorZip = buildZip([{ name: "index.js", data: Buffer.from(await floorBundle(fn)) }]);
+        const floor = Buffer.from(await floorBundle(fn));
+        const floorZip = buildZip([{ name: "index.js", data: floor }]);
         rows.push({
             function: fn.name,
             handler: `${path.relative(REPO_ROOT, file)}#${exportName}`,
@@ -115,6 +119,8 @@ export async function measurePackages(program: LoadedProgram, dependencies: Defa
             oursBytes: oursZip.length,
             oursFiles: ours.length,
             floorBytes: floorZip.length,
+            oursRawBytes: ours.reduce((total, e) => total + e.data.length, 0),
+            floorRawBytes: floor.length,
             ratio: oursZip.length / floorZip.length,
         });
     }
