@@ -8,59 +8,10 @@ import * as DynamoDB from "@aws-sdk/client-dynamodb";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { HARNESS_HEADER } from "./emulators";
 
-export type AttributeValue =
-    | { S: string }
-    | { N: string }
-    | { BOOL: boolean }
-    | { NULL: true }
-    | { SS: string[] }
-    | { NS: string[] }
-    | { L: AttributeValue[] }
-    | { M: Record<string, AttributeValue> };
+// The same marshalling the processors use: a harness that wrote rows differently would test nothing.
+import { marshall, unmarshall, type AttributeValue, type Item } from "../../handlers/core/attributes";
+export { marshall, marshallValue, unmarshall, unmarshallValue, type AttributeValue, type Item } from "../../handlers/core/attributes";
 
-export type Item = Record<string, unknown>;
-
-/** Plain JS value -> DynamoDB AttributeValue (strings, finite numbers, booleans, null, arrays, objects, Sets of strings). */
-export function marshallValue(value: unknown): AttributeValue {
-    if (value === null) return { NULL: true };
-    if (typeof value === "string") return { S: value };
-    if (typeof value === "number") {
-        if (!Number.isFinite(value)) throw new Error(`cannot store non-finite number ${value}`);
-        return { N: String(value) };
-    }
-    if (typeof value === "boolean") return { BOOL: value };
-    if (Array.isArray(value)) return { L: value.map(marshallValue) };
-    if (value instanceof Set) return { SS: [...value].map(String) };
-    if (typeof value === "object") return { M: marshall(value as Item) };
-    throw new Error(`cannot store a value of type ${typeof value}`);
-}
-
-/** Plain object -> DynamoDB item; undefined properties are left out, as the SDK's removeUndefinedValues does. */
-export function marshall(item: Item): Record<string, AttributeValue> {
-    const out: Record<string, AttributeValue> = {};
-    for (const [key, value] of Object.entries(item)) if (value !== undefined) out[key] = marshallValue(value);
-    return out;
-}
-
-export function unmarshallValue(value: AttributeValue): unknown {
-    if ("S" in value) return value.S;
-    if ("N" in value) return Number(value.N);
-    if ("BOOL" in value) return value.BOOL;
-    if ("NULL" in value) return null;
-    if ("SS" in value) return new Set(value.SS);
-    if ("NS" in value) return new Set(value.NS.map(Number));
-    if ("L" in value) return value.L.map(unmarshallValue);
-    if ("M" in value) return unmarshall(value.M);
-    throw new Error(`unsupported attribute value ${JSON.stringify(value)}`);
-}
-
-export function unmarshall(item: Record<string, AttributeValue>): Item {
-    const out: Item = {};
-    for (const [key, value] of Object.entries(item)) out[key] = unmarshallValue(value);
-    return out;
-}
-
-/** A DynamoDB error, with its short name in `code` and `name` (e.g. ConditionalCheckFailedException). */
 export class DynamoError extends Error {
     constructor(public readonly code: string, message: string, options?: { cause?: unknown }) {
         super(`${code}: ${message}`, options);
