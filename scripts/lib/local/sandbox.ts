@@ -126,7 +126,8 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
         print(`    requests ${requests.length}; routed to channel queues ${accounting.routed}; accounted: delivery log ${accounting.logged}, DLQ ${accounting.deadLettered}; left in queues ${accounting.leftInQueues}; LOST ${accounting.lost.length}`);
         print(`    delivered: push ${delivered.push} (device endpoints), email ${delivered.email}, sms ${delivered.sms}`);
         print(`    API calls by the functions: ${JSON.stringify(byOperation(allCalls))}`);
-        print(`    API calls per delivered notification (target <= ${CALLS_PER_DELIVERED_TARGET}): ${CHANNELS.map((c) => `${c} ${fmt(callsPerDelivered[c])}`).join(", ")}, overall ${fmt(callsPerDelivered.overall)}`);
+        const ratio = (c: Channel) => (calls[c] === 0 && delivered[c] === 0 ? "-" : fmt(callsPerDelivered[c]));
+        print(`    API calls per delivered notification (target <= ${CALLS_PER_DELIVERED_TARGET}): ${CHANNELS.map((c) => `${c} ${ratio(c)}`).join(", ")}, overall ${fmt(callsPerDelivered.overall)}`);
         if (single) print(`    (one request pays a whole batch's reads and bookkeeping writes alone; at the prod batch size see npm run bench)`);
         for (const item of accounting.lost.slice(0, 20)) print(`    LOST ${item.notificationId} on ${item.channel}: ${item.why}`);
         print(ok ? "    nothing lost" : "    FAILED: see above");
