@@ -111,7 +111,7 @@ async function main(options: BenchOptions): Promise<number> {
         const baseEnv: Record<string, string> = {};
         for (const [k, v] of Object.entries(process.env)) if (k.startsWith("AWS_") && v !== undefined) baseEnv[k] = v;
         coldLoads = await measureColdLoads({
-            functions: program.functions,
+            functions: [...program.functions].sort((a, b) => a.name.localeCompare(b.name)),
             envOf: (fn) => ({ ...platform.plane.rewriteEnv(fn.environment), APNS_APPLICATION_ARN: platform.apps.apns, FCM_APPLICATION_ARN: platform.apps.fcm }),
             baseEnv,
             defaultDependencies: dependencies.entries,

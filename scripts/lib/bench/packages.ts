@@ -102,7 +102,7 @@ export function oursEntries(fn: ShippedFunction): ZipEntry[] {
 export async function measurePackages(program: LoadedProgram, dependencies: DefaultArchive): Promise<PackageSizes[]> {
     const shared = new Map<string, Buffer>();
     const rows: PackageSizes[] = [];
-    for (const fn of program.functions) {
+    for (const fn of [...program.functions].sort((a, b) => a.name.localeCompare(b.name))) {
         const { file, exportName } = handlerOf(fn);
         const index: ZipEntry = { name: "__index.js", data: Buffer.from(fn.code) };
         const defaultZip = buildZip([index, ...dependencies.entries], shared);
