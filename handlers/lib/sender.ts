@@ -118,6 +118,7 @@ export function createSenderHandler(config: SenderConfig) {
     const { channel, telemetry } = config;
     const { log, metrics } = telemetry;
     const now = config.now ?? (() => Date.now());
+    const templateCache: TemplateCache = new Map();
 
     return async (event: SqsEvent, context?: LambdaContext): Promise<BatchResponse> => {
         log.addContext(context);
@@ -125,7 +126,7 @@ export function createSenderHandler(config: SenderConfig) {
         const started = now();
         const records = event.Records ?? [];
         const parsed = parseBatch(records, channel, started);
-        const data = await readBatchData(config, parsed, started);
+        const data = await readBatchData(config, parsed, started, templateCache);
         const plans = planBatch(parsed, data, {
             channel,
             now: started,
@@ -153,10 +154,31 @@ export function createSenderHandler(config: SenderConfig) {
     };
 }
 
-/** Round 1 (everything keyed by the requests) and, only if needed, round 2 (profile-locale templates). */
-async function readBatchData(config: SenderConfig, parsed: ReturnType<typeof parseBatch>, now: number): Promise<BatchData> {
+/**
+ * Templates change rarely and every record of a campaign names the same one: a container keeps each
+ * template variant it read (or learned is missing) for this long instead of reading it per batch.
+ * An edited template reaches every container within this time.
+ */
+export const TEMPLATE_CACHE_MS = 60_000;
+type TemplateCache = Map<string, { variant?: TemplateVariant; readAt: number }>;
+
+/**
+ * Round 1 (everything keyed by the requests, templates not in the container's cache) and, only if
+ * needed, round 2 (templates in the locale of a profile that round 1 returned).
+ */
+async function readBatchData(
+    config: SenderConfig,
+    parsed: ReturnType<typeof parseBatch>,
+    now: number,
+    templateCache: TemplateCache,
+): Promise<BatchData> {
     const { tables, channel } = config;
     const keys = readKeys(parsed, channel, now);
+    const cached = (k: { templateId: string; locale: string }) => {
+        const entry = templateCache.get(templateKey(k.templateId, k.locale));
+        return entry !== undefined && now - entry.readAt < TEMPLATE_CACHE_MS;
+    };
+    const templateKeysToRead = keys.templateKeys.filter((k) => !cached(k));
     const requests = [
         {
             table: tables.preferences,
@@ -164,19 +186,21 @@ async function readBatchData(config: SenderConfig, parsed: ReturnType<typeof par
         },
         { table: tables.deliveryLog, keys: keys.logKeys.map((k) => marshall(k)), consistentRead: true },
         { table: tables.idempotency, keys: keys.rateCounterIds.map((id) => marshall({ id })), consistentRead: true },
-        { table: tables.templates, keys: keys.templateKeys.map((k) => marshall(k)) },
+        { table: tables.templates, keys: templateKeysToRead.map((k) => marshall(k)) },
     ];
     if (channel === "push" && tables.devices) {
         requests.push({ table: tables.devices, keys: keys.userIds.map((userId) => marshall({ userId, deviceId: SUMMARY_DEVICE_ID })) });
     }
     const round1 = await batchGetAll(config.dynamo, requests.filter((r) => r.keys.length > 0));
+    rememberTemplates(templateCache, templateKeysToRead, round1.get(tables.templates) ?? [], now);
     const data = toBatchData(config, round1);
-    const fetched = new Set(keys.templateKeys.map((k) => templateKey(k.templateId, k.locale)));
-    const more = missingTemplateKeys(parsed, data, fetched);
+    const known = new Set(keys.templateKeys.map((k) => templateKey(k.templateId, k.locale)));
+    const more = missingTemplateKeys(parsed, data, known).filter((k) => !cached(k));
     if (more.length > 0) {
         const round2 = await batchGetAll(config.dynamo, [{ table: tables.templates, keys: more.map((k) => marshall(k)) }]);
-        for (const item of round2.get(tables.templates) ?? []) addTemplate(data, item);
+        rememberTemplates(templateCache, more, round2.get(tables.templates) ?? [], now);
     }
+    for (const [key, entry] of templateCache) if (entry.variant) data.templates.set(key, entry.variant);
     if (config.optedOut) {
         const phones = new Set<string>();
         for (const p of parsed) {
@@ -189,6 +213,15 @@ async function readBatchData(config: SenderConfig, parsed: ReturnType<typeof par
         data.optedOutPhones = await config.optedOut([...phones]);
     }
     return data;
+}
+
+/** Caches every requested variant: the ones read, and the missing ones as misses (no re-read either). */
+function rememberTemplates(cache: TemplateCache, requested: { templateId: string; locale: string }[], items: AttributeMap[], now: number) {
+    for (const k of requested) cache.set(templateKey(k.templateId, k.locale), { readAt: now });
+    for (const raw of items) {
+        const variant = unmarshall(raw) as unknown as TemplateVariant;
+        cache.set(templateKey(variant.templateId, variant.locale), { variant, readAt: now });
+    }
 }
 
 function toBatchData(config: SenderConfig, items: Map<string, AttributeMap[]>): BatchData {
@@ -214,7 +247,6 @@ function toBatchData(config: SenderConfig, items: Map<string, AttributeMap[]>): 
         const item = unmarshall(raw);
         data.rateCounts.set(item.id as string, Number(item.count ?? 0));
     }
-    for (const raw of items.get(tables.templates) ?? []) addTemplate(data, raw);
     if (tables.devices) {
         for (const raw of items.get(tables.devices) ?? []) {
             const item = unmarshall(raw);
@@ -222,11 +254,6 @@ function toBatchData(config: SenderConfig, items: Map<string, AttributeMap[]>): 
         }
     }
     return data;
-}
-
-function addTemplate(data: BatchData, raw: AttributeMap) {
-    const variant = unmarshall(raw) as unknown as TemplateVariant;
-    data.templates.set(templateKey(variant.templateId, variant.locale), variant);
 }
 
 interface RecordResult {
