@@ -9,7 +9,7 @@ import { PUBLISH_BATCH_MAX_ENTRIES } from "../../../handlers/core/campaign";
 import { AUDIENCE_PAGE_SIZE } from "../../../handlers/campaignRunner";
 import { peekAll, queueDepth } from "../../harness/drain";
 import type { LoadedFunction } from "../../harness/program";
-import { createWorld, interimProcessors, World } from "./world";
+import { createWorld, World } from "./world";
 
 const USERS = 230; // three audience pages: 100, 100, 30
 const CAMPAIGN = "spring-sale";
@@ -31,7 +31,6 @@ describe("emulator: serialized campaign runner", function () {
     const checkpoint = () => world.plane.db.getItem(world.plane.tables.idempotency, { id: `campaign#${CAMPAIGN}#20260329` });
 
     before(async function () {
-        if (interimProcessors().some((p) => ["campaignRunner", "emailSender"].includes(p))) this.skip();
         expect(USERS).to.be.greaterThan(2 * AUDIENCE_PAGE_SIZE);
         world = await createWorld();
         runner = world.load("campaign-runner");

@@ -10,7 +10,7 @@ import { expect } from "chai";
 import { CreatePlatformEndpointCommand, InternalErrorException } from "@aws-sdk/client-sns";
 import type { LoadedFunction } from "../../harness/program";
 import { eventSourceFilter, StreamRecord, TableStream } from "../../harness/streams";
-import { APNS_APP, createWorld, FCM_APP, interimProcessors, World } from "./world";
+import { APNS_APP, createWorld, FCM_APP, World } from "./world";
 
 describe("emulator: serialized device maintenance (devices table stream)", function () {
     this.timeout(120_000);
@@ -42,7 +42,6 @@ describe("emulator: serialized device maintenance (devices table stream)", funct
     };
 
     before(async function () {
-        if (interimProcessors().includes("deviceMaintenance")) this.skip();
         world = await createWorld();
         fn = world.load("device-maintenance");
         stream = new TableStream(world.plane.db, devices(), { region: world.emulators.endpoints.region, hashKey: "userId", rangeKey: "deviceId" });

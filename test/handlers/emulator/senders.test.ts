@@ -5,23 +5,14 @@
  * store, the push/SMS stand-in and the delivery log.
  */
 import { expect } from "chai";
-import { createWorld, interimProcessors, World } from "./world";
+import { createWorld, World } from "./world";
 import type { Channel } from "../../../handlers/lib/telemetry-names";
-
-const SENDERS = ["pushSender", "emailSender", "smsSender"];
 
 describe("emulator: serialized channel senders", function () {
     this.timeout(120_000);
     let world: World;
 
     before(async function () {
-        const interim = interimProcessors().filter((p) => SENDERS.includes(p));
-        if (interim.length > 0) {
-            // The processors still have the foundation issue's interim bodies (every record failed):
-            // these tests describe the real ones and run as soon as handlers/ has them.
-            console.warn(`    skipped: interim processors in handlers/: ${interim.join(", ")}`);
-            this.skip();
-        }
         world = await createWorld();
         await world.plane.db.putItems(world.plane.tables.templates, [
             {

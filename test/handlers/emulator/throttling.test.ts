@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import { PublishCommand, ThrottledException } from "@aws-sdk/client-sns";
 import { DEFAULT_BACKOFF } from "../../../handlers/core/retry";
-import { createWorld, interimProcessors, World } from "./world";
+import { createWorld, World } from "./world";
 
 describe("emulator: throttled platform publishes through the serialized push sender", function () {
     this.timeout(120_000);
@@ -17,7 +17,6 @@ describe("emulator: throttled platform publishes through the serialized push sen
     const attemptsTo = (arn: string) => world.counter.calls.filter((c) => c.operation === "Publish" && c.input?.TargetArn === arn).length;
 
     before(async function () {
-        if (interimProcessors().includes("pushSender")) this.skip();
         world = await createWorld();
         await world.seedUser({ userId: "thr-two", devices: { "thr-ok": { platform: "android", token: "tok-thr-ok" }, "thr-busy": { platform: "ios", token: "tok-thr-busy" } } });
         await world.seedUser({ userId: "thr-other", devices: { "thr-other-phone": { platform: "android", token: "tok-thr-other" } } });

@@ -3,12 +3,10 @@
  * emulators with the program's data plane, the mobile push / SMS stand-in, API-call counting, and
  * helpers to seed users and publish requests the way a producer does.
  */
-import * as fs from "fs";
-import * as path from "path";
 import { PublishCommand } from "@aws-sdk/client-sns";
 import type { Channel } from "../../../handlers/lib/telemetry-names";
 import { Emulators, startEmulators, useEmulatorEnv } from "../../harness/emulators";
-import { LambdaContext, loadProgram, LoadedFunction, LoadedProgram, REPO_ROOT } from "../../harness/program";
+import { LambdaContext, loadProgram, LoadedFunction, LoadedProgram } from "../../harness/program";
 import { createDataPlane, DataPlane } from "../../harness/resources";
 import { drainQueue, DrainReport, peekAll } from "../../harness/drain";
 import { ApiCallCounter, countApiCalls, MobileStandIn, ServiceStandIns } from "../../harness/sdk";
@@ -16,13 +14,6 @@ import { ApiCallCounter, countApiCalls, MobileStandIn, ServiceStandIns } from ".
 export const REGION = "eu-west-1";
 export const APNS_APP = `arn:aws:sns:${REGION}:000000000000:app/APNS_SANDBOX/notify-dev-ios`;
 export const FCM_APP = `arn:aws:sns:${REGION}:000000000000:app/GCM/notify-dev-android`;
-
-/** Processor factories still holding the foundation issue's interim body (every record failed). */
-export function interimProcessors(): string[] {
-    return ["pushSender", "emailSender", "smsSender", "feedbackProcessor", "deviceMaintenance", "campaignRunner"].filter((name) =>
-        fs.readFileSync(path.join(REPO_ROOT, "handlers", `${name}.ts`), "utf8").includes("Interim body"),
-    );
-}
 
 export interface World {
     program: LoadedProgram;
