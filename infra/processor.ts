@@ -25,7 +25,7 @@ export interface ProcessorArgs {
     description: string;
     /** Runs once per cold start and returns the handler: create SDK clients, loggers and metrics here. */
     callbackFactory: aws.lambda.CallbackFactory<any, any>;
-    /** The function's complete permissions besides writing its own logs. */
+    /** The function's permissions besides its own logs, the stack key, tracing and its event source. */
     statements: pulumi.Input<aws.iam.PolicyStatement>[];
     kmsKeyArn: pulumi.Input<string>;
     logRetentionDays: number;
@@ -70,12 +70,30 @@ export class Processor extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const logStatement: aws.iam.PolicyStatement = {
-            Sid: "WriteOwnLogs",
-            Effect: "Allow",
-            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-            Resource: pulumi.interpolate`${this.logGroup.arn}:*`,
-        };
+        const ownStatements: pulumi.Input<aws.iam.PolicyStatement>[] = [
+            {
+                Sid: "WriteOwnLogs",
+                Effect: "Allow",
+                Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+                Resource: pulumi.interpolate`${this.logGroup.arn}:*`,
+            },
+            {
+                // The environment is encrypted with the stack key, and every processor reads or writes
+                // data (queues, topics, tables) encrypted with it; the key policy only honours these
+                // calls when they come through the platform's services.
+                Sid: "UseStackKey",
+                Effect: "Allow",
+                Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+                Resource: args.kmsKeyArn,
+            },
+            {
+                // Active tracing; X-Ray has no resource-level permissions: these two actions require "*".
+                Sid: "WriteTraces",
+                Effect: "Allow",
+                Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                Resource: "*",
+            },
+        ];
         const sourceStatements: pulumi.Input<aws.iam.PolicyStatement>[] = [];
         if (args.queue) {
             sourceStatements.push({
@@ -115,7 +133,7 @@ export class Processor extends pulumi.ComponentResource {
                 role: this.role.id,
                 policy: pulumi.jsonStringify({
                     Version: "2012-10-17",
-                    Statement: [logStatement, ...sourceStatements, ...args.statements],
+                    Statement: [...ownStatements, ...sourceStatements, ...args.statements],
                 }),
             },
             { parent: this },

@@ -65,21 +65,6 @@ export class Processors extends pulumi.ComponentResource {
             Action: actions.map((a) => `dynamodb:${a}`),
             Resource: resources,
         });
-        // SQS, SNS and DynamoDB call KMS with the caller's permissions: every processor reads or writes
-        // encrypted data. The key policy only honours these through the platform's services.
-        const useKey: Statement = {
-            Sid: "UseStackKey",
-            Effect: "Allow",
-            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-            Resource: kmsKeyArn,
-        };
-        // X-Ray has no resource-level permissions: these two actions require "*".
-        const tracing: Statement = {
-            Sid: "WriteTraces",
-            Effect: "Allow",
-            Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-            Resource: "*",
-        };
         const analytics: Statement = {
             Sid: "DeliveryEventsToAnalytics",
             Effect: "Allow",
@@ -101,11 +86,13 @@ export class Processors extends pulumi.ComponentResource {
                 Condition: { StringEquals: { "iam:PassedToService": "scheduler.amazonaws.com" } },
             },
         ];
-        const senderBookkeeping = dynamo(
-            "SenderBookkeeping",
-            ["BatchGetItem", "BatchWriteItem"],
-            tableArns("deliveryLog", "idempotency"),
-        );
+        /** What the shared sender pipeline does for every channel, plus reading the given tables. */
+        const senderStatements = (...recipientTables: TableName[]): Statement[] => [
+            analytics,
+            ...deferral,
+            dynamo("SenderBookkeeping", ["BatchGetItem", "BatchWriteItem"], tableArns("deliveryLog", "idempotency")),
+            dynamo("ReadRecipients", ["BatchGetItem"], tableArns("preferences", "templates", ...recipientTables)),
+        ];
 
         const common = {
             kmsKeyArn,
@@ -160,12 +147,7 @@ export class Processors extends pulumi.ComponentResource {
                 environment: { ...senderEnv("push"), ...platformEnv, [ENV.devicesTable]: tables.devices.name },
                 queue: queueSource("push"),
                 statements: [
-                    useKey,
-                    tracing,
-                    analytics,
-                    ...deferral,
-                    senderBookkeeping,
-                    dynamo("ReadRecipients", ["BatchGetItem"], tableArns("preferences", "templates", "devices")),
+                    ...senderStatements("devices"),
                     dynamo("DisableDeadDevices", ["UpdateItem"], tableArns("devices")),
                     ...(endpointArns.length > 0
                         ? [{ Sid: "PublishToEndpoints", Effect: "Allow" as const, Action: "sns:Publish", Resource: endpointArns }]
@@ -190,12 +172,7 @@ export class Processors extends pulumi.ComponentResource {
                 },
                 queue: queueSource("email"),
                 statements: [
-                    useKey,
-                    tracing,
-                    analytics,
-                    ...deferral,
-                    senderBookkeeping,
-                    dynamo("ReadRecipients", ["BatchGetItem"], tableArns("preferences", "templates")),
+                    ...senderStatements(),
                     {
                         Sid: "SendThroughConfigurationSet",
                         Effect: "Allow",
@@ -221,12 +198,7 @@ export class Processors extends pulumi.ComponentResource {
                 },
                 queue: queueSource("sms"),
                 statements: [
-                    useKey,
-                    tracing,
-                    analytics,
-                    ...deferral,
-                    senderBookkeeping,
-                    dynamo("ReadRecipients", ["BatchGetItem"], tableArns("preferences", "templates")),
+                    ...senderStatements(),
                     {
                         // Opt-out look-ups and publishing to a phone number have no resource ARN: "*" is
                         // the only form IAM accepts for them.
@@ -268,8 +240,6 @@ export class Processors extends pulumi.ComponentResource {
                     maxConcurrency: config.senderMaxConcurrency,
                 },
                 statements: [
-                    useKey,
-                    tracing,
                     analytics,
                     dynamo("UpdateOutcomes", ["UpdateItem"], tableArns("deliveryLog", "preferences", "devices")),
                     dynamo("ReadDeliveryRow", ["GetItem"], tableArns("deliveryLog")),
@@ -296,8 +266,6 @@ export class Processors extends pulumi.ComponentResource {
                     filterPatterns: [JSON.stringify({ dynamodb: { Keys: { deviceId: { S: [{ "anything-but": [SUMMARY_DEVICE_ID] }] } } } })],
                 },
                 statements: [
-                    useKey,
-                    tracing,
                     dynamo("MaintainDevices", ["UpdateItem"], tableArns("devices")),
                     dynamo("FindDeviceByEndpoint", ["Query"], [indexArn("devices", "byEndpointArn")]),
                     ...(platformApps.length > 0
@@ -338,8 +306,6 @@ export class Processors extends pulumi.ComponentResource {
                     [ENV.ingressTopicArn]: messaging.ingressTopic.arn,
                 },
                 statements: [
-                    useKey,
-                    tracing,
                     dynamo("SelectAudience", ["Query"], [indexArn("preferences", "bySegment")]),
                     dynamo("Checkpoint", ["GetItem", "PutItem"], tableArns("idempotency")),
                     { Sid: "ReportFailedRuns", Effect: "Allow", Action: "sqs:SendMessage", Resource: this.campaignFailures.arn },

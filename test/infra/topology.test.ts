@@ -171,6 +171,8 @@ describe("topology (mock runtime, both stacks)", function () {
                 ];
                 expect(documents.length).to.be.greaterThan(20);
                 for (const [name, doc] of documents) {
+                    const sids = statements(doc).map((st) => st.Sid).filter((sid) => sid !== undefined);
+                    expect(new Set(sids).size, `${name}: statement ids are unique (IAM rejects duplicates)`).to.equal(sids.length);
                     for (const st of statements(doc).filter((s) => s.Effect === "Allow")) {
                         const actions = asList<string>(st.Action);
                         expect(st.NotAction, name).to.equal(undefined);
