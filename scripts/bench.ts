@@ -22,6 +22,7 @@ import { formatCalls, formatColdLoads, formatPackages, formatThroughput, judge, 
 import { runWorkload, SLEEP_SCALE, WorkloadRunResult } from "./lib/bench/workload-run";
 import { startPlatform } from "./lib/local/platform";
 import { generateWorkload, MAX_WORKLOAD_USERS } from "./lib/local/workload";
+import { runCommand, UsageError } from "./lib/command";
 
 interface BenchOptions {
     runs: number;
@@ -31,7 +32,6 @@ interface BenchOptions {
     stack: string;
 }
 
-class UsageError extends Error {}
 
 function parseArgs(argv: string[]): BenchOptions {
     const options: BenchOptions = { runs: 10, users: 1000, roundTripMs: 2, out: path.join(REPO_ROOT, "bench", "results.json"), stack: "prod" };
@@ -184,24 +184,5 @@ async function main(options: BenchOptions): Promise<number> {
 const DEADLINE_MS = 115_000;
 
 if (require.main === module) {
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-    let options: BenchOptions;
-    try {
-        options = parseArgs(process.argv.slice(2));
-    } catch (err) {
-        console.error(`error: ${(err as Error).message}`);
-        process.exit(2);
-    }
-    const timer = setTimeout(() => {
-        console.error(`\nerror: the bench did not finish within ${DEADLINE_MS / 1000}s`);
-        process.exit(1);
-    }, DEADLINE_MS);
-    timer.unref();
-    main(options).then(
-        (code) => process.exit(code),
-        (err) => {
-            console.error(`\nerror: ${(err as Error)?.stack ?? String(err)}`);
-            process.exit(1);
-        },
-    );
+    runCommand("bench", DEADLINE_MS, () => parseArgs(process.argv.slice(2)), main);
 }

@@ -8,8 +8,8 @@
  */
 import * as fs from "fs";
 import { MAX_SANDBOX_REQUESTS, parseRequestFile, runSandbox, SandboxOptions } from "./lib/local/sandbox";
+import { runCommand, UsageError } from "./lib/command";
 
-class UsageError extends Error {}
 
 function parseArgs(argv: string[]): SandboxOptions {
     const options: SandboxOptions = { stack: "dev" };
@@ -61,26 +61,5 @@ function parseArgs(argv: string[]): SandboxOptions {
 const DEADLINE_MS = 110_000;
 
 if (require.main === module) {
-    // The SDK warns once per process that its 2027 releases need Node 22 (Lambda runs nodejs22.x; the
-    // header prints the Node version): not news for a sandbox run.
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-    let options: SandboxOptions;
-    try {
-        options = parseArgs(process.argv.slice(2));
-    } catch (err) {
-        console.error(`error: ${(err as Error).message}`);
-        process.exit(2);
-    }
-    const timer = setTimeout(() => {
-        console.error(`\nerror: the sandbox did not finish within ${DEADLINE_MS / 1000}s`);
-        process.exit(1);
-    }, DEADLINE_MS);
-    timer.unref();
-    runSandbox(options).then(
-        (summary) => process.exit(summary.ok ? 0 : 1),
-        (err) => {
-            console.error(`\nerror: ${(err as Error)?.stack ?? String(err)}`);
-            process.exit(1);
-        },
-    );
+    runCommand("sandbox", DEADLINE_MS, () => parseArgs(process.argv.slice(2)), async (options) => ((await runSandbox(options)).ok ? 0 : 1));
 }

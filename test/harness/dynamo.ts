@@ -5,7 +5,7 @@
  * the harness's own calls out of the functions' API-call counts.
  */
 import * as DynamoDB from "@aws-sdk/client-dynamodb";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, waitUntilTableExists } from "@aws-sdk/client-dynamodb";
 import { HARNESS_HEADER } from "./emulators";
 
 // The same marshalling the processors use: a harness that wrote rows differently would test nothing.
@@ -72,6 +72,15 @@ export class DynamoHttpClient {
             const error = err as Error;
             throw new DynamoError(error.name || "UnknownError", error.message, { cause: err });
         }
+    }
+
+    /**
+     * Creates a table and waits until it is ACTIVE: dynalite, like DynamoDB, answers CreateTable while
+     * the table is still CREATING, and a write in that window fails with ResourceNotFoundException.
+     */
+    async createTable(input: DynamoDB.CreateTableCommandInput): Promise<void> {
+        await this.call("CreateTable", input);
+        await waitUntilTableExists({ client: this.client, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 }, { TableName: input.TableName! });
     }
 
     async putItem(table: string, item: Item): Promise<void> {

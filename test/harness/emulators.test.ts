@@ -54,7 +54,7 @@ describe("harness: emulators", function () {
 
     it("speaks DynamoDB through the harness client, conditional failures included", async () => {
         const db = new DynamoHttpClient({ endpoint: emulators.endpoints.dynamodb, region: emulators.endpoints.region });
-        await db.call("CreateTable", {
+        await db.createTable({
             TableName: "probe",
             AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
             KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],

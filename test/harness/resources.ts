@@ -14,6 +14,7 @@ import { TABLES, TableName, TableSpec } from "../../infra/tables";
 import { DynamoHttpClient } from "./dynamo";
 import { clientConfig, EmulatorEndpoints } from "./emulators";
 import type { LoadedProgram, PreviewResource } from "./program";
+import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 
 export interface QueueInfo {
     /** Logical name in the program (e.g. "messaging-push"). */
@@ -65,14 +66,14 @@ function exactlyOne<T extends { name: string }>(items: T[], what: string): T {
 }
 
 /** CreateTable input from the data model, under the given physical name. */
-export function createTableInput(tableName: string, spec: TableSpec) {
+export function createTableInput(tableName: string, spec: TableSpec): CreateTableCommandInput {
     const keySchema = (hash: string, range?: string) => [
-        { AttributeName: hash, KeyType: "HASH" },
-        ...(range ? [{ AttributeName: range, KeyType: "RANGE" }] : []),
+        { AttributeName: hash, KeyType: "HASH" as const },
+        ...(range ? [{ AttributeName: range, KeyType: "RANGE" as const }] : []),
     ];
     return {
         TableName: tableName,
-        BillingMode: "PAY_PER_REQUEST",
+        BillingMode: "PAY_PER_REQUEST" as const,
         AttributeDefinitions: Object.entries(spec.attributes).map(([name, type]) => ({ AttributeName: name, AttributeType: type })),
         KeySchema: keySchema(spec.hashKey, spec.rangeKey),
         GlobalSecondaryIndexes:
@@ -126,7 +127,7 @@ export async function createDataPlane(program: LoadedProgram, endpoints: Emulato
         );
         assertTableMatchesModel(resource, tableName, spec);
         const physical: string = resource.outputs.name;
-        await db.call("CreateTable", createTableInput(physical, spec));
+        await db.createTable(createTableInput(physical, spec));
         tables[tableName] = physical;
         if (resource.outputs.arn) {
             mapping.set(resource.outputs.arn, `arn:aws:dynamodb:${endpoints.region}:${endpoints.accountId}:table/${physical}`);

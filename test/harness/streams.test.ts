@@ -10,7 +10,7 @@ describe("harness: DynamoDB stream records for dynalite", function () {
     before(async () => {
         emulators = await startEmulators();
         db = new DynamoHttpClient({ endpoint: emulators.endpoints.dynamodb, region: emulators.endpoints.region });
-        await db.call("CreateTable", {
+        await db.createTable({
             TableName: "stream-probe",
             BillingMode: "PAY_PER_REQUEST",
             AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }, { AttributeName: "sk", AttributeType: "S" }],

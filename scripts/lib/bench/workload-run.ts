@@ -121,7 +121,7 @@ async function createSeedResources(platform: LocalPlatform, suffix: string) {
     const { plane, emulators } = platform;
     const e = emulators.endpoints;
     const table = `DeviceTokens-${suffix}`;
-    await plane.db.call("CreateTable", {
+    await plane.db.createTable({
         TableName: table,
         AttributeDefinitions: [
             { AttributeName: "userId", AttributeType: "S" },
