@@ -145,7 +145,8 @@ export interface MessagingArgs {
 
 /**
  * The ingress: one SNS topic producers publish notification requests to, fanned out to one work queue
- * per channel by body filter policies (raw delivery: the queue message is the request itself); and the
+ * per channel by filter policies on the `channels` message attribute (raw delivery: the queue message is
+ * the request itself); and the
  * feedback path: a topic that SES events and SNS platform-endpoint events arrive on, with its queue.
  */
 export class Messaging extends pulumi.ComponentResource {

@@ -112,12 +112,12 @@ export class Processor extends pulumi.ComponentResource {
                     Resource: args.stream.streamArn,
                 },
                 {
-                    // ListStreams supports no resource-level permission, but its stream-ARN form is accepted
-                    // by the event source; scoping it to the stream keeps the policy free of "*".
-                    Sid: "ListStream",
+                    // The event source lists the table's streams; ListStreams has no resource-level
+                    // permission (Service Authorization Reference), so IAM only evaluates it against "*".
+                    Sid: "ListStreams",
                     Effect: "Allow",
                     Action: ["dynamodb:ListStreams"],
-                    Resource: args.stream.streamArn,
+                    Resource: "*",
                 },
                 {
                     Sid: "ReportFailedBatches",

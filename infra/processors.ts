@@ -315,8 +315,24 @@ export class Processors extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        // Scheduler invokes the runner asynchronously: a run that runs out of time throws and Lambda's
-        // async retry resumes it from its checkpoint; after the retries the event goes to the failures queue.
+        // A run that reaches its time budget saves its checkpoint and invokes itself again (asynchronously,
+        // same input) to continue. Granted on the function's own ARN, after the function exists.
+        new aws.iam.RolePolicy(
+            "campaign-runner-continue",
+            {
+                role: this.campaignRunner.role.id,
+                policy: pulumi.jsonStringify({
+                    Version: "2012-10-17",
+                    Statement: [
+                        { Sid: "ContinueRun", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: this.campaignRunner.function.arn },
+                    ],
+                }),
+            },
+            { parent: this },
+        );
+
+        // Scheduler invokes the runner asynchronously: a run that fails is retried by Lambda (resuming from
+        // its checkpoint); after the retries the event goes to the failures queue.
         new aws.lambda.FunctionEventInvokeConfig(
             "campaign-runner-async",
             {

@@ -28,6 +28,7 @@ const NO_RESOURCE_ACTIONS = new Set([
     "sns:Publish", // to a phone number: no ARN exists; the SMS role pairs it with a Deny on every sns ARN
     "sns:ListPhoneNumbersOptedOut",
     "sns:CheckIfPhoneNumberIsOptedOut",
+    "dynamodb:ListStreams",
 ]);
 
 /** A temporary program directory: this project's Pulumi.yaml (main pointing back here) and a stack file. */
