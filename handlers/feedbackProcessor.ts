@@ -2,9 +2,11 @@
  * Feedback processor (feedback queue): SES events update the delivery-log row (DELIVERED, BOUNCED,
  * COMPLAINT, FAILED) and, on a permanent bounce or a complaint, flag the address suppressed on the
  * user's profile; SNS platform-endpoint events disable the device behind the endpoint (found through the
- * byEndpointArn index) and its entry in the user's device summary. Status updates are conditional so
- * late or reordered events never move a row backwards. An event whose delivery-log row does not exist yet (the sender's batch write still in
- * flight) is retried a few times through the queue, then acknowledged.
+ * byEndpointArn index) and its entry in the user's device summary, but only for token-level failures: a
+ * platform-level one (disabled application, expired credentials) is logged and counted instead. Status
+ * updates are conditional so late or reordered events never move a row backwards. An event whose
+ * delivery-log row does not exist yet (the sender's batch write still in flight) is retried a few times
+ * through the queue, then acknowledged.
  */
 import { FirehoseClient } from "@aws-sdk/client-firehose";
 import { overwritableStatuses, parseFeedback, type FeedbackEvent } from "./core/feedback";
@@ -12,6 +14,7 @@ import { normalizeEmail } from "./core/email";
 import { SUMMARY_DEVICE_ID } from "./core/endpoints";
 import { createDynamo, type Dynamo } from "./lib/dynamo";
 import { ENV, requireEnv } from "./lib/env";
+import { METRICS } from "./lib/telemetry-names";
 import { createTelemetry, putAnalytics, type BatchResponse, type LambdaContext, type SqsEvent, type SqsRecord, type Telemetry } from "./lib/runtime";
 
 /** Receives after which an event for a row that never appeared is given up (logged, acknowledged). */
@@ -66,6 +69,17 @@ async function handleRecord(record: SqsRecord, dynamo: Dynamo, tables: Tables, t
             return undefined;
         case "endpoint":
             await disableDevicesByEndpoint(dynamo, tables.devices, event.endpointArn, event.reason, log);
+            return undefined;
+        case "platform-failure":
+            // Credentials or the application are broken: every device would fail alike, so none is
+            // disabled (they work again once the credentials are fixed). Loud log plus a push Failed count.
+            log.error("push platform application failing; no device disabled", {
+                messageId: record.messageId,
+                endpointArn: event.endpointArn,
+                platformApplicationArn: event.platformApplicationArn,
+                reason: event.reason,
+            });
+            telemetry.metrics.add("push", METRICS.failed);
             return undefined;
         case "email":
             return applyEmailEvent(record, event, dynamo, tables, telemetry);

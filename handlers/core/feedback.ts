@@ -18,6 +18,11 @@ export type FeedbackEvent =
           providerMessageId?: string;
       }
     | { kind: "endpoint"; eventType: string; endpointArn: string; reason: string }
+    /**
+     * A delivery failure of the platform application itself (disabled application, expired or revoked
+     * APNs/FCM credentials): every device fails alike, so no device is disabled; log and count it.
+     */
+    | { kind: "platform-failure"; endpointArn: string; platformApplicationArn?: string; reason: string }
     | { kind: "ignore"; reason: string }
     | { kind: "invalid"; reason: string };
 
@@ -46,8 +51,40 @@ export function parseFeedback(body: string): FeedbackEvent {
     return { kind: "invalid", reason: "neither an SES event nor an SNS endpoint event" };
 }
 
-/** Delivery failures that mean the token is dead (APNs Unregistered/BadDeviceToken, FCM UNREGISTERED). */
-const DEAD_TOKEN = /disabled|invalidplatformtoken|unregistered|notregistered|baddevicetoken|tokenexpired|expired/i;
+/**
+ * SNS `FailureType` values of an EventDeliveryFailure event that are about this endpoint alone: SNS
+ * reports InvalidPlatformToken when APNs/FCM reject the token, EndpointDisabled when the endpoint was
+ * already disabled, EndpointNotFound when it was deleted. Exact values: a substring match would also
+ * take PlatformApplicationDisabled for a dead token.
+ */
+const ENDPOINT_FAILURE_TYPES: readonly string[] = ["InvalidPlatformToken", "EndpointDisabled", "EndpointNotFound"];
+/** SNS `FailureType` values that concern the whole platform application. */
+const PLATFORM_FAILURE_TYPES: readonly string[] = ["PlatformApplicationDisabled"];
+/**
+ * Provider reasons (in FailureMessage) that mean the platform application's setup is broken, not the
+ * token: APNs certificate / provider-token / topic errors, FCM auth and sender errors, anything about
+ * credentials or certificates, and a bare "expired" (certificates and credentials expire; a device token
+ * "expires" only as Unregistered). Checked before the token reasons, so an ambiguous message never
+ * disables a device: if the token really is dead SNS disables the endpoint and its EndpointUpdated
+ * (Enabled=false) event disables the device anyway.
+ */
+const PLATFORM_REASON =
+    /\b(ExpiredProviderToken|InvalidProviderToken|MissingProviderToken|BadCertificate|BadCertificateEnvironment|TopicDisallowed|BadTopic|DeviceTokenNotForTopic|Forbidden|THIRD_PARTY_AUTH_ERROR|SENDER_ID_MISMATCH|MismatchSenderId|UNAUTHENTICATED|PERMISSION_DENIED|certificates?|credentials?|expired)\b/i;
+/** Provider reasons that mean this token is dead: APNs Unregistered / BadDeviceToken, FCM UNREGISTERED. */
+const TOKEN_REASON = /\b(Unregistered|BadDeviceToken|NotRegistered|InvalidRegistration)\b/i;
+/** FCM's INVALID_ARGUMENT is about the token only when its message says so (else: the payload). */
+const FCM_INVALID_TOKEN = /\bINVALID_ARGUMENT\b[\s\S]*\bregistration token\b|\bregistration token\b[\s\S]*\bINVALID_ARGUMENT\b/i;
+
+export type DeliveryFailureScope = "endpoint" | "platform" | "other";
+
+/** Whose fault an SNS EventDeliveryFailure is: this endpoint's token, the platform application, or neither known. */
+export function classifyDeliveryFailure(failureType: string, failureMessage: string): DeliveryFailureScope {
+    if (PLATFORM_FAILURE_TYPES.includes(failureType)) return "platform";
+    if (PLATFORM_REASON.test(failureMessage)) return "platform";
+    if (ENDPOINT_FAILURE_TYPES.includes(failureType)) return "endpoint";
+    if (TOKEN_REASON.test(failureMessage) || FCM_INVALID_TOKEN.test(failureMessage)) return "endpoint";
+    return "other";
+}
 
 function parseEndpointEvent(event: Record<string, any>): FeedbackEvent {
     const endpointArn = event.EndpointArn as string;
@@ -60,11 +97,22 @@ function parseEndpointEvent(event: Record<string, any>): FeedbackEvent {
             }
             return { kind: "ignore", reason: "endpoint updated, still enabled" };
         case "DeliveryFailure": {
-            const failure = `${event.FailureType ?? ""} ${event.FailureMessage ?? ""}`.trim();
-            if (DEAD_TOKEN.test(failure)) {
-                return { kind: "endpoint", eventType: "DeliveryFailure", endpointArn, reason: `delivery failure: ${failure}` };
+            const failureType = typeof event.FailureType === "string" ? event.FailureType : "";
+            const failureMessage = typeof event.FailureMessage === "string" ? event.FailureMessage : "";
+            const failure = `${failureType} ${failureMessage}`.trim() || "unknown";
+            switch (classifyDeliveryFailure(failureType, failureMessage)) {
+                case "endpoint":
+                    return { kind: "endpoint", eventType: "DeliveryFailure", endpointArn, reason: `delivery failure: ${failure}` };
+                case "platform":
+                    return {
+                        kind: "platform-failure",
+                        endpointArn,
+                        platformApplicationArn: typeof event.Resource === "string" ? event.Resource : undefined,
+                        reason: `platform delivery failure: ${failure}`,
+                    };
+                default:
+                    return { kind: "ignore", reason: `delivery failure not tied to the token: ${failure}` };
             }
-            return { kind: "ignore", reason: `transient delivery failure: ${failure || "unknown"}` };
         }
         default:
             return { kind: "ignore", reason: `endpoint event ${event.EventType} needs no action` };

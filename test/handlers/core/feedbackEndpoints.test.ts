@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { overwritableStatuses, parseFeedback } from "../../../handlers/core/feedback";
+import { classifyDeliveryFailure, overwritableStatuses, parseFeedback } from "../../../handlers/core/feedback";
 import { decideDeviceAction, endpointRepair, parseExistingEndpointArn, SUMMARY_DEVICE_ID } from "../../../handlers/core/endpoints";
 
 const mail = { messageId: "ses-1", destination: ["ann@example.com"], tags: { notificationId: ["n1"], userId: ["u1"], channel: ["email"] } };
@@ -43,6 +43,54 @@ describe("core/feedback: SES and endpoint events", () => {
         expect(parseFeedback(JSON.stringify({ EventType: "EndpointUpdated", EndpointArn: arn, Enabled: "false" })).kind).to.equal("endpoint");
         expect(parseFeedback(JSON.stringify({ EventType: "EndpointUpdated", EndpointArn: arn })).kind).to.equal("ignore");
         expect(parseFeedback(JSON.stringify({ EventType: "DeliveryFailure", EndpointArn: arn, FailureType: "PlatformThrottled" })).kind).to.equal("ignore");
+    });
+
+    it("disables a device only on token-level delivery failures (exact SNS FailureType, APNs/FCM token reasons)", () => {
+        const arn = "arn:aws:sns:eu-west-1:123456789012:endpoint/APNS/app/abc";
+        const failure = (FailureType: string, FailureMessage?: string) =>
+            parseFeedback(sns({ EventType: "DeliveryFailure", EndpointArn: arn, FailureType, FailureMessage, DeliveryAttempts: 1 }));
+        for (const [type, message] of [
+            ["InvalidPlatformToken", "Platform token associated with the endpoint is not valid"],
+            ["EndpointDisabled", "Endpoint is disabled"],
+            ["EndpointNotFound", "Endpoint was not found"],
+            ["DeliveryFailure", "APNs: 410 Unregistered"],
+            ["DeliveryFailure", "APNs: 400 BadDeviceToken"],
+            ["DeliveryFailure", "FCM: UNREGISTERED"],
+            ["DeliveryFailure", "FCM: INVALID_ARGUMENT The registration token is not a valid FCM registration token"],
+        ]) {
+            expect(failure(type, message), `${type} ${message}`).to.deep.include({ kind: "endpoint", eventType: "DeliveryFailure", endpointArn: arn });
+        }
+        // INVALID_ARGUMENT about the payload is not the token's fault.
+        expect(failure("DeliveryFailure", "FCM: INVALID_ARGUMENT Invalid JSON payload received").kind).to.equal("ignore");
+    });
+
+    it("never disables a device on platform-level failures (disabled application, expired or revoked credentials)", () => {
+        const arn = "arn:aws:sns:eu-west-1:123456789012:endpoint/GCM/app/abc";
+        const app = "arn:aws:sns:eu-west-1:123456789012:app/GCM/app";
+        const failure = (FailureType: string, FailureMessage: string) =>
+            parseFeedback(JSON.stringify({ EventType: "DeliveryFailure", EndpointArn: arn, Resource: app, FailureType, FailureMessage }));
+        for (const [type, message] of [
+            ["PlatformApplicationDisabled", "Platform application is disabled"],
+            // The old pattern matched "disabled" and "expired" anywhere: each of these disabled a device.
+            ["DeliveryFailure", "APNs certificate expired"],
+            ["DeliveryFailure", "APNs: 403 ExpiredProviderToken"],
+            ["DeliveryFailure", "APNs: 403 InvalidProviderToken"],
+            ["DeliveryFailure", "APNs: 403 BadCertificateEnvironment"],
+            ["DeliveryFailure", "FCM: THIRD_PARTY_AUTH_ERROR"],
+            ["DeliveryFailure", "FCM: SENDER_ID_MISMATCH"],
+            ["DeliveryFailure", "Invalid credentials for the platform application"],
+            // A platform reason wins even beside a token-level type: ambiguity never disables a device.
+            ["InvalidPlatformToken", "credentials expired"],
+        ]) {
+            const event = failure(type, message);
+            expect(event, `${type} ${message}`).to.deep.include({ kind: "platform-failure", endpointArn: arn, platformApplicationArn: app });
+            expect((event as { reason: string }).reason).to.include(message);
+        }
+        expect(classifyDeliveryFailure("PlatformApplicationDisabled", "")).to.equal("platform");
+        expect(classifyDeliveryFailure("InvalidPlatformToken", "")).to.equal("endpoint");
+        // Substrings are not values: a made-up type merely containing a known one is not token-level.
+        expect(classifyDeliveryFailure("NotEndpointDisabledReally", "")).to.equal("other");
+        expect(classifyDeliveryFailure("", "service unavailable")).to.equal("other");
     });
 
     it("reports garbage as invalid and never moves a row backwards", () => {

@@ -204,7 +204,7 @@ describe("emulator: serialized feedback processor", function () {
         expect(await world.plane.db.getItem(world.plane.tables.deliveryLog, { notificationId: "fb-not-yet", recipientKey: "email#fb-ann" })).to.equal(undefined);
     });
 
-    it("SNS platform-endpoint events disable the device found by endpoint ARN, and its summary entry", async () => {
+    it("SNS platform-endpoint events disable the device found by endpoint ARN, and its summary entry; platform-level failures disable none", async () => {
         await world.seedUser({
             userId: "fb-dev",
             devices: {
@@ -213,6 +213,8 @@ describe("emulator: serialized feedback processor", function () {
                 "fb-dev-ipad": { platform: "ios", token: "tok-fb-ipad" },
                 "fb-dev-tablet": { platform: "android", token: "tok-fb-tablet" },
                 "fb-dev-watch": { platform: "ios", token: "tok-fb-watch" },
+                "fb-dev-mac": { platform: "ios", token: "tok-fb-mac" },
+                "fb-dev-phone2": { platform: "android", token: "tok-fb-phone2" },
             },
         });
         const devices = world.plane.tables.devices;
@@ -237,10 +239,34 @@ describe("emulator: serialized feedback processor", function () {
         await world.publishFeedback(
             await event("fb-dev-watch", { EventType: "DeliveryFailure", FailureType: "TemporaryFailure", FailureMessage: "service unavailable", DeliveryAttempts: 3 }),
         );
+        // Platform-level failures (a disabled application, expired credentials): every device would fail
+        // alike, so none is disabled; the processor logs them and counts push Failed instead.
+        await world.publishFeedback(
+            await event("fb-dev-mac", { EventType: "DeliveryFailure", FailureType: "PlatformApplicationDisabled", FailureMessage: "Platform application is disabled", DeliveryAttempts: 1 }),
+        );
+        await world.publishFeedback(
+            await event("fb-dev-phone2", { EventType: "DeliveryFailure", FailureType: "DeliveryFailure", FailureMessage: "FCM credentials expired", DeliveryAttempts: 1 }),
+        );
         // An endpoint no device row points at.
         await world.publishFeedback({ EndpointArn: "arn:aws:sns:eu-west-1:000000000000:endpoint/GCM/notify-dev-android/unknown", EventType: "EndpointDeleted" });
-        const report = await world.drain("feedback");
+        const written: string[] = [];
+        const write = process.stdout.write;
+        process.stdout.write = ((chunk: string | Uint8Array, ...rest: any[]) => {
+            written.push(String(chunk));
+            return (write as any).call(process.stdout, chunk, ...rest);
+        }) as typeof process.stdout.write;
+        let report;
+        try {
+            report = await world.drain("feedback");
+        } finally {
+            process.stdout.write = write;
+        }
         expect(report.failedDeliveries).to.equal(0);
+        const lines = written.join("").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+        const platformErrors = lines.filter((l) => l.message === "push platform application failing; no device disabled");
+        expect(platformErrors.map((l) => l.endpointArn).sort()).to.deep.equal([await arnOf("fb-dev-mac"), await arnOf("fb-dev-phone2")].sort());
+        const failedCounts = lines.filter((l) => l._aws && l.channel === "push").map((l) => l.Failed ?? 0);
+        expect(failedCounts.reduce((a, b) => a + b, 0), "push Failed counted once per platform failure").to.equal(2);
 
         const row = (deviceId: string) => world.plane.db.getItem(devices, { userId: "fb-dev", deviceId });
         for (const deviceId of ["fb-dev-iphone", "fb-dev-pixel", "fb-dev-ipad"]) {
@@ -251,6 +277,8 @@ describe("emulator: serialized feedback processor", function () {
         expect((await row("fb-dev-iphone"))!.disabledReason).to.match(/EndpointDisabled/);
         expect((await row("fb-dev-tablet"))!.enabled).to.equal(true);
         expect((await row("fb-dev-watch"))!.enabled).to.equal(true);
+        expect((await row("fb-dev-mac"))!.enabled, "PlatformApplicationDisabled disables no device").to.equal(true);
+        expect((await row("fb-dev-phone2"))!.enabled, "expired credentials disable no device").to.equal(true);
         const entries = await summary();
         expect(Object.fromEntries(Object.entries(entries).map(([id, e]) => [id, e.enabled]))).to.deep.equal({
             "fb-dev-iphone": false,
@@ -258,12 +286,16 @@ describe("emulator: serialized feedback processor", function () {
             "fb-dev-ipad": false,
             "fb-dev-tablet": true,
             "fb-dev-watch": true,
+            "fb-dev-mac": true,
+            "fb-dev-phone2": true,
         });
 
         // The push sender now reaches only the enabled devices.
         world.standIn.pushes.splice(0);
         await world.publishRequest({ notificationId: "fb-dev-push", userId: "fb-dev", channels: ["push"], title: "t", body: "b" });
         await world.drain("push");
-        expect(world.standIn.pushes.map((p) => p.targetArn).sort()).to.deep.equal([await arnOf("fb-dev-tablet"), await arnOf("fb-dev-watch")].sort());
+        expect(world.standIn.pushes.map((p) => p.targetArn).sort()).to.deep.equal(
+            [await arnOf("fb-dev-tablet"), await arnOf("fb-dev-watch"), await arnOf("fb-dev-mac"), await arnOf("fb-dev-phone2")].sort(),
+        );
     });
 });
