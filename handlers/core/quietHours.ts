@@ -51,15 +51,34 @@ export function offsetAt(instant: number, timeZone: string): number {
     return asUtc - Math.floor(instant / 1000) * 1000;
 }
 
+/**
+ * Every instant at which `timeZone` shows the wall clock `w`, earliest first: one on an ordinary day,
+ * two for a time repeated by a fall-back overlap, none for a time skipped by a spring-forward gap.
+ */
+export function instantsOfWallClock(w: WallClock, timeZone: string): number[] {
+    const local = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
+    const candidates = [local - offsetAt(local - DAY_MS, timeZone), local - offsetAt(local + DAY_MS, timeZone)];
+    const valid = candidates.filter((t) => offsetAt(t, timeZone) === local - t);
+    return [...new Set(valid)].sort((a, b) => a - b);
+}
+
 /** The instant at which `timeZone` shows the wall clock `w` (see the disambiguation rule above). */
 export function instantOfWallClock(w: WallClock, timeZone: string): number {
-    const local = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
-    const offsetBefore = offsetAt(local - DAY_MS, timeZone);
-    const offsetAfter = offsetAt(local + DAY_MS, timeZone);
-    const valid = [local - offsetBefore, local - offsetAfter].filter((t) => offsetAt(t, timeZone) === local - t);
-    if (valid.length > 0) return Math.min(...valid);
+    const valid = instantsOfWallClock(w, timeZone);
+    if (valid.length > 0) return valid[0];
     // In a gap: shift forward by the gap, i.e. read the wall time with the offset in force before it.
-    return local - offsetBefore;
+    const local = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
+    return local - offsetAt(local - DAY_MS, timeZone);
+}
+
+/**
+ * The first instant after `after` at which `timeZone` shows `w`: on a fall-back night, when `after`
+ * lies in the second pass of the repeated hour, that is the second occurrence (the first is already
+ * past). A time in a spring-forward gap resolves as in instantOfWallClock.
+ */
+export function nextInstantOfWallClock(w: WallClock, timeZone: string, after: number): number {
+    const upcoming = instantsOfWallClock(w, timeZone).filter((t) => t > after);
+    return upcoming.length > 0 ? upcoming[0] : instantOfWallClock(w, timeZone);
 }
 
 export function parseHhMm(value: string): number | undefined {
@@ -97,7 +116,7 @@ export function quietHoursEnd(now: number, timeZone: string, quiet: QuietHours |
     // The end is today when we are before it on the clock, otherwise tomorrow (window spans midnight).
     const dayShift = minute < end ? 0 : 1;
     const date = new Date(Date.UTC(wall.year, wall.month - 1, wall.day + dayShift));
-    const endInstant = instantOfWallClock(
+    const endInstant = nextInstantOfWallClock(
         {
             year: date.getUTCFullYear(),
             month: date.getUTCMonth() + 1,
@@ -107,7 +126,8 @@ export function quietHoursEnd(now: number, timeZone: string, quiet: QuietHours |
             second: 0,
         },
         timeZone,
+        now,
     );
-    // A fall-back night can map the end before now (the repeated hour); never defer into the past.
+    // Not reachable with the end taken after `now`; kept so a miscomputed end never defers into the past.
     return endInstant > now ? endInstant : now + 60_000;
 }
