@@ -46,6 +46,18 @@ export const DEFAULT_OPT_IN: Record<Channel, boolean> = { push: true, email: tru
 export interface QueueRecord {
     messageId: string;
     body: string;
+    /** SQS system attributes; SentTimestamp (epoch ms as a string) is when the message entered the queue. */
+    attributes?: { SentTimestamp?: string };
+}
+
+/**
+ * When the record's message entered the queue: its SentTimestamp, never later than `now` (clock skew),
+ * or `now` when the attribute is absent (a hand-built event). A redelivered record keeps its original
+ * SentTimestamp, so neither a backlog nor a retry after the visibility timeout ages its sendAt.
+ */
+export function enqueuedAt(record: QueueRecord, now: number): number {
+    const sent = Number(record.attributes?.SentTimestamp);
+    return Number.isFinite(sent) && sent > 0 ? Math.min(sent, now) : now;
 }
 
 /** What the adapter must read before planning (round 1), as plain keys. */
@@ -111,10 +123,14 @@ type Parsed =
     | { messageId: string; kind: "invalid"; reason: string; notificationId?: string; campaignId?: string; recipients: RecipientRef[] }
     | { messageId: string; kind: "request"; request: NotificationRequest; recipients: RecipientRef[] };
 
-/** Step 1: parse every record and decide which belong to this channel. */
+/**
+ * Step 1: parse every record and decide which belong to this channel. A sendAt is judged "in the past"
+ * (invalid) against when the record was queued; whether it has passed *now* (send) or not (defer) is
+ * planRecipient's decision, at processing time.
+ */
 export function parseBatch(records: QueueRecord[], channel: Channel, now: number): Parsed[] {
     return records.map((r): Parsed => {
-        const parsed = parseNotificationRequest(r.body, new Date(now));
+        const parsed = parseNotificationRequest(r.body, new Date(enqueuedAt(r, now)));
         if (parsed.ok) {
             if (!requestTargetsChannel(parsed.request, channel)) {
                 return { messageId: r.messageId, kind: "ignore", reason: `not for ${channel}` };

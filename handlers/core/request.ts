@@ -16,8 +16,9 @@ const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-
 export const MAX_RECIPIENTS = 100;
 const MAX_TEXT_CHARS = 100_000;
 /**
- * A sendAt this little in the past still counts as "now": queue latency between the producer and the
- * processor must not turn a request for "in 5 seconds" into a failure. Older ones are invalid.
+ * A sendAt this little before the request entered the queue still counts as "now" (clock skew between
+ * producer and AWS). Older ones are the producer's error: invalid. Time spent in the queue (backlog,
+ * a retry after the visibility timeout) never counts against the request: see parseNotificationRequest.
  */
 export const SEND_AT_GRACE_MS = 60_000;
 
@@ -36,8 +37,13 @@ export type ParsedRequest =
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** Parses and validates one queue message body; `now` decides whether sendAt is in the past. */
-export function parseNotificationRequest(body: string, now: Date): ParsedRequest {
+/**
+ * Parses and validates one queue message body. `enqueuedAt` decides whether sendAt was already in the
+ * past: the instant the producer's message entered the queue (SQS SentTimestamp), not the processing
+ * time, so a valid request that waits in a backlog or comes back after a timeout stays valid (a sendAt
+ * passed by then means "send now", which the plan decides).
+ */
+export function parseNotificationRequest(body: string, enqueuedAt: Date): ParsedRequest {
     let raw: unknown;
     try {
         raw = JSON.parse(body);
@@ -46,7 +52,7 @@ export function parseNotificationRequest(body: string, now: Date): ParsedRequest
     }
     if (!isRecord(raw)) return { ok: false, reason: "body is not a JSON object" };
     const identity = partialIdentity(raw);
-    const problem = findProblem(raw, now);
+    const problem = findProblem(raw, enqueuedAt);
     if (problem) return { ok: false, reason: problem, ...identity };
     return { ok: true, request: normalize(raw) };
 }
@@ -73,14 +79,14 @@ function partialIdentity(raw: Record<string, unknown>) {
 }
 
 /** The first problem of the request, or undefined when it is valid. */
-function findProblem(raw: Record<string, unknown>, now: Date): string | undefined {
+function findProblem(raw: Record<string, unknown>, enqueuedAt: Date): string | undefined {
     const idProblem = checkId(raw.notificationId, "notificationId", true);
     if (idProblem) return idProblem;
     const recipientProblem = checkRecipients(raw);
     if (recipientProblem) return recipientProblem;
     const channelProblem = checkChannels(raw.channels);
     if (channelProblem) return channelProblem;
-    return checkContent(raw) ?? checkDelivery(raw, now);
+    return checkContent(raw) ?? checkDelivery(raw, enqueuedAt);
 }
 
 function checkId(value: unknown, field: string, required: boolean): string | undefined {
@@ -154,7 +160,7 @@ function checkContent(raw: Record<string, unknown>): string | undefined {
     return undefined;
 }
 
-function checkDelivery(raw: Record<string, unknown>, now: Date): string | undefined {
+function checkDelivery(raw: Record<string, unknown>, enqueuedAt: Date): string | undefined {
     if (raw.priority !== undefined && raw.priority !== "high" && raw.priority !== "normal") {
         return "priority must be high or normal";
     }
@@ -164,7 +170,9 @@ function checkDelivery(raw: Record<string, unknown>, now: Date): string | undefi
         if (typeof raw.sendAt !== "string" || !ISO_DATE_TIME.test(raw.sendAt) || Number.isNaN(Date.parse(raw.sendAt))) {
             return "sendAt must be an ISO-8601 date-time with a zone, e.g. 2030-01-31T09:00:00Z";
         }
-        if (Date.parse(raw.sendAt) < now.getTime() - SEND_AT_GRACE_MS) return `sendAt ${raw.sendAt} is in the past`;
+        if (Date.parse(raw.sendAt) < enqueuedAt.getTime() - SEND_AT_GRACE_MS) {
+            return `sendAt ${raw.sendAt} was in the past when the request was queued`;
+        }
     }
     return undefined;
 }

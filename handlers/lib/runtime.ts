@@ -12,7 +12,8 @@ import { METRIC_NAMESPACE } from "./telemetry-names";
 export interface SqsRecord {
     messageId: string;
     body: string;
-    attributes?: { ApproximateReceiveCount?: string };
+    /** SentTimestamp: epoch ms when the message entered the queue (kept across redeliveries). */
+    attributes?: { ApproximateReceiveCount?: string; SentTimestamp?: string };
 }
 export interface SqsEvent {
     Records: SqsRecord[];

@@ -79,7 +79,7 @@ describe("core/request: NotificationRequest validation", () => {
     });
 
     it("rejects sendAt in the past (beyond the grace) and a malformed sendAt", () => {
-        expectInvalid({ ...valid, sendAt: "2026-03-01T11:00:00Z" }, /in the past/);
+        expectInvalid({ ...valid, sendAt: "2026-03-01T11:00:00Z" }, /in the past when the request was queued/);
         expectInvalid({ ...valid, sendAt: "tomorrow" }, /ISO-8601/);
         expectInvalid({ ...valid, sendAt: "2026-03-02T09:00:00" }, /ISO-8601/); // no zone: ambiguous
         const justNow = new Date(NOW.getTime() - SEND_AT_GRACE_MS / 2).toISOString();
