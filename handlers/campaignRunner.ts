@@ -1,8 +1,8 @@
 /**
  * Campaign runner (EventBridge Scheduler -> Lambda): pages through the segment's audience (preferences
  * table, bySegment index) and publishes one NotificationRequest per user to the ingress topic with
- * PublishBatch (10 per call, <= 256 KB). Ids are deterministic (`${campaignId}-${yyyymmdd}-${userId}`)
- * and the page cursor is checkpointed in the idempotency table after each published page: a retried
+ * PublishBatch (10 per call, <= 256 KB). Ids are deterministic (`${campaignId}-${yyyymmdd}-${userId}`, a
+ * hash of the userId in place of its tail when that would pass 128 characters) and the page cursor is checkpointed in the idempotency table after each published page: a retried
  * or resumed run continues where the last one stopped, and a page published twice only re-sends ids
  * that the senders' delivery log already marks as sent. When the time budget runs out the run throws
  * so Lambda's asynchronous retry resumes it from the checkpoint.

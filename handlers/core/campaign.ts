@@ -3,12 +3,21 @@
  * retried run re-publishes the same ids, which downstream idempotency turns into no-ops) and pack the
  * requests into PublishBatch calls (10 entries, 256 KB per call).
  */
+import { createHash } from "crypto";
 import { CHANNELS } from "../lib/telemetry-names";
 import { ID_PATTERN } from "./request";
 import type { Channel, DataValue, NotificationRequest } from "./types";
 
 export const PUBLISH_BATCH_MAX_ENTRIES = 10;
 export const PUBLISH_BATCH_MAX_BYTES = 256 * 1024;
+/** The notificationId contract's length limit ([A-Za-z0-9_-]{1,128}). */
+export const NOTIFICATION_ID_MAX = 128;
+/** Hex characters of the userId hash that ends an id too long for the whole userId (64 bits). */
+export const USER_HASH_CHARS = 16;
+/** `-yyyymmdd-` between the campaign id and the user part. */
+const DAY_PART = 10;
+/** The longest campaignId that leaves room for the day and `_<hash>`: 128 - 10 - 17 = 101. */
+export const CAMPAIGN_ID_MAX = NOTIFICATION_ID_MAX - DAY_PART - 1 - USER_HASH_CHARS;
 
 export interface CampaignInput {
     campaignId: string;
@@ -49,8 +58,11 @@ export function parseCampaignInput(event: unknown): CampaignInput {
         if (!isRecord(raw.data)) throw new Error("campaign input: data must be an object");
         input.data = raw.data as Record<string, DataValue>;
     }
-    // The longest id must still fit the contract's 128 characters.
-    campaignNotificationId(input.campaignId, input.scheduledTime, "x".repeat(1));
+    // Every user's id must fit the contract's 128 characters: a long userId gives way to its hash, but
+    // the campaign id and the day cannot.
+    if (input.campaignId.length > CAMPAIGN_ID_MAX) {
+        throw new Error(`campaign input: campaignId must be at most ${CAMPAIGN_ID_MAX} characters (notification ids are at most ${NOTIFICATION_ID_MAX})`);
+    }
     return input;
 }
 
@@ -67,9 +79,22 @@ export function runDay(scheduledTime: string): string {
     return new Date(Date.parse(scheduledTime)).toISOString().slice(0, 10).replace(/-/g, "");
 }
 
-/** `${campaignId}-${yyyymmdd}-${userId}`; throws if it breaks the notificationId contract. */
+/**
+ * `${campaignId}-${yyyymmdd}-${userId}`, or, when that is longer than 128 characters,
+ * `${campaignId}-${yyyymmdd}-${start of userId}_${16 hex of sha256(userId)}`, exactly 128 long: still a
+ * function of the inputs alone, so a retried run derives the same id. Throws when the userId itself
+ * breaks the contract (the request would be rejected downstream) or the id cannot be made to fit.
+ */
 export function campaignNotificationId(campaignId: string, scheduledTime: string, userId: string): string {
-    const id = `${campaignId}-${runDay(scheduledTime)}-${userId}`;
+    if (!ID_PATTERN.test(userId)) throw new Error(`userId ${userId.slice(0, 40)} breaks [A-Za-z0-9_-]{1,128}`);
+    const prefix = `${campaignId}-${runDay(scheduledTime)}-`;
+    let id = prefix + userId;
+    if (id.length > NOTIFICATION_ID_MAX) {
+        const keep = NOTIFICATION_ID_MAX - prefix.length - 1 - USER_HASH_CHARS;
+        if (keep < 0) throw new Error(`notification id ${prefix.slice(0, 40)}… leaves no room for the user part`);
+        const hash = createHash("sha256").update(userId).digest("hex").slice(0, USER_HASH_CHARS);
+        id = `${prefix}${userId.slice(0, keep)}_${hash}`;
+    }
     if (!ID_PATTERN.test(id)) throw new Error(`notification id ${id.slice(0, 40)}… breaks [A-Za-z0-9_-]{1,128}`);
     return id;
 }

@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { campaignNotificationId, campaignRequest, checkpointId, nextCheckpoint, packPublishBatches, parseCampaignInput } from "../../../handlers/core/campaign";
+import { CAMPAIGN_ID_MAX, campaignNotificationId, campaignRequest, checkpointId, nextCheckpoint, packPublishBatches, parseCampaignInput } from "../../../handlers/core/campaign";
+import { ID_PATTERN } from "../../../handlers/core/request";
 import { atExpression, deferralScheduleName, deferredRequestBody, rateCounterRows, recipientsFor } from "../../../handlers/core/deliveryLog";
 import { marshall, unmarshall } from "../../../handlers/core/attributes";
 import { createLogger } from "../../../handlers/lib/log";
@@ -17,8 +18,30 @@ describe("core/campaign: ids, batching, checkpoints", () => {
             priority: "normal",
             campaignId: "spring",
         });
-        expect(() => campaignNotificationId("c", "2026-03-29T09:00:00Z", "u".repeat(128))).to.throw(/breaks/);
+        expect(() => campaignNotificationId("c", "2026-03-29T09:00:00Z", "bad user")).to.throw(/userId bad user breaks/);
         expect(checkpointId("spring", "2026-03-29T23:59:00Z")).to.equal("campaign#spring#20260329");
+    });
+
+    it("gives a user whose full id would pass 128 characters a deterministic hashed id instead of skipping her", () => {
+        const day = "2026-03-29T09:00:00Z";
+        const longUser = "u".repeat(120) + "-a";
+        const otherLongUser = "u".repeat(120) + "-b"; // the kept start is the same: only the hash tells them apart
+        const id = campaignNotificationId("spring", day, longUser);
+        expect(id).to.have.length(128);
+        expect(id).to.match(ID_PATTERN);
+        expect(id).to.match(/^spring-20260329-u+_[0-9a-f]{16}$/);
+        expect(campaignNotificationId("spring", day, longUser), "the same on every retry").to.equal(id);
+        expect(campaignNotificationId("spring", day, otherLongUser)).to.not.equal(id);
+        expect(campaignRequest(parseCampaignInput(input), longUser)).to.include({ notificationId: id, userId: longUser });
+        // Exactly 128 still fits whole; one more takes the hash.
+        const fits = "x".repeat(128 - "spring-20260329-".length);
+        expect(campaignNotificationId("spring", day, fits)).to.equal(`spring-20260329-${fits}`);
+        expect(campaignNotificationId("spring", day, fits + "y")).to.match(/_[0-9a-f]{16}$/);
+        // The longest campaign id with the longest user id still fits; a longer campaign id is refused up front.
+        const longestCampaign = "c".repeat(CAMPAIGN_ID_MAX);
+        expect(campaignNotificationId(longestCampaign, day, "u".repeat(128))).to.have.length(128).and.match(ID_PATTERN);
+        expect(() => parseCampaignInput({ ...input, campaignId: longestCampaign + "c" })).to.throw(/campaignId must be at most 101 characters/);
+        expect(parseCampaignInput({ ...input, campaignId: longestCampaign }).campaignId).to.equal(longestCampaign);
     });
 
     it("validates the Scheduler input", () => {

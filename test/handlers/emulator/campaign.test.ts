@@ -125,6 +125,31 @@ describe("emulator: serialized campaign runner", function () {
         expect(await world.dlqBodies("email")).to.deep.equal([]);
     });
 
+    it("a user whose full id would pass 128 characters gets a hashed id and her e-mail, not a skip", async () => {
+        const longUser = `long-${"u".repeat(118)}`; // 123 characters: a valid userId, too long beside the prefix
+        const segment = "long-ids";
+        await world.plane.db.putItems(world.plane.tables.preferences, [
+            { userId: longUser, channel: "profile", segment, timezone: "UTC", locale: "en", email: "long@example.com" },
+        ]);
+        await world.emulators.ses.clear();
+        world.counter.reset();
+        const longInput = { ...input, campaignId: "long-ids", segment };
+        expect(await runner.invoke(longInput)).to.include({ status: "DONE", publishedThisRun: 1 });
+        const [id] = publishedIds();
+        expect(id).to.have.length(128).and.match(/^long-ids-20260329-long-u+_[0-9a-f]{16}$/);
+        const report = await world.drain("email");
+        expect(report.failedDeliveries).to.equal(0);
+        expect((await world.emulators.ses.emails()).map((e) => e.destination.to[0])).to.deep.equal(["long@example.com"]);
+        expect((await world.logRows(id))[0]).to.include({ status: "SENT", recipientKey: `email#${longUser}` });
+        // A re-run (checkpoint lost) derives the same id, so the sender sends nothing twice.
+        await world.plane.db.deleteItem(world.plane.tables.idempotency, { id: "campaign#long-ids#20260329" });
+        world.counter.reset();
+        await runner.invoke(longInput);
+        expect(publishedIds()).to.deep.equal([id]);
+        await world.drain("email");
+        expect(await world.emulators.ses.emails()).to.have.length(1);
+    });
+
     it("bad Scheduler input fails the invocation (to the schedule's dead-letter queue) and publishes nothing", async () => {
         world.counter.reset();
         for (const bad of [{ ...input, campaignId: "has spaces" }, { ...input, channels: ["fax"] }, { ...input, scheduledTime: "soon" }]) {
