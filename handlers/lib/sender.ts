@@ -352,10 +352,13 @@ function outcomeOf(
     return outcome;
 }
 
-/** One-time Scheduler schedule back onto this channel's queue; a name clash means "already scheduled". */
+/**
+ * One-time Scheduler schedule back onto this channel's queue. The name carries the deferral's target
+ * (`until`, the same on a retry of this record), so a clash means "this deferral is already scheduled".
+ */
 async function scheduleDeferral(config: SenderConfig, request: NotificationRequest, plan: RecipientPlan, until: number, now: number): Promise<boolean> {
     const { log } = config.telemetry;
-    const name = deferralScheduleName(request.notificationId, config.channel, plan.recipient.recipientKey);
+    const name = deferralScheduleName(request.notificationId, config.channel, plan.recipient.recipientKey, until);
     try {
         await config.scheduler.send(
             new CreateScheduleCommand({

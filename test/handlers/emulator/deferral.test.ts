@@ -129,4 +129,54 @@ describe("emulator: deferral (quiet hours, sendAt) through the serialized e-mail
         expect((await world.logRows("quiet-1")).map((r) => r.status)).to.deep.equal(["SENT"]);
         expect((await world.logRows("later-1")).map((r) => r.status)).to.deep.equal(["SENT"]);
     });
+
+    it("a sendAt that fires into quiet hours is deferred again, to the quiet hours' end: a second schedule, not taken for the first", async () => {
+        // Quiet from two to four hours from now on the user's clock; sendAt in three hours falls inside.
+        await world.seedUser({
+            userId: "late-sleeper",
+            email: "sleeper@example.com",
+            timezone: TIME_ZONE,
+            preferences: { email: { optIn: true, quietHours: { start: wallTime(120, TIME_ZONE), end: wallTime(240, TIME_ZONE) } } },
+        });
+        const sendAt = new Date(Math.ceil((Date.now() + 3 * 3_600_000) / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+        await world.publishRequest({ notificationId: "twice-1", userId: "late-sleeper", channels: ["email"], subject: "Twice", body: "b", sendAt });
+        await world.drain("email");
+        const mine = () => schedules().filter((s) => JSON.parse(s.Target.Input).notificationId === "twice-1");
+        expect(mine()).to.have.length(1);
+        expect(atInstant(mine()[0].ScheduleExpression)).to.equal(Date.parse(sendAt));
+
+        // The first schedule fires at sendAt: the user is asleep by then.
+        await world.plane.sqs.send(new SendMessageCommand({ QueueUrl: world.plane.queue("messaging-email").url, MessageBody: mine()[0].Target.Input }));
+        const realNow = Date.now;
+        const sender = world.sender("email");
+        try {
+            const report = await drainQueue({
+                sqs: world.plane.sqs,
+                queue: world.plane.queue("messaging-email"),
+                region: REGION,
+                invoke: async (event) => {
+                    Date.now = () => Date.parse(sendAt) + 1_000;
+                    try {
+                        return await sender.invoke(event);
+                    } finally {
+                        Date.now = realNow;
+                    }
+                },
+            });
+            expect(report.failedDeliveries).to.equal(0);
+        } finally {
+            Date.now = realNow;
+        }
+        const [first, second] = mine();
+        expect(mine()).to.have.length(2);
+        expect(second.Name).to.not.equal(first.Name);
+        // The quiet hours end four hours from the first processing (to the minute of the wall clock).
+        expect(atInstant(second.ScheduleExpression)).to.be.greaterThan(Date.parse(sendAt) + 55 * 60_000);
+        expect(atInstant(second.ScheduleExpression)).to.be.lessThan(Date.parse(sendAt) + 65 * 60_000);
+        expect(world.services.schedules.has(`${second.GroupName}/${second.Name}`)).to.equal(true);
+        expect((await world.emulators.ses.emails()).map((e) => e.subject)).to.not.include("Twice");
+        const [row] = await world.logRows("twice-1");
+        expect(row.status).to.equal("DEFERRED");
+        expect(row.reason).to.match(/quiet hours in Asia\/Tokyo/);
+    });
 });
