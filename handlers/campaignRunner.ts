@@ -4,9 +4,13 @@
  * PublishBatch (10 per call, <= 256 KB). Ids are deterministic (`${campaignId}-${yyyymmdd}-${userId}`, a
  * hash of the userId in place of its tail when that would pass 128 characters) and the page cursor is checkpointed in the idempotency table after each published page: a retried
  * or resumed run continues where the last one stopped, and a page published twice only re-sends ids
- * that the senders' delivery log already marks as sent. When the time budget runs out the run throws
- * so Lambda's asynchronous retry resumes it from the checkpoint.
+ * that the senders' delivery log already marks as sent. When the time budget runs out (checkpoint saved)
+ * the run invokes its own function asynchronously with the same input and returns: the continuation
+ * resumes from the checkpoint, however many 15-minute runs the segment takes, and a pause is not an
+ * error. Only real failures throw (and get Lambda's asynchronous retries), as does a run that paused
+ * without publishing a single page: continuing it would loop without progress.
  */
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { PublishBatchCommand, SNSClient, type PublishBatchRequestEntry } from "@aws-sdk/client-sns";
 import { marshall, unmarshall, type AttributeMap } from "./core/attributes";
 import {
@@ -30,7 +34,8 @@ const MAX_PUBLISH_ROUNDS = 4;
 
 export interface CampaignResult {
     campaignId: string;
-    status: "DONE" | "ALREADY_DONE";
+    /** PAUSED: out of time with the checkpoint saved; a continuation invocation takes over. */
+    status: "DONE" | "ALREADY_DONE" | "PAUSED";
     publishedThisRun: number;
     publishedTotal: number;
 }
@@ -38,6 +43,7 @@ export interface CampaignResult {
 export function campaignRunner() {
     const telemetry = createTelemetry();
     const sns = new SNSClient({});
+    const lambda = new LambdaClient({});
     const dynamo = createDynamo();
     const preferencesTable = requireEnv(ENV.preferencesTable);
     const idempotencyTable = requireEnv(ENV.idempotencyTable);
@@ -57,7 +63,14 @@ export function campaignRunner() {
         let publishedThisRun = 0;
         for (let page = 0; page < 100_000; page++) {
             if (remainingMs(context) < CAMPAIGN_RESERVE_MS) {
-                throw new Error(`campaign ${input.campaignId} paused after ${checkpoint?.published ?? 0} requests; a retry resumes from the checkpoint`);
+                const publishedTotal = checkpoint?.published ?? 0;
+                if (page === 0) {
+                    // Not one page checkpointed: a continuation would start from the same place and loop.
+                    throw new Error(`campaign ${input.campaignId} made no progress (checkpoint at ${publishedTotal} requests); not continuing`);
+                }
+                await invokeContinuation(lambda, context, event);
+                log.info("campaign paused; continuation invoked", { publishedThisRun, published: publishedTotal });
+                return { campaignId: input.campaignId, status: "PAUSED", publishedThisRun, publishedTotal };
             }
             const { userIds, cursor } = await readAudiencePage(dynamo, preferencesTable, input.segment, checkpoint?.cursor);
             const published = await publishRequests(sns, topicArn, input, userIds, log, () => remainingMs(context));
@@ -69,6 +82,19 @@ export function campaignRunner() {
         log.info("campaign run complete", { publishedThisRun, published: checkpoint?.published });
         return { campaignId: input.campaignId, status: "DONE", publishedThisRun, publishedTotal: checkpoint?.published ?? 0 };
     };
+}
+
+/**
+ * Invokes this function again, asynchronously, with the event it was given; throws when it cannot (a
+ * real failure: Lambda's asynchronous retry then resumes from the checkpoint).
+ */
+async function invokeContinuation(lambda: LambdaClient, context: LambdaContext | undefined, event: unknown): Promise<void> {
+    const functionArn = context?.invokedFunctionArn;
+    if (!functionArn) throw new Error("campaign paused, but the context names no function to continue with");
+    const out = await lambda.send(
+        new InvokeCommand({ FunctionName: functionArn, InvocationType: "Event", Payload: new TextEncoder().encode(JSON.stringify(event)) }),
+    );
+    if (out.StatusCode !== 202) throw new Error(`continuation invoke of ${functionArn} answered ${out.StatusCode}, not 202`);
 }
 
 async function readCheckpoint(dynamo: Dynamo, table: string, id: string): Promise<Checkpoint | undefined> {

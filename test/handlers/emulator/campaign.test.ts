@@ -2,9 +2,12 @@
  * The serialized campaign runner against the emulators: a segment seeded in the preferences table,
  * runs invoked with the input shape of the program's Scheduler schedule, PublishBatch to the ingress
  * topic in fauxqs (through the program's filter policies to the channel queues), checkpoints in the
- * idempotency table, and the e-mail sender draining what the campaign published.
+ * idempotency table, a run out of time continuing itself through an asynchronous Invoke (Lambda mocked:
+ * no emulator here runs functions), and the e-mail sender draining what the campaign published.
  */
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { expect } from "chai";
+import { mockClient } from "aws-sdk-client-mock";
 import { PUBLISH_BATCH_MAX_ENTRIES } from "../../../handlers/core/campaign";
 import { AUDIENCE_PAGE_SIZE } from "../../../handlers/campaignRunner";
 import { peekAll, queueDepth } from "../../harness/drain";
@@ -21,6 +24,9 @@ describe("emulator: serialized campaign runner", function () {
     let world: World;
     let runner: LoadedFunction;
     let input: Record<string, unknown>;
+    const lambda = mockClient(LambdaClient);
+    /** The continuation invokes the runner made since the mock was reset. */
+    const invokes = () => lambda.commandCalls(InvokeCommand).map((c) => c.args[0].input);
     const userIds = Array.from({ length: USERS }, (_, i) => `cmp-${String(i).padStart(3, "0")}`);
     const expectedIds = userIds.map((u) => `${CAMPAIGN}-20260329-${u}`).sort();
 
@@ -52,26 +58,40 @@ describe("emulator: serialized campaign runner", function () {
         await world.seedUser({ userId: "cmp-outsider", email: "outsider@example.com" });
         await world.emulators.ses.clear();
     });
-    after(async () => world?.close());
+    beforeEach(() => {
+        lambda.reset();
+        lambda.on(InvokeCommand).resolves({ StatusCode: 202 });
+    });
+    after(async () => {
+        lambda.restore();
+        await world?.close();
+    });
 
-    it("a run cut short checkpoints its pages; the next run resumes after them; PublishBatch calls of at most 10", async () => {
+    it("a run out of time checkpoints its pages, invokes itself once with the same input and returns; the continuation resumes after them; PublishBatch calls of at most 10", async () => {
         world.counter.reset();
         // The budget runs out once the first page is published (the runner keeps 15 s in reserve).
         const firstPageCalls = AUDIENCE_PAGE_SIZE / PUBLISH_BATCH_MAX_ENTRIES;
-        const cut = runner.invoke(input, {
+        const functionArn = "arn:aws:lambda:eu-west-1:000000000000:function:campaign-runner-1234567";
+        const paused = await runner.invoke(input, {
+            invokedFunctionArn: functionArn,
             getRemainingTimeInMillis: () => (world.counter.count("SNS", "PublishBatch") >= firstPageCalls ? 1_000 : 900_000),
         });
-        await cut.then(
-            () => expect.fail("a run out of time must fail, so Lambda's async retry resumes it"),
-            (err: Error) => expect(err.message).to.match(/paused after 100 requests/),
-        );
+        expect(paused, "a pause is not an error").to.deep.equal({ campaignId: CAMPAIGN, status: "PAUSED", publishedThisRun: AUDIENCE_PAGE_SIZE, publishedTotal: AUDIENCE_PAGE_SIZE });
         const firstRun = publishedIds();
         expect(firstRun).to.have.length(AUDIENCE_PAGE_SIZE);
         expect(await checkpoint()).to.include({ status: "RUNNING", published: AUDIENCE_PAGE_SIZE });
+        expect(invokes()).to.have.length(1);
+        const [continuation] = invokes();
+        expect(continuation).to.include({ FunctionName: functionArn, InvocationType: "Event" });
+        const payload = JSON.parse(new TextDecoder().decode(continuation.Payload as Uint8Array));
+        expect(payload, "the same input, nothing added").to.deep.equal(input);
 
+        // Lambda delivers the continuation: the same event, a fresh invocation.
         world.counter.reset();
-        const result = await runner.invoke(input);
+        lambda.resetHistory();
+        const result = await runner.invoke(payload);
         expect(result).to.deep.equal({ campaignId: CAMPAIGN, status: "DONE", publishedThisRun: USERS - AUDIENCE_PAGE_SIZE, publishedTotal: USERS });
+        expect(invokes(), "a finished run invokes nothing").to.deep.equal([]);
         const secondRun = publishedIds();
         expect(secondRun.filter((id) => firstRun.includes(id)), "pages already done are not published again").to.deep.equal([]);
         expect([...firstRun, ...secondRun].sort()).to.deep.equal(expectedIds);
@@ -110,6 +130,7 @@ describe("emulator: serialized campaign runner", function () {
         world.counter.reset();
         expect(await runner.invoke(input)).to.include({ status: "ALREADY_DONE", publishedThisRun: 0 });
         expect(publishBatches()).to.have.length(0);
+        expect(invokes()).to.deep.equal([]);
 
         // As if the run had published everything and died before its checkpoint writes.
         await world.plane.db.deleteItem(world.plane.tables.idempotency, { id: `campaign#${CAMPAIGN}#20260329` });
@@ -148,6 +169,33 @@ describe("emulator: serialized campaign runner", function () {
         expect(publishedIds()).to.deep.equal([id]);
         await world.drain("email");
         expect(await world.emulators.ses.emails()).to.have.length(1);
+    });
+
+    it("a run that pauses before publishing a page throws instead of continuing (no loop without progress); a failed continuation invoke throws", async () => {
+        const segment = "stalled";
+        await world.plane.db.putItems(
+            world.plane.tables.preferences,
+            Array.from({ length: AUDIENCE_PAGE_SIZE + 1 }, (_, i) => ({ userId: `stall-${i}`, channel: "profile", segment, timezone: "UTC", locale: "en" })),
+        );
+        const stalled = { ...input, campaignId: "stalled", segment };
+        world.counter.reset();
+        await runner.invoke(stalled, { getRemainingTimeInMillis: () => 1_000 }).then(
+            () => expect.fail("a run that cannot publish one page must fail"),
+            (err: Error) => expect(err.message).to.match(/campaign stalled made no progress \(checkpoint at 0 requests\); not continuing/),
+        );
+        expect(publishBatches()).to.have.length(0);
+        expect(invokes()).to.deep.equal([]);
+
+        // One page in, the continuation invoke is refused: a real failure, left to Lambda's async retry.
+        lambda.on(InvokeCommand).rejects(Object.assign(new Error("User is not authorized to perform: lambda:InvokeFunction"), { name: "AccessDeniedException" }));
+        await runner.invoke(stalled, { getRemainingTimeInMillis: () => (world.counter.count("SNS", "PublishBatch") >= 10 ? 1_000 : 900_000) }).then(
+            () => expect.fail("a pause that cannot continue must fail"),
+            (err: Error) => expect(err.name).to.equal("AccessDeniedException"),
+        );
+        expect(invokes()).to.have.length(1);
+        expect(await world.plane.db.getItem(world.plane.tables.idempotency, { id: "campaign#stalled#20260329" })).to.include({ status: "RUNNING", published: AUDIENCE_PAGE_SIZE });
+        // The retry resumes from the checkpoint and finishes.
+        expect(await runner.invoke(stalled)).to.include({ status: "DONE", publishedThisRun: 1, publishedTotal: AUDIENCE_PAGE_SIZE + 1 });
     });
 
     it("bad Scheduler input fails the invocation (to the schedule's dead-letter queue) and publishes nothing", async () => {
