@@ -214,7 +214,7 @@ describe("emulator: serialized feedback processor", function () {
                 "fb-dev-tablet": { platform: "android", token: "tok-fb-tablet" },
                 "fb-dev-watch": { platform: "ios", token: "tok-fb-watch" },
                 "fb-dev-mac": { platform: "ios", token: "tok-fb-mac" },
-                "fb-dev-phone2": { platform: "android", token: "tok-fb-phone2" },
+                "fb-dev-pixel2": { platform: "android", token: "tok-fb-pixel2" },
             },
         });
         const devices = world.plane.tables.devices;
@@ -245,7 +245,7 @@ describe("emulator: serialized feedback processor", function () {
             await event("fb-dev-mac", { EventType: "DeliveryFailure", FailureType: "PlatformApplicationDisabled", FailureMessage: "Platform application is disabled", DeliveryAttempts: 1 }),
         );
         await world.publishFeedback(
-            await event("fb-dev-phone2", { EventType: "DeliveryFailure", FailureType: "DeliveryFailure", FailureMessage: "FCM credentials expired", DeliveryAttempts: 1 }),
+            await event("fb-dev-pixel2", { EventType: "DeliveryFailure", FailureType: "DeliveryFailure", FailureMessage: "FCM credentials expired", DeliveryAttempts: 1 }),
         );
         // An endpoint no device row points at.
         await world.publishFeedback({ EndpointArn: "arn:aws:sns:eu-west-1:000000000000:endpoint/GCM/notify-dev-android/unknown", EventType: "EndpointDeleted" });
@@ -264,7 +264,7 @@ describe("emulator: serialized feedback processor", function () {
         expect(report.failedDeliveries).to.equal(0);
         const lines = written.join("").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
         const platformErrors = lines.filter((l) => l.message === "push platform application failing; no device disabled");
-        expect(platformErrors.map((l) => l.endpointArn).sort()).to.deep.equal([await arnOf("fb-dev-mac"), await arnOf("fb-dev-phone2")].sort());
+        expect(platformErrors.map((l) => l.endpointArn).sort()).to.deep.equal([await arnOf("fb-dev-mac"), await arnOf("fb-dev-pixel2")].sort());
         const failedCounts = lines.filter((l) => l._aws && l.channel === "push").map((l) => l.Failed ?? 0);
         expect(failedCounts.reduce((a, b) => a + b, 0), "push Failed counted once per platform failure").to.equal(2);
 
@@ -278,7 +278,7 @@ describe("emulator: serialized feedback processor", function () {
         expect((await row("fb-dev-tablet"))!.enabled).to.equal(true);
         expect((await row("fb-dev-watch"))!.enabled).to.equal(true);
         expect((await row("fb-dev-mac"))!.enabled, "PlatformApplicationDisabled disables no device").to.equal(true);
-        expect((await row("fb-dev-phone2"))!.enabled, "expired credentials disable no device").to.equal(true);
+        expect((await row("fb-dev-pixel2"))!.enabled, "expired credentials disable no device").to.equal(true);
         const entries = await summary();
         expect(Object.fromEntries(Object.entries(entries).map(([id, e]) => [id, e.enabled]))).to.deep.equal({
             "fb-dev-iphone": false,
@@ -287,7 +287,7 @@ describe("emulator: serialized feedback processor", function () {
             "fb-dev-tablet": true,
             "fb-dev-watch": true,
             "fb-dev-mac": true,
-            "fb-dev-phone2": true,
+            "fb-dev-pixel2": true,
         });
 
         // The push sender now reaches only the enabled devices.
@@ -295,7 +295,7 @@ describe("emulator: serialized feedback processor", function () {
         await world.publishRequest({ notificationId: "fb-dev-push", userId: "fb-dev", channels: ["push"], title: "t", body: "b" });
         await world.drain("push");
         expect(world.standIn.pushes.map((p) => p.targetArn).sort()).to.deep.equal(
-            [await arnOf("fb-dev-tablet"), await arnOf("fb-dev-watch"), await arnOf("fb-dev-mac"), await arnOf("fb-dev-phone2")].sort(),
+            [await arnOf("fb-dev-tablet"), await arnOf("fb-dev-watch"), await arnOf("fb-dev-mac"), await arnOf("fb-dev-pixel2")].sort(),
         );
     });
 });
