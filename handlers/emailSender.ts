@@ -5,7 +5,7 @@
  */
 import { SendEmailCommand, SESv2Client } from "@aws-sdk/client-sesv2";
 import { ENV, requireEnv } from "./lib/env";
-import { callWithBackoff, createTelemetry } from "./lib/runtime";
+import { callWithBackoff, createTelemetry, isRetryable } from "./lib/runtime";
 import { createSenderHandler, senderSetup, type DeliverArgs, type DeliveryResult } from "./lib/sender";
 
 export function emailSender() {
@@ -47,8 +47,7 @@ export async function deliverEmail(args: DeliverArgs, ses: SESv2Client, from: st
     );
     if (result.ok) return { status: "SENT", providerMessageId: result.value.MessageId };
     const { error, errorClass } = result;
-    if (errorClass === "throttled" || errorClass === "transient" || error.name === "SendingPausedException") {
-        return { status: "RETRY", reason: `${error.name}: ${error.message}` };
-    }
+    // SES NotFoundException is a missing configuration set, not a gone recipient: operational, retried.
+    if (isRetryable(errorClass)) return { status: "RETRY", reason: `${error.name}: ${error.message}`, errorClass };
     return { status: "FAILED", reason: `${error.name}: ${error.message}` };
 }

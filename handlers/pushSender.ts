@@ -10,7 +10,7 @@ import type { ApnsPlatform } from "./core/push";
 import { createDynamo, type Dynamo } from "./lib/dynamo";
 import { ENV, requireEnv } from "./lib/env";
 import type { Logger } from "./lib/log";
-import { callWithBackoff, createTelemetry } from "./lib/runtime";
+import { callWithBackoff, createTelemetry, isRetryable } from "./lib/runtime";
 import { createSenderHandler, senderSetup, type DeliverArgs, type DeliveryResult } from "./lib/sender";
 
 export function pushSender() {
@@ -47,6 +47,7 @@ export async function deliverPush(args: DeliverArgs, sns: SNSClient, dynamo: Dyn
                     }),
                 ),
             args.remaining,
+            { target: "push-endpoint" },
         );
         if (result.ok) {
             sentDevices.push(target.deviceId);
@@ -54,8 +55,8 @@ export async function deliverPush(args: DeliverArgs, sns: SNSClient, dynamo: Dyn
             continue;
         }
         const { error, errorClass } = result;
-        if (errorClass === "throttled" || errorClass === "transient") {
-            return { status: "RETRY", reason: `${error.name}: ${error.message}`, sentDevices };
+        if (isRetryable(errorClass)) {
+            return { status: "RETRY", reason: `${error.name}: ${error.message}`, errorClass, sentDevices };
         }
         if (errorClass === "endpoint-gone") {
             problems.push(`device ${target.deviceId}: ${error.name}`);

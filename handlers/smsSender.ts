@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-sns";
 import { ENV, requireEnv } from "./lib/env";
 import type { Logger } from "./lib/log";
-import { callWithBackoff, createTelemetry } from "./lib/runtime";
+import { callWithBackoff, createTelemetry, isRetryable } from "./lib/runtime";
 import { createSenderHandler, senderSetup, type DeliverArgs, type DeliveryResult } from "./lib/sender";
 
 export const OPT_OUT_CACHE_TTL_MS = 5 * 60_000;
@@ -80,6 +80,6 @@ export async function deliverSms(args: DeliverArgs, sns: SNSClient, senderId: st
     if (result.ok) return { status: "SENT", providerMessageId: result.value.MessageId };
     const { error, errorClass } = result;
     if (error.name === "OptedOutException") return { status: "SUPPRESSED", reason: "phone number opted out of SMS" };
-    if (errorClass === "throttled" || errorClass === "transient") return { status: "RETRY", reason: `${error.name}: ${error.message}` };
+    if (isRetryable(errorClass)) return { status: "RETRY", reason: `${error.name}: ${error.message}`, errorClass };
     return { status: "FAILED", reason: `${error.name}: ${error.message}` };
 }

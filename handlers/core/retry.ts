@@ -1,7 +1,7 @@
 /**
- * Retry decisions for provider calls (SNS Publish, SES SendEmail): which errors mean "the device is
- * gone", "slow down", "try later" or "this message can never go", and exponential backoff with full
- * jitter bounded by the invocation's remaining time.
+ * Retry decisions for provider calls (SNS Publish, SES SendEmail, Scheduler): which errors mean "the
+ * device is gone", "slow down", "try later", "our own setup is broken" or "this message can never go",
+ * and exponential backoff with full jitter bounded by the invocation's remaining time.
  */
 
 export type ErrorClass =
@@ -11,8 +11,22 @@ export type ErrorClass =
     | "throttled"
     /** A transient provider or network fault: same treatment as throttling. */
     | "transient"
+    /**
+     * Our side is broken, not the message: permissions, credentials, a disabled KMS key or platform
+     * application, a suspended or paused SES account, a missing configuration set. Not retried within
+     * the invocation (it will not heal in milliseconds); the record goes back to its queue, then to its
+     * DLQ (alarmed), where it waits to be redriven once the setup is fixed. Never recorded FAILED.
+     */
+    | "operational"
     /** The request itself is unacceptable: record FAILED, never retry. */
     | "permanent";
+
+/**
+ * What the call addressed. Only a push platform endpoint can be "gone" (disabled by APNs/FCM feedback,
+ * deleted): for any other target a NotFound is a missing resource of ours (an SES configuration set, a
+ * topic, a schedule group), hence operational.
+ */
+export type CallTarget = "push-endpoint" | "service";
 
 export interface ErrorInfo {
     name?: string;
@@ -32,7 +46,36 @@ const THROTTLING = [
     "KMSThrottlingException",
     "ProvisionedThroughputExceededException",
 ];
-const ENDPOINT_GONE = ["EndpointDisabled", "EndpointDisabledException", "NotFound", "NotFoundException"];
+const ENDPOINT_GONE = ["EndpointDisabled", "EndpointDisabledException"];
+const NOT_FOUND = ["NotFound", "NotFoundException"];
+/** SDK v3 exception names and the query protocol's codes (SNS answers with the latter in some paths). */
+const OPERATIONAL = [
+    "AccessDenied",
+    "AccessDeniedException",
+    "AuthorizationError",
+    "AuthorizationErrorException",
+    "InvalidSecurity",
+    "InvalidSecurityException",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "SignatureDoesNotMatch",
+    "PlatformApplicationDisabled",
+    "PlatformApplicationDisabledException",
+    "AccountSuspendedException",
+    "MailFromDomainNotVerifiedException",
+    "SendingPausedException",
+    "KMSDisabled",
+    "KMSDisabledException",
+    "KMSInvalidState",
+    "KMSInvalidStateException",
+    "KMSAccessDenied",
+    "KMSAccessDeniedException",
+    "KMSNotFound",
+    "KMSNotFoundException",
+    "KMSOptInRequired",
+];
 const TRANSIENT = [
     "InternalError",
     "InternalErrorException",
@@ -40,8 +83,6 @@ const TRANSIENT = [
     "InternalServiceErrorException",
     "ServiceUnavailable",
     "ServiceUnavailableException",
-    "KMSDisabledException",
-    "KMSOptInRequired",
     "TimeoutError",
     "RequestTimeout",
     "ECONNRESET",
@@ -49,13 +90,18 @@ const TRANSIENT = [
     "EPIPE",
 ];
 
-export function classifyError(err: ErrorInfo): ErrorClass {
+export function classifyError(err: ErrorInfo, target: CallTarget = "service"): ErrorClass {
     const name = err.name ?? "";
     if (THROTTLING.includes(name) || err.httpStatusCode === 429) return "throttled";
-    if (ENDPOINT_GONE.includes(name)) return "endpoint-gone";
-    // SNS reports an endpoint that no longer exists or belongs elsewhere as InvalidParameter on TargetArn.
-    if ((name === "InvalidParameter" || name === "InvalidParameterException") && /endpoint|targetarn/i.test(err.message ?? "")) {
-        return "endpoint-gone";
+    if (OPERATIONAL.includes(name) || err.httpStatusCode === 403) return "operational";
+    if (target === "push-endpoint") {
+        if (ENDPOINT_GONE.includes(name) || NOT_FOUND.includes(name)) return "endpoint-gone";
+        // SNS reports an endpoint that no longer exists or belongs elsewhere as InvalidParameter on TargetArn.
+        if ((name === "InvalidParameter" || name === "InvalidParameterException") && /endpoint|targetarn/i.test(err.message ?? "")) {
+            return "endpoint-gone";
+        }
+    } else if (NOT_FOUND.includes(name)) {
+        return "operational";
     }
     if (TRANSIENT.includes(name) || (err.httpStatusCode !== undefined && err.httpStatusCode >= 500)) return "transient";
     if (err.httpStatusCode === undefined && !name) return "transient"; // no response at all: a network fault

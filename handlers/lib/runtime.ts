@@ -3,7 +3,7 @@
  * logger and metrics, the SQS / Lambda event shapes, bounded concurrency and the Firehose batch.
  */
 import { FirehoseClient, PutRecordBatchCommand } from "@aws-sdk/client-firehose";
-import { classifyError, DEFAULT_BACKOFF, nextRetryDelay, type BackoffPolicy, type ErrorClass } from "../core/retry";
+import { classifyError, DEFAULT_BACKOFF, nextRetryDelay, type BackoffPolicy, type CallTarget, type ErrorClass } from "../core/retry";
 import { ENV, requireEnv } from "./env";
 import { createLogger, type LambdaContextLike, type Logger } from "./log";
 import { createMetrics, type Metrics } from "./metrics";
@@ -118,26 +118,33 @@ export { ENV, requireEnv };
 /** The outcome of a provider call made with backoff. */
 export type CallResult<T> = { ok: true; value: T } | { ok: false; error: Error; errorClass: ErrorClass };
 
+export interface BackoffOptions {
+    /** What the call addresses: only a push endpoint can be "gone" (see core/retry). */
+    target?: CallTarget;
+    random?: () => number;
+    policy?: BackoffPolicy;
+}
+
 /**
  * Calls a provider API; on throttling or a transient fault retries with exponential backoff and full
- * jitter as long as attempts and the invocation's time budget allow (core/retry decides).
+ * jitter as long as attempts and the invocation's time budget allow (core/retry decides). Operational
+ * and permanent errors return at once.
  */
-export async function callWithBackoff<T>(
-    call: () => Promise<T>,
-    remaining: () => number,
-    random: () => number = Math.random,
-    policy: BackoffPolicy = DEFAULT_BACKOFF,
-): Promise<CallResult<T>> {
+export async function callWithBackoff<T>(call: () => Promise<T>, remaining: () => number, options: BackoffOptions = {}): Promise<CallResult<T>> {
+    const { target = "service", random = Math.random, policy = DEFAULT_BACKOFF } = options;
     for (let attempt = 0; ; attempt++) {
         try {
             return { ok: true, value: await call() };
         } catch (err) {
             const error = err as Error & { $metadata?: { httpStatusCode?: number }; code?: string };
-            const errorClass = classifyError({
-                name: error.name === "Error" && error.code ? error.code : error.name,
-                message: error.message,
-                httpStatusCode: error.$metadata?.httpStatusCode,
-            });
+            const errorClass = classifyError(
+                {
+                    name: error.name === "Error" && error.code ? error.code : error.name,
+                    message: error.message,
+                    httpStatusCode: error.$metadata?.httpStatusCode,
+                },
+                target,
+            );
             if (errorClass !== "throttled" && errorClass !== "transient") return { ok: false, error, errorClass };
             const delay = nextRetryDelay(attempt, remaining(), policy, random);
             if (delay === undefined) return { ok: false, error, errorClass };
@@ -145,3 +152,6 @@ export async function callWithBackoff<T>(
         }
     }
 }
+
+/** Error classes after which the record goes back to its queue (and, if it persists, to its DLQ). */
+export const isRetryable = (errorClass: ErrorClass) => errorClass === "throttled" || errorClass === "transient" || errorClass === "operational";

@@ -32,6 +32,7 @@ import {
     type RecipientPlan,
 } from "../core/plan";
 import type { ApnsPlatform } from "../core/push";
+import type { ErrorClass } from "../core/retry";
 import type { Channel, ChannelPreference, DeliveryLogRow, DeviceSummary, NotificationRequest, Profile, TemplateVariant } from "../core/types";
 import { batchGetAll, batchPutAll, createDynamo, type Dynamo } from "./dynamo";
 import { ENV, requireEnv } from "./env";
@@ -54,8 +55,11 @@ export type DeliveryResult =
     | { status: "FAILED"; reason: string; sentDevices?: string[] }
     /** The provider refused for a reason that is the recipient's choice (e.g. SMS opt-out). */
     | { status: "SUPPRESSED"; reason: string }
-    /** Retryable and out of budget: the record goes back to the queue; devices already done are kept. */
-    | { status: "RETRY"; reason: string; sentDevices?: string[] };
+    /**
+     * Retryable (throttled or transient past the time budget, or operational: our setup is broken): the
+     * record goes back to the queue; devices already done are kept.
+     */
+    | { status: "RETRY"; reason: string; errorClass?: ErrorClass; sentDevices?: string[] };
 
 export interface DeliverArgs {
     delivery: Delivery;
@@ -326,7 +330,12 @@ async function executeRecipient(
             });
             const status = result.status === "RETRY" ? "PENDING" : result.status;
             const sentDevices = "sentDevices" in result ? result.sentDevices : undefined;
-            if (result.status !== "SENT") log.warn("delivery did not complete", { ...ids, status: result.status, reason: result.reason });
+            if (result.status === "RETRY" && result.errorClass === "operational") {
+                // Not the message's fault and it will not heal by itself: loud, for the operator.
+                log.error("provider refused: setup or account needs fixing; the record goes back to the queue", { ...ids, reason: result.reason });
+            } else if (result.status !== "SENT") {
+                log.warn("delivery did not complete", { ...ids, status: result.status, reason: result.reason });
+            }
             return outcomeOf(request.notificationId, request.campaignId, plan, status, config.channel, {
                 reason: result.status === "SENT" ? undefined : result.reason,
                 providerMessageId: result.status === "SENT" ? result.providerMessageId : undefined,
