@@ -80,6 +80,7 @@ async function handleRecord(record: SqsRecord, dynamo: Dynamo, tables: Tables, t
                 reason: event.reason,
             });
             telemetry.metrics.add("push", METRICS.failed);
+            telemetry.metrics.add("push", METRICS.platformFailure);
             return undefined;
         case "email":
             return applyEmailEvent(record, event, dynamo, tables, telemetry);

@@ -192,6 +192,25 @@ export class Monitoring extends pulumi.ComponentResource {
             );
         }
 
+        // --- Push platform applications: a failing application (expired APNs key, revoked FCM account)
+        // fails every device alike and disables none, so it is alarmed on directly --------------------
+        alarmNames.push(
+            alarm("push-platform-failures", {
+                name: `${prefix}-push-platform-failures`,
+                alarmDescription: "A push platform application is failing deliveries (credentials or application disabled): renew the APNs key / FCM service account.",
+                namespace: METRIC_NAMESPACE,
+                metricName: METRICS.platformFailure,
+                dimensions: { service: args.serviceName, channel: "push" },
+                statistic: "Sum",
+                period: 300,
+                evaluationPeriods: 1,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                threshold: 1,
+                // The feedback processor emits the metric only when it sees such an event.
+                treatMissingData: "notBreaching",
+            }),
+        );
+
         // --- Delivery success rate per channel, with metric math ---------------------------------------
         for (const channel of CHANNELS) {
             alarmNames.push(

@@ -9,6 +9,8 @@ export const METRICS = {
     failed: "Failed",
     suppressed: "Suppressed",
     deferred: "Deferred",
+    /** Push only: the platform application itself failed a delivery (credentials, disabled application). */
+    platformFailure: "PlatformFailure",
 } as const;
 /** Every metric carries exactly these dimensions: service = notify-<stack>, channel = push|email|sms. */
 export const METRIC_DIMENSIONS = ["service", "channel"] as const;

@@ -141,7 +141,7 @@ describe("infra/monitoring: Monitoring component", function () {
     });
 
     it("sends every alarm's ALARM and OK to the topic, with a deliberate missing-data policy and a prefixed name", function () {
-        expect(alarms()).to.have.length(6 + 6 * 2 + 3 + 3 + 2);
+        expect(alarms()).to.have.length(6 + 6 * 2 + 3 + 1 + 3 + 2);
         for (const a of alarms()) {
             expect(a.alarmActions, a.name).to.deep.equal([topicArn]);
             expect(a.okActions, a.name).to.deep.equal([topicArn]);
@@ -149,6 +149,12 @@ describe("infra/monitoring: Monitoring component", function () {
             expect(a.name).to.match(/^notify-dev-/);
         }
         expect(new Set(alarms().map((a) => a.name)).size).to.equal(alarms().length);
+    });
+
+    it("alarms on a failing push platform application (the metric the feedback processor emits)", function () {
+        const a = alarmNamed("notify-dev-push-platform-failures");
+        expect(a).to.include({ namespace: "NotifyPlatform", metricName: "PlatformFailure", threshold: 1, statistic: "Sum" });
+        expect(a.dimensions).to.deep.equal({ service: "notify-dev", channel: "push" });
     });
 
     it("alarms on each dead-letter queue as soon as one message is visible", function () {

@@ -267,6 +267,8 @@ describe("emulator: serialized feedback processor", function () {
         expect(platformErrors.map((l) => l.endpointArn).sort()).to.deep.equal([await arnOf("fb-dev-mac"), await arnOf("fb-dev-pixel2")].sort());
         const failedCounts = lines.filter((l) => l._aws && l.channel === "push").map((l) => l.Failed ?? 0);
         expect(failedCounts.reduce((a, b) => a + b, 0), "push Failed counted once per platform failure").to.equal(2);
+        const platformCounts = lines.filter((l) => l._aws && l.channel === "push").map((l) => l.PlatformFailure ?? 0);
+        expect(platformCounts.reduce((a, b) => a + b, 0), "the metric the platform-failure alarm watches").to.equal(2);
 
         const row = (deviceId: string) => world.plane.db.getItem(devices, { userId: "fb-dev", deviceId });
         for (const deviceId of ["fb-dev-iphone", "fb-dev-pixel", "fb-dev-ipad"]) {
