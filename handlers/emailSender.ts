@@ -5,12 +5,12 @@
  */
 import { SendEmailCommand, SESv2Client } from "@aws-sdk/client-sesv2";
 import { ENV, requireEnv } from "./lib/env";
-import { callWithBackoff, createTelemetry, isRetryable } from "./lib/runtime";
+import { callWithBackoff, createTelemetry, isRetryable, providerClientConfig, SEND_TIME_GUARD_MS } from "./lib/runtime";
 import { createSenderHandler, senderSetup, type DeliverArgs, type DeliveryResult } from "./lib/sender";
 
 export function emailSender() {
     const telemetry = createTelemetry();
-    const ses = new SESv2Client({});
+    const ses = new SESv2Client(providerClientConfig());
     const from = requireEnv(ENV.sesFromAddress);
     const configurationSet = requireEnv(ENV.sesConfigurationSet);
     return createSenderHandler({
@@ -44,6 +44,7 @@ export async function deliverEmail(args: DeliverArgs, ses: SESv2Client, from: st
                 }),
             ),
         args.remaining,
+        { minRemainingMs: SEND_TIME_GUARD_MS },
     );
     if (result.ok) return { status: "SENT", providerMessageId: result.value.MessageId };
     const { error, errorClass } = result;

@@ -10,12 +10,12 @@ import type { ApnsPlatform } from "./core/push";
 import { createDynamo, type Dynamo } from "./lib/dynamo";
 import { ENV, requireEnv } from "./lib/env";
 import type { Logger } from "./lib/log";
-import { callWithBackoff, createTelemetry, isRetryable } from "./lib/runtime";
+import { callWithBackoff, createTelemetry, isRetryable, providerClientConfig, SEND_TIME_GUARD_MS } from "./lib/runtime";
 import { createSenderHandler, senderSetup, type DeliverArgs, type DeliveryResult } from "./lib/sender";
 
 export function pushSender() {
     const telemetry = createTelemetry();
-    const sns = new SNSClient({});
+    const sns = new SNSClient(providerClientConfig());
     const dynamo = createDynamo();
     const devicesTable = requireEnv(ENV.devicesTable);
     const apnsPlatform = (process.env[ENV.apnsPlatform] ?? "APNS") as ApnsPlatform;
@@ -47,7 +47,8 @@ export async function deliverPush(args: DeliverArgs, sns: SNSClient, dynamo: Dyn
                     }),
                 ),
             args.remaining,
-            { target: "push-endpoint" },
+            // Each device's publish is guarded: out of time, the devices reached so far are kept (PENDING).
+            { target: "push-endpoint", minRemainingMs: SEND_TIME_GUARD_MS },
         );
         if (result.ok) {
             sentDevices.push(target.deviceId);

@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-sns";
 import { ENV, requireEnv } from "./lib/env";
 import type { Logger } from "./lib/log";
-import { callWithBackoff, createTelemetry, isRetryable } from "./lib/runtime";
+import { callWithBackoff, createTelemetry, isRetryable, providerClientConfig, SEND_TIME_GUARD_MS } from "./lib/runtime";
 import { createSenderHandler, senderSetup, type DeliverArgs, type DeliveryResult } from "./lib/sender";
 
 export const OPT_OUT_CACHE_TTL_MS = 5 * 60_000;
@@ -21,7 +21,7 @@ export const OPT_OUT_MAX_PAGES = 50;
 
 export function smsSender() {
     const telemetry = createTelemetry();
-    const sns = new SNSClient({});
+    const sns = new SNSClient(providerClientConfig());
     const senderId = process.env[ENV.smsSenderId] || undefined;
     const optOuts = createOptOutCache(sns, telemetry.log);
     return createSenderHandler({
@@ -76,6 +76,7 @@ export async function deliverSms(args: DeliverArgs, sns: SNSClient, senderId: st
     const result = await callWithBackoff(
         () => sns.send(new PublishCommand({ PhoneNumber: phone, Message: text, MessageAttributes: attributes })),
         args.remaining,
+        { minRemainingMs: SEND_TIME_GUARD_MS },
     );
     if (result.ok) return { status: "SENT", providerMessageId: result.value.MessageId };
     const { error, errorClass } = result;
