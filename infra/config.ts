@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { CAMPAIGN_ID_MAX } from "../handlers/core/campaign";
 
 /** The stack's settings, typed; the schema (types, defaults, descriptions) lives in Pulumi.yaml. */
 export interface PlatformConfig {
@@ -98,6 +99,15 @@ export function loadConfig(): PlatformConfig {
     if (senderId !== undefined && !/^[A-Za-z0-9]{1,11}$/.test(senderId)) {
         fail("smsSenderId", "Sender id must be 1-11 letters or digits:");
     }
+    // The runner's notification ids are `${campaignId}-${yyyymmdd}-${userId}`, at most 128 characters
+    // of [A-Za-z0-9_-] (they travel as SES tags): the id leaves room for the date and a user part.
+    const campaignId = () => {
+        const id = str("campaignId", "daily-digest");
+        if (!/^[A-Za-z0-9_-]+$/.test(id) || id.length > CAMPAIGN_ID_MAX) {
+            fail("campaignId", `Campaign id must be 1-${CAMPAIGN_ID_MAX} letters, digits, - or _:`);
+        }
+        return id;
+    };
     const retention = int("logRetentionDays", 30, 1, 3653);
     if (!CLOUDWATCH_RETENTION_DAYS.includes(retention)) {
         fail("logRetentionDays", `Retention must be one of ${CLOUDWATCH_RETENTION_DAYS.join(", ")}:`);
@@ -144,7 +154,7 @@ export function loadConfig(): PlatformConfig {
         campaigns: {
             schedule: str("campaignSchedule", "cron(0 9 * * ? *)"),
             timezone: str("campaignTimezone", "UTC"),
-            campaignId: str("campaignId", "daily-digest"),
+            campaignId: campaignId(),
             template: str("campaignTemplate", "daily-digest"),
             segment: str("campaignSegment", "daily-digest"),
         },

@@ -43,15 +43,23 @@ describe("npm start (offline preview CLI)", function () {
         expect(run.stderr).to.include("notify:sesSenderDomain").and.to.include("Pulumi.dev.yaml");
     });
 
-    it("exits 1 on a value of the wrong type and on an unknown stack", function () {
+    it("exits 1 on a value of the wrong type, an invalid value the program checks, and an unknown stack", function () {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "notify-broken-"));
-        fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+        project.main = path.join(ROOT, "index.ts"); // this program, with a stack file of the test's
+        fs.writeFileSync(path.join(dir, "Pulumi.yaml"), YAML.stringify(project));
         const config = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")).config;
         config["notify:lambdaMemoryMb"] = "lots";
         fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), YAML.stringify({ config }));
         const wrongType = npmStart("--program", dir);
         expect(wrongType.status).to.equal(1);
         expect(wrongType.stderr).to.include("notify:lambdaMemoryMb").and.to.include("integer");
+        config["notify:lambdaMemoryMb"] = 256;
+        config["notify:campaignId"] = "x".repeat(102);
+        fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), YAML.stringify({ config }));
+        const longCampaign = npmStart("--program", dir, "--no-gate");
+        expect(longCampaign.status).to.equal(1);
+        expect(longCampaign.stderr).to.include("notify:campaignId").and.to.include("Pulumi.dev.yaml");
         const unknown = npmStart("--stack", "staging");
         expect(unknown.status).to.equal(1);
         expect(unknown.stderr).to.include("Pulumi.staging.yaml");
