@@ -38,10 +38,13 @@ import { batchGetAll, batchPutAll, createDynamo, type Dynamo } from "./dynamo";
 import { ENV, requireEnv } from "./env";
 import { METRICS } from "./telemetry-names";
 import {
+    callWithBackoff,
     mapLimit,
+    providerClientConfig,
     putAnalytics,
     rateLimitFor,
     remainingMs,
+    SEND_TIME_GUARD_MS,
     ttlDays,
     type BatchResponse,
     type LambdaContext,
@@ -100,7 +103,8 @@ export function senderSetup(channel: Channel, telemetry: Telemetry, dynamo: Dyna
         telemetry,
         dynamo,
         firehose: new FirehoseClient({}),
-        scheduler: new SchedulerClient({}),
+        // One attempt per call, bounded in time: scheduleDeferral's callWithBackoff owns the retries.
+        scheduler: new SchedulerClient(providerClientConfig()),
         tables: {
             preferences: requireEnv(ENV.preferencesTable),
             templates: requireEnv(ENV.templatesTable),
@@ -315,7 +319,7 @@ async function executeRecipient(
         case "suppress":
             return outcomeOf(request.notificationId, request.campaignId, plan, "SUPPRESSED", config.channel, { reason: action.reason });
         case "defer": {
-            const scheduled = await scheduleDeferral(config, request, plan, action.until, now);
+            const scheduled = await scheduleDeferral(config, request, plan, action.until, now, () => remainingMs(context));
             if (!scheduled) return "retry";
             return outcomeOf(request.notificationId, request.campaignId, plan, "DEFERRED", config.channel, {
                 reason: `${action.reason}: until ${new Date(action.until).toISOString()}`,
@@ -365,31 +369,43 @@ function outcomeOf(
  * One-time Scheduler schedule back onto this channel's queue. The name carries the deferral's target
  * (`until`, the same on a retry of this record), so a clash means "this deferral is already scheduled".
  */
-async function scheduleDeferral(config: SenderConfig, request: NotificationRequest, plan: RecipientPlan, until: number, now: number): Promise<boolean> {
+async function scheduleDeferral(
+    config: SenderConfig,
+    request: NotificationRequest,
+    plan: RecipientPlan,
+    until: number,
+    now: number,
+    remaining: () => number,
+): Promise<boolean> {
     const { log } = config.telemetry;
     const name = deferralScheduleName(request.notificationId, config.channel, plan.recipient.recipientKey, until);
-    try {
-        await config.scheduler.send(
-            new CreateScheduleCommand({
-                Name: name,
-                GroupName: config.deferral.group,
-                ScheduleExpression: atExpression(Math.max(until, now + 60_000)),
-                ScheduleExpressionTimezone: "UTC",
-                FlexibleTimeWindow: { Mode: "OFF" },
-                ActionAfterCompletion: "DELETE",
-                Target: {
-                    Arn: config.deferral.queueArn,
-                    RoleArn: config.deferral.roleArn,
-                    Input: deferredRequestBody(request, config.channel, plan.recipient),
-                },
-            }),
-        );
-        return true;
-    } catch (error) {
-        if ((error as Error).name === "ConflictException") return true;
-        log.error("could not schedule the deferral", { notificationId: request.notificationId, schedule: name, error });
-        return false;
-    }
+    // Throttling (CreateSchedule has a per-account rate) backs off within the time budget like a send;
+    // past it, or on any other error, the record goes back to the queue (no DEFERRED row).
+    const result = await callWithBackoff(
+        () =>
+            config.scheduler.send(
+                new CreateScheduleCommand({
+                    Name: name,
+                    GroupName: config.deferral.group,
+                    ScheduleExpression: atExpression(Math.max(until, now + 60_000)),
+                    ScheduleExpressionTimezone: "UTC",
+                    FlexibleTimeWindow: { Mode: "OFF" },
+                    ActionAfterCompletion: "DELETE",
+                    Target: {
+                        Arn: config.deferral.queueArn,
+                        RoleArn: config.deferral.roleArn,
+                        Input: deferredRequestBody(request, config.channel, plan.recipient),
+                    },
+                }),
+            ),
+        remaining,
+        { minRemainingMs: SEND_TIME_GUARD_MS },
+    );
+    if (result.ok || result.error.name === "ConflictException") return true;
+    const logged = { notificationId: request.notificationId, schedule: name, errorClass: result.errorClass, error: result.error };
+    if (result.errorClass === "throttled" || result.errorClass === "transient") log.warn("deferral not scheduled yet; the record goes back to the queue", logged);
+    else log.error("could not schedule the deferral", logged);
+    return false;
 }
 
 async function writeBookkeeping(config: SenderConfig, outcomes: RecipientOutcome[], data: BatchData, now: number): Promise<void> {
