@@ -26,7 +26,7 @@ describe("emulator: throttled CreateSchedule through the serialized e-mail sende
             const left = throttles.get(id) ?? 0;
             if (left > 0) {
                 throttles.set(id, left - 1);
-                throw new ThrottlingException({ message: "Rate exceeded", $metadata: { httpStatusCode: 429 } });
+                throw new ThrottlingException({ message: "Rate exceeded", Message: "Rate exceeded", $metadata: { httpStatusCode: 429 } });
             }
             world.services.schedules.set(`${input.GroupName}/${input.Name}`, input);
             return { ScheduleArn: `arn:aws:scheduler:eu-west-1:000000000000:schedule/${input.GroupName}/${input.Name}` };
