@@ -2,7 +2,7 @@
  * SMS sender (sms channel queue -> SNS Publish to a phone number, Transactional). Opt-outs come from
  * ListPhoneNumbersOptedOut, paged and cached per container for a few minutes: one listing serves many
  * batches, instead of one CheckIfPhoneNumberIsOptedOut per message. Only when the listing is too long
- * to page through within bounds does it fall back to per-number checks for the numbers it missed.
+ * to page through within bounds, or cannot be had at all, does it check numbers one by one (bounded).
  */
 import {
     CheckIfPhoneNumberIsOptedOutCommand,
@@ -13,11 +13,14 @@ import {
 } from "@aws-sdk/client-sns";
 import { ENV, requireEnv } from "./lib/env";
 import type { Logger } from "./lib/log";
+import type { BackoffPolicy } from "./core/retry";
 import { callWithBackoff, createTelemetry, isRetryable, providerClientConfig, SEND_TIME_GUARD_MS } from "./lib/runtime";
-import { createSenderHandler, senderSetup, type DeliverArgs, type DeliveryResult } from "./lib/sender";
+import { createSenderHandler, senderSetup, type DeliverArgs, type DeliveryResult, type OptOutStatus } from "./lib/sender";
 
 export const OPT_OUT_CACHE_TTL_MS = 5 * 60_000;
 export const OPT_OUT_MAX_PAGES = 50;
+/** Per-number CheckIfPhoneNumberIsOptedOut calls per batch when no complete listing is at hand. */
+export const OPT_OUT_MAX_CHECKS = 25;
 
 export function smsSender() {
     const telemetry = createTelemetry();
@@ -31,38 +34,93 @@ export function smsSender() {
     });
 }
 
-/** The opted-out numbers among `phones`, from a per-container listing refreshed every few minutes. */
-export function createOptOutCache(sns: SNSClient, log: Logger, now: () => number = Date.now) {
-    let cache: { phones: Set<string>; complete: boolean; fetchedAt: number } | undefined;
-    const refresh = async () => {
+export interface OptOutCacheOptions {
+    now?: () => number;
+    /** Backoff of the listing and check calls (tests shorten it). */
+    policy?: BackoffPolicy;
+    random?: () => number;
+}
+
+/**
+ * The opted-out numbers among `phones`, from a per-container listing refreshed every few minutes.
+ * A listing call that stays throttled past the backoff does not fail the batch: a previous (stale)
+ * listing is used if there is one (opt-outs it misses are still enforced by SNS itself, which does not
+ * deliver to opted-out numbers); with none, or when the listing is incomplete, the batch's numbers are
+ * checked one by one, at most OPT_OUT_MAX_CHECKS per batch. Numbers left unchecked come back as
+ * `unknown`: their records are retried rather than sent blind.
+ */
+export function createOptOutCache(sns: SNSClient, log: Logger, options: OptOutCacheOptions = {}) {
+    const now = options.now ?? (() => Date.now());
+    const backoff = { policy: options.policy, random: options.random };
+    let listing: { phones: Set<string>; complete: boolean; fetchedAt: number } | undefined;
+    /** Per-number answers of CheckIfPhoneNumberIsOptedOut, kept as long as a listing. */
+    const checked = new Map<string, { optedOut: boolean; at: number }>();
+
+    const refresh = async (remaining: () => number) => {
         const phones = new Set<string>();
         let nextToken: string | undefined;
         let pages = 0;
         do {
-            const out = await sns.send(new ListPhoneNumbersOptedOutCommand({ nextToken }));
-            for (const p of out?.phoneNumbers ?? []) phones.add(p);
-            nextToken = out?.nextToken;
+            const token = nextToken;
+            const result = await callWithBackoff(() => sns.send(new ListPhoneNumbersOptedOutCommand({ nextToken: token })), remaining, backoff);
+            if (!result.ok) {
+                log.warn("opt-out listing failed", { pages, errorClass: result.errorClass, error: result.error });
+                return undefined;
+            }
+            for (const p of result.value?.phoneNumbers ?? []) phones.add(p);
+            nextToken = result.value?.nextToken;
             pages++;
         } while (nextToken && pages < OPT_OUT_MAX_PAGES);
         if (nextToken) log.warn("opt-out listing longer than the page bound; checking the rest per number", { pages });
-        cache = { phones, complete: !nextToken, fetchedAt: now() };
-        return cache;
+        listing = { phones, complete: !nextToken, fetchedAt: now() };
+        return listing;
     };
-    return async (candidates: string[]): Promise<Set<string>> => {
-        if (candidates.length === 0) return new Set();
-        const current = cache && now() - cache.fetchedAt < OPT_OUT_CACHE_TTL_MS ? cache : await refresh();
-        const opted = new Set(candidates.filter((p) => current.phones.has(p)));
-        if (!current.complete) {
-            for (const phone of candidates) {
-                if (opted.has(phone)) continue;
-                const out = await sns.send(new CheckIfPhoneNumberIsOptedOutCommand({ phoneNumber: phone }));
-                if (out?.isOptedOut) {
-                    opted.add(phone);
-                    current.phones.add(phone);
-                }
+
+    /** Per-number checks, bounded; a failed check stops them (the next would most likely fail too). */
+    const checkEach = async (phones: string[], remaining: () => number, optedOut: Set<string>, unknown: Set<string>) => {
+        const at = now();
+        for (const [phone, entry] of checked) if (at - entry.at >= OPT_OUT_CACHE_TTL_MS) checked.delete(phone);
+        let calls = 0;
+        let failing = false;
+        for (const phone of phones) {
+            const known = checked.get(phone);
+            if (known) {
+                if (known.optedOut) optedOut.add(phone);
+                continue;
             }
+            if (failing || calls >= OPT_OUT_MAX_CHECKS) {
+                unknown.add(phone);
+                continue;
+            }
+            calls++;
+            const result = await callWithBackoff(() => sns.send(new CheckIfPhoneNumberIsOptedOutCommand({ phoneNumber: phone })), remaining, backoff);
+            if (!result.ok) {
+                log.warn("opt-out check failed", { errorClass: result.errorClass, error: result.error });
+                failing = true;
+                unknown.add(phone);
+                continue;
+            }
+            const isOptedOut = result.value?.isOptedOut === true;
+            checked.set(phone, { optedOut: isOptedOut, at: now() });
+            if (isOptedOut) optedOut.add(phone);
         }
-        return opted;
+        if (unknown.size > 0) log.warn("opt-out status unknown; those records are retried", { numbers: unknown.size, checked: calls });
+    };
+
+    return async (candidates: string[], remaining: () => number): Promise<OptOutStatus> => {
+        const optedOut = new Set<string>();
+        const unknown = new Set<string>();
+        if (candidates.length === 0) return { optedOut, unknown };
+        let current = listing && now() - listing.fetchedAt < OPT_OUT_CACHE_TTL_MS ? listing : await refresh(remaining);
+        if (!current && listing) {
+            log.warn("using the previous opt-out listing", { ageMs: now() - listing.fetchedAt });
+            current = listing;
+        }
+        for (const phone of candidates) if (current?.phones.has(phone)) optedOut.add(phone);
+        if (!current || !current.complete) {
+            await checkEach(candidates.filter((p) => !optedOut.has(p)), remaining, optedOut, unknown);
+        }
+        return { optedOut, unknown };
     };
 }
 
@@ -80,6 +138,8 @@ export async function deliverSms(args: DeliverArgs, sns: SNSClient, senderId: st
     );
     if (result.ok) return { status: "SENT", providerMessageId: result.value.MessageId };
     const { error, errorClass } = result;
+    // Publish does not list OptedOutException (SNS drops SMS to opted-out numbers itself; the code is the
+    // SMS sandbox's): kept because, should it ever come, SUPPRESSED is its only right reading.
     if (error.name === "OptedOutException") return { status: "SUPPRESSED", reason: "phone number opted out of SMS" };
     if (isRetryable(errorClass)) return { status: "RETRY", reason: `${error.name}: ${error.message}`, errorClass };
     return { status: "FAILED", reason: `${error.name}: ${error.message}` };

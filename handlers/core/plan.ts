@@ -78,6 +78,8 @@ export interface BatchData {
     templates: Map<string, TemplateVariant>;
     /** SMS: phone numbers that opted out (from the cached ListPhoneNumbersOptedOut). */
     optedOutPhones?: { has(phone: string): boolean };
+    /** SMS: numbers whose opt-out status could not be learned (listing and checks failed): not sent now. */
+    optOutUnknownPhones?: { has(phone: string): boolean };
 }
 
 export const templateKey = (templateId: string, locale: string) => `${templateId}|${locale}`;
@@ -105,6 +107,8 @@ export type Action =
     | { kind: "skip"; reason: string }
     | { kind: "fail"; reason: string }
     | { kind: "suppress"; reason: string }
+    /** Nothing recorded; the record goes back to its queue (a fact needed to decide is missing for now). */
+    | { kind: "retry"; reason: string }
     | { kind: "defer"; until: number; reason: string }
     | { kind: "send"; delivery: Delivery; rateCounterId: string };
 
@@ -273,7 +277,7 @@ function planRecipient(
     return { kind: "send", delivery: composed.delivery, rateCounterId: counterId };
 }
 
-type Composed = { kind: "send"; delivery: Delivery } | { kind: "fail" | "suppress"; reason: string };
+type Composed = { kind: "send"; delivery: Delivery } | { kind: "fail" | "suppress" | "retry"; reason: string };
 
 /** Resolves the address and renders the content for this channel. */
 function compose(
@@ -311,6 +315,7 @@ function compose(
         if (!phone) return { kind: "fail", reason: "recipient has no phone number" };
         if (!isE164(phone)) return { kind: "fail", reason: `invalid phone number ${phone} (E.164 expected)` };
         if (data.optedOutPhones?.has(phone)) return { kind: "suppress", reason: "phone number opted out of SMS" };
+        if (data.optOutUnknownPhones?.has(phone)) return { kind: "retry", reason: "opt-out status of the number unavailable" };
         const text: Rendered<string> = variant ? renderSms(variant, values) : { ok: true, content: request.body! };
         if (!text.ok) return { kind: "fail", reason: text.reason };
         const problem = smsProblem(text.content);

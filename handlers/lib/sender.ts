@@ -86,9 +86,15 @@ export interface SenderConfig {
     /** Push only: which APNs payload key the platform application expects. */
     apnsPlatform?: ApnsPlatform;
     deliver: (args: DeliverArgs) => Promise<DeliveryResult>;
-    /** SMS: the opted-out numbers among `phones` (cached listing); absent on other channels. */
-    optedOut?: (phones: string[]) => Promise<Set<string>>;
+    /** SMS: the opt-out status of `phones` (cached listing, checks); absent on other channels. */
+    optedOut?: (phones: string[], remaining: () => number) => Promise<OptOutStatus>;
     now?: () => number;
+}
+
+/** Numbers known to have opted out, and numbers whose status could not be learned (their records retry). */
+export interface OptOutStatus {
+    optedOut: Set<string>;
+    unknown: Set<string>;
 }
 
 const SEND_CONCURRENCY = 8;
@@ -134,7 +140,7 @@ export function createSenderHandler(config: SenderConfig) {
         const started = now();
         const records = event.Records ?? [];
         const parsed = parseBatch(records, channel, started);
-        const data = await readBatchData(config, parsed, started, templateCache);
+        const data = await readBatchData(config, parsed, started, templateCache, () => remainingMs(context));
         const plans = planBatch(parsed, data, {
             channel,
             now: started,
@@ -179,6 +185,7 @@ async function readBatchData(
     parsed: ReturnType<typeof parseBatch>,
     now: number,
     templateCache: TemplateCache,
+    remaining: () => number,
 ): Promise<BatchData> {
     const { tables, channel } = config;
     const keys = readKeys(parsed, channel, now);
@@ -218,7 +225,9 @@ async function readBatchData(
                 if (phone) phones.add(phone);
             }
         }
-        data.optedOutPhones = await config.optedOut([...phones]);
+        const status = await config.optedOut([...phones], remaining);
+        data.optedOutPhones = status.optedOut;
+        data.optOutUnknownPhones = status.unknown;
     }
     return data;
 }
@@ -318,6 +327,9 @@ async function executeRecipient(
             return outcomeOf(request.notificationId, request.campaignId, plan, "FAILED", config.channel, { reason: action.reason });
         case "suppress":
             return outcomeOf(request.notificationId, request.campaignId, plan, "SUPPRESSED", config.channel, { reason: action.reason });
+        case "retry":
+            log.warn("recipient left for a retry", { ...ids, reason: action.reason });
+            return "retry";
         case "defer": {
             const scheduled = await scheduleDeferral(config, request, plan, action.until, now, () => remainingMs(context));
             if (!scheduled) return "retry";

@@ -87,6 +87,13 @@ describe("core/plan: routing, preferences, deferral, rate limits, idempotency", 
         expect(action(plan("sms", [{ notificationId: "n", userId: "u1", body: "B" }], optedOut)[0])).to.deep.equal({ kind: "suppress", reason: "phone number opted out of SMS" });
     });
 
+    it("leaves an SMS recipient whose opt-out status is unknown for a retry (never sent blind)", () => {
+        const d = data({ optOutUnknownPhones: new Set(["+491701234567"]), preferences: new Map([["u1", { userId: "u1", channel: "sms" as const, optIn: true }]]) });
+        expect(action(plan("sms", [{ notificationId: "n", userId: "u1", body: "B" }], d)[0])).to.deep.equal({ kind: "retry", reason: "opt-out status of the number unavailable" });
+        d.optedOutPhones = new Set(["+491701234567"]);
+        expect(action(plan("sms", [{ notificationId: "n", userId: "u1", body: "B" }], d)[0])!.kind, "a known opt-out wins").to.equal("suppress");
+    });
+
     it("defers in quiet hours unless the priority is high, and defers a future sendAt", () => {
         const quiet = data({ preferences: new Map([["u1", { userId: "u1", channel: "push" as const, quietHours: { start: "12:00", end: "14:00" } }]]) });
         const normal = action(plan("push", [{ notificationId: "n", userId: "u1", body: "B" }], quiet)[0])!;
