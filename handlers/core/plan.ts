@@ -232,8 +232,12 @@ export function planBatch(parsed: Parsed[], data: BatchData, options: PlanOption
                 : ({ kind: "skip", reason: "duplicate in this batch" } as Action),
         }));
         if (recipients.length === 0) {
-            // e.g. an SMS queue copy of a request whose explicit recipients have no phone.
-            return { messageId: p.messageId, kind: "invalid", reason: `no ${options.channel} recipient in the request`, recipients };
+            // A request that names no channels reaches every channel queue: the SMS copy of a request
+            // whose recipients have only e-mail addresses is normal traffic, not a problem. Only a request
+            // that named this channel and gave it nobody is the producer's mistake.
+            const reason = `no ${options.channel} recipient in the request`;
+            if (!p.request.channels?.includes(options.channel)) return { messageId: p.messageId, kind: "ignore", reason };
+            return { messageId: p.messageId, kind: "invalid", reason, recipients };
         }
         return { ...p, recipients };
     });

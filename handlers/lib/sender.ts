@@ -174,7 +174,10 @@ export function createSenderHandler(config: SenderConfig) {
  * An edited template reaches every container within this time.
  */
 export const TEMPLATE_CACHE_MS = 60_000;
-type TemplateCache = Map<string, { variant?: TemplateVariant; readAt: number }>;
+/** Bound on the variants a container keeps: beyond it the oldest entries go first. */
+export const TEMPLATE_CACHE_MAX_ENTRIES = 1_000;
+export type TemplateCache = Map<string, { variant?: TemplateVariant; readAt: number }>;
+type TemplateRef = { templateId: string; locale: string };
 
 /**
  * Round 1 (everything keyed by the requests, templates not in the container's cache) and, only if
@@ -189,7 +192,7 @@ async function readBatchData(
 ): Promise<BatchData> {
     const { tables, channel } = config;
     const keys = readKeys(parsed, channel, now);
-    const cached = (k: { templateId: string; locale: string }) => {
+    const cached = (k: TemplateRef) => {
         const entry = templateCache.get(templateKey(k.templateId, k.locale));
         return entry !== undefined && now - entry.readAt < TEMPLATE_CACHE_MS;
     };
@@ -210,12 +213,13 @@ async function readBatchData(
     rememberTemplates(templateCache, templateKeysToRead, round1.get(tables.templates) ?? [], now);
     const data = toBatchData(config, round1);
     const known = new Set(keys.templateKeys.map((k) => templateKey(k.templateId, k.locale)));
-    const more = missingTemplateKeys(parsed, data, known).filter((k) => !cached(k));
-    if (more.length > 0) {
-        const round2 = await batchGetAll(config.dynamo, [{ table: tables.templates, keys: more.map((k) => marshall(k)) }]);
-        rememberTemplates(templateCache, more, round2.get(tables.templates) ?? [], now);
+    const more = missingTemplateKeys(parsed, data, known);
+    const moreToRead = more.filter((k) => !cached(k));
+    if (moreToRead.length > 0) {
+        const round2 = await batchGetAll(config.dynamo, [{ table: tables.templates, keys: moreToRead.map((k) => marshall(k)) }]);
+        rememberTemplates(templateCache, moreToRead, round2.get(tables.templates) ?? [], now);
     }
-    for (const [key, entry] of templateCache) if (entry.variant) data.templates.set(key, entry.variant);
+    data.templates = cachedTemplates(templateCache, [...keys.templateKeys, ...more]);
     if (config.optedOut) {
         const phones = new Set<string>();
         for (const p of parsed) {
@@ -232,12 +236,36 @@ async function readBatchData(
     return data;
 }
 
-/** Caches every requested variant: the ones read, and the missing ones as misses (no re-read either). */
-function rememberTemplates(cache: TemplateCache, requested: { templateId: string; locale: string }[], items: AttributeMap[], now: number) {
-    for (const k of requested) cache.set(templateKey(k.templateId, k.locale), { readAt: now });
+/** The variants this batch asked for (and that exist), from the cache: not every variant it holds. */
+export function cachedTemplates(cache: TemplateCache, wanted: TemplateRef[]): Map<string, TemplateVariant> {
+    const out = new Map<string, TemplateVariant>();
+    for (const k of wanted) {
+        const key = templateKey(k.templateId, k.locale);
+        const variant = cache.get(key)?.variant;
+        if (variant) out.set(key, variant);
+    }
+    return out;
+}
+
+/**
+ * Caches every requested variant: the ones read, and the missing ones as misses (no re-read either).
+ * Adding is when the cache is kept bounded: expired entries are dropped, then the oldest beyond
+ * TEMPLATE_CACHE_MAX_ENTRIES (a Map iterates in insertion order; a refreshed key is re-inserted).
+ */
+export function rememberTemplates(cache: TemplateCache, requested: TemplateRef[], items: AttributeMap[], now: number) {
+    for (const [key, entry] of cache) if (now - entry.readAt >= TEMPLATE_CACHE_MS) cache.delete(key);
+    const put = (key: string, entry: { variant?: TemplateVariant; readAt: number }) => {
+        cache.delete(key);
+        cache.set(key, entry);
+    };
+    for (const k of requested) put(templateKey(k.templateId, k.locale), { readAt: now });
     for (const raw of items) {
         const variant = unmarshall(raw) as unknown as TemplateVariant;
-        cache.set(templateKey(variant.templateId, variant.locale), { variant, readAt: now });
+        put(templateKey(variant.templateId, variant.locale), { variant, readAt: now });
+    }
+    for (const key of cache.keys()) {
+        if (cache.size <= TEMPLATE_CACHE_MAX_ENTRIES) break;
+        cache.delete(key);
     }
 }
 

@@ -47,6 +47,13 @@ describe("core/plan: routing, preferences, deferral, rate limits, idempotency", 
         if (notJson.kind === "invalid") expect(notJson.recipients).to.deep.equal([]);
     });
 
+    it("ignores, without a warning, a channel copy with nobody for the channel; fails it when the request named the channel", () => {
+        const emailOnly = { notificationId: "n", recipients: [{ email: "a@example.com" }], body: "B" };
+        expect(plan("sms", [emailOnly])[0]).to.deep.equal({ messageId: "m0", kind: "ignore", reason: "no sms recipient in the request" });
+        const named = plan("sms", [{ ...emailOnly, channels: ["sms", "email"] }])[0];
+        expect(named.kind).to.equal("invalid");
+    });
+
     it("fails an unknown user, a user with no devices, bad addresses and a missing template variable", () => {
         expect(action(plan("push", [{ notificationId: "n", userId: "ghost", body: "B" }])[0])).to.deep.equal({ kind: "fail", reason: "unknown user ghost" });
         const noDevices = data({ summaries: new Map() });
