@@ -132,11 +132,10 @@ export function analyticsEvent(outcome: RecipientOutcome, now: number): string {
  * (ConflictException = already scheduled); a different deferral of the same recipient (a sendAt that
  * fires into quiet hours) gets a name of its own instead of being taken for the first one and lost.
  * `fireAt` counts to the second, as the at-expression does. Names allow [0-9A-Za-z-_.], at most 64
- * characters. (`fireAt` is optional only for callers that predate it; the sender always passes it.)
+ * characters.
  */
-export function deferralScheduleName(notificationId: string, channel: Channel, recipientKey: string, fireAt?: number): string {
-    const target = fireAt === undefined ? "" : `|${atExpression(fireAt)}`;
-    const hash = createHash("sha256").update(`${notificationId}|${recipientKey}${target}`).digest("hex").slice(0, 16);
+export function deferralScheduleName(notificationId: string, channel: Channel, recipientKey: string, fireAt: number): string {
+    const hash = createHash("sha256").update(`${notificationId}|${recipientKey}|${atExpression(fireAt)}`).digest("hex").slice(0, 16);
     return `${channel}-${notificationId.slice(0, 40)}-${hash}`;
 }
 

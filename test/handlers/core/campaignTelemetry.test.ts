@@ -6,6 +6,7 @@ import { marshall, unmarshall } from "../../../handlers/core/attributes";
 import { createLogger } from "../../../handlers/lib/log";
 import { createMetrics } from "../../../handlers/lib/metrics";
 
+const AT = Date.UTC(2026, 10, 21, 22, 0, 0);
 const input = { campaignId: "spring", template: "promo", segment: "beta", scheduledTime: "2026-03-29T09:00:00Z" };
 
 describe("core/campaign: ids, batching, checkpoints", () => {
@@ -70,10 +71,10 @@ describe("core/campaign: ids, batching, checkpoints", () => {
 
 describe("core/deliveryLog: deferral schedules and counters", () => {
     it("names schedules deterministically within Scheduler's limits", () => {
-        const name = deferralScheduleName("n".repeat(128), "push", "push#u1");
+        const name = deferralScheduleName("n".repeat(128), "push", "push#u1", AT);
         expect(name).to.match(/^[0-9A-Za-z_.-]{1,64}$/);
-        expect(deferralScheduleName("n1", "push", "push#u1")).to.equal(deferralScheduleName("n1", "push", "push#u1"));
-        expect(deferralScheduleName("n1", "push", "push#u1")).to.not.equal(deferralScheduleName("n1", "email", "push#u1"));
+        expect(deferralScheduleName("n1", "push", "push#u1", AT)).to.equal(deferralScheduleName("n1", "push", "push#u1", AT));
+        expect(deferralScheduleName("n1", "push", "push#u1", AT)).to.not.equal(deferralScheduleName("n1", "email", "push#u1", AT));
         expect(atExpression(Date.parse("2026-03-29T05:00:00.200Z"))).to.equal("at(2026-03-29T05:00:01)");
     });
 
