@@ -12,6 +12,7 @@ import { Emulators, startEmulators, useEmulatorEnv } from "../../../test/harness
 import { loadProgram, LoadedFunction, LoadedProgram } from "../../../test/harness/program";
 import { createDataPlane, DataPlane, QueueInfo } from "../../../test/harness/resources";
 import { ApiCallCounter, countApiCalls, MobileStandIn, ServiceStandIns } from "../../../test/harness/sdk";
+import { SeedDevice, userRows } from "../../../test/harness/seed";
 import { CHANNELS, WorkloadRequest, WorkloadUser } from "./workload";
 
 export const REGION = "eu-west-1";
@@ -191,32 +192,11 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
                 await plane.db.putItems(plane.tables.templates, templates);
             },
             async seedUsers(users) {
-                const preferences: Record<string, unknown>[] = [];
-                const devices: Record<string, unknown>[] = [];
-                for (const user of users) {
-                    preferences.push({
-                        userId: user.userId,
-                        channel: "profile",
-                        timezone: user.timezone ?? "UTC",
-                        locale: user.locale ?? "en",
-                        email: user.email,
-                        phone: user.phone,
-                    });
-                    for (const [channel, pref] of Object.entries(user.preferences ?? {})) {
-                        preferences.push({ userId: user.userId, channel, ...pref });
-                    }
-                    if (!user.devices) continue;
-                    const summary: Record<string, unknown> = {};
-                    for (const [deviceId, device] of Object.entries(user.devices)) {
-                        const enabled = device.enabled ?? true;
-                        const ep = standIn.addEndpoint({ applicationArn: device.platform === "ios" ? apps.apns : apps.fcm, token: device.token, enabled });
-                        devices.push({ userId: user.userId, deviceId, platform: device.platform, token: device.token, endpointArn: ep.arn, enabled });
-                        summary[deviceId] = { platform: device.platform, endpointArn: ep.arn, enabled };
-                    }
-                    devices.push({ userId: user.userId, deviceId: "#summary", devices: summary });
-                }
-                await plane.db.putItems(plane.tables.preferences, preferences);
-                await plane.db.putItems(plane.tables.devices, devices);
+                const endpointFor = (device: SeedDevice) =>
+                    standIn.addEndpoint({ applicationArn: device.platform === "ios" ? apps.apns : apps.fcm, token: device.token, enabled: device.enabled ?? true }).arn;
+                const rows = users.map((user) => userRows(user, endpointFor));
+                await plane.db.putItems(plane.tables.preferences, rows.flatMap((r) => r.preferences));
+                await plane.db.putItems(plane.tables.devices, rows.flatMap((r) => r.devices));
             },
             async publish(requests) {
                 const topic = plane.topic("-ingress");

@@ -5,25 +5,12 @@
  * Quiet hours are placed around `now`, so whether a recipient is deferred does not depend on the clock.
  */
 import type { Channel } from "../../../handlers/lib/telemetry-names";
+import type { SeedUser as WorkloadUser } from "../../../test/harness/seed";
 
 export const CHANNELS: Channel[] = ["push", "email", "sms"];
 
-export interface WorkloadDevice {
-    platform: "ios" | "android";
-    token: string;
-    enabled?: boolean;
-}
-
-export interface WorkloadUser {
-    userId: string;
-    email?: string;
-    phone?: string;
-    timezone?: string;
-    locale?: string;
-    preferences?: Partial<Record<Channel, { optIn?: boolean; quietHours?: { start: string; end: string } }>>;
-    /** deviceId -> device. */
-    devices?: Record<string, WorkloadDevice>;
-}
+/** A workload user is a seeded user: the same rows the emulator tests write (test/harness/seed.ts). */
+export type { SeedUser as WorkloadUser } from "../../../test/harness/seed";
 
 export type WorkloadRequest = Record<string, unknown> & { notificationId: string };
 

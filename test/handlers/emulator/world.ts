@@ -10,6 +10,7 @@ import { LambdaContext, loadProgram, LoadedFunction, LoadedProgram } from "../..
 import { createDataPlane, DataPlane } from "../../harness/resources";
 import { drainQueue, DrainReport, peekAll } from "../../harness/drain";
 import { ApiCallCounter, countApiCalls, MobileStandIn, ServiceStandIns } from "../../harness/sdk";
+import { userRows, type SeedUser } from "../../harness/seed";
 
 export const REGION = "eu-west-1";
 export const APNS_APP = `arn:aws:sns:${REGION}:000000000000:app/APNS_SANDBOX/notify-dev-ios`;
@@ -37,17 +38,7 @@ export interface World {
     close(): Promise<void>;
 }
 
-export interface SeedUser {
-    userId: string;
-    email?: string;
-    phone?: string;
-    timezone?: string;
-    locale?: string;
-    /** Per channel: opt-in and quiet hours. */
-    preferences?: Partial<Record<Channel, { optIn?: boolean; quietHours?: { start: string; end: string } }>>;
-    /** deviceId -> device; endpoints are created in the stand-in. */
-    devices?: Record<string, { platform: "ios" | "android"; token: string; enabled?: boolean }>;
-}
+export type { SeedUser } from "../../harness/seed";
 
 export async function createWorld(): Promise<World> {
     const program = await loadProgram({ stack: "dev" });
@@ -119,38 +110,11 @@ export async function createWorld(): Promise<World> {
             return (await peekAll(plane.sqs, plane.queue(`messaging-${channel}-dlq`))).map((m) => m.Body!);
         },
         async seedUser(user) {
-            const prefs = plane.tables.preferences;
-            await plane.db.putItem(prefs, {
-                userId: user.userId,
-                channel: "profile",
-                timezone: user.timezone ?? "UTC",
-                locale: user.locale ?? "en",
-                email: user.email,
-                phone: user.phone,
-            });
-            for (const [channel, pref] of Object.entries(user.preferences ?? {})) {
-                await plane.db.putItem(prefs, { userId: user.userId, channel, ...pref });
-            }
-            if (user.devices) {
-                const summary: Record<string, unknown> = {};
-                for (const [deviceId, device] of Object.entries(user.devices)) {
-                    const ep = standIn.addEndpoint({
-                        applicationArn: device.platform === "ios" ? APNS_APP : FCM_APP,
-                        token: device.token,
-                        enabled: device.enabled ?? true,
-                    });
-                    await plane.db.putItem(plane.tables.devices, {
-                        userId: user.userId,
-                        deviceId,
-                        platform: device.platform,
-                        token: device.token,
-                        endpointArn: ep.arn,
-                        enabled: device.enabled ?? true,
-                    });
-                    summary[deviceId] = { platform: device.platform, endpointArn: ep.arn, enabled: device.enabled ?? true };
-                }
-                await plane.db.putItem(plane.tables.devices, { userId: user.userId, deviceId: "#summary", devices: summary });
-            }
+            const rows = userRows(user, (device) =>
+                standIn.addEndpoint({ applicationArn: device.platform === "ios" ? APNS_APP : FCM_APP, token: device.token, enabled: device.enabled ?? true }).arn,
+            );
+            await plane.db.putItems(plane.tables.preferences, rows.preferences);
+            await plane.db.putItems(plane.tables.devices, rows.devices);
         },
         logRows: (notificationId) => plane.db.queryAll(plane.tables.deliveryLog, "notificationId", notificationId),
         async close() {
