@@ -59,6 +59,8 @@ export async function createWorld(): Promise<World> {
             // functions the stand-in's applications.
             APNS_APPLICATION_ARN: APNS_APP,
             FCM_APPLICATION_ARN: FCM_APP,
+            // The dev stack logs at DEBUG; a test run shows only errors (NOTIFY_TEST_LOG_LEVEL=DEBUG for all).
+            LOG_LEVEL: process.env.NOTIFY_TEST_LOG_LEVEL ?? "ERROR",
             ...overrides,
         });
     };
