@@ -1,6 +1,6 @@
 /**
  * The pack's policies, in one list shared by the CrossGuard pack (policy/index.ts) and the offline
- * gate (policy/gate.ts). Every policy accepts `exemptions` in its config (see exemptions.ts).
+ * gate (toolkit/gate/gate.ts). Every policy accepts `exemptions` in its config (see exemptions.ts).
  */
 import { Policies, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { encryptionAtRest, kmsKeyRotation, s3BucketEncryption } from "./encryption";

@@ -4,8 +4,8 @@
  * functions' API calls are per batch, not per record (counts are deterministic; no timing asserted).
  */
 import { expect } from "chai";
-import { account } from "../scripts/lib/local/run";
-import { CALLS_PER_DELIVERED_TARGET, parseRequestFile, runSandbox, SandboxSummary } from "../scripts/lib/local/sandbox";
+import { account } from "../toolkit/sandbox/run";
+import { CALLS_PER_DELIVERED_TARGET, parseRequestFile, runSandbox, SandboxSummary } from "../toolkit/sandbox/sandbox";
 
 describe("npm run sandbox", function () {
     this.timeout(120_000);

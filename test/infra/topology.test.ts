@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { PreviewResource, PreviewResult, previewProgram } from "../../scripts/lib/preview";
+import { PreviewResource, PreviewResult, previewProgram } from "../../toolkit/preview/preview";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const REQUIRED_TAGS = ["Environment", "Application", "Owner", "CostCenter"];

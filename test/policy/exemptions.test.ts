@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as path from "path";
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { findExemption, isExpired } from "../../policy/exemptions";
-import { runGate } from "../../policy/gate";
+import { runGate } from "../../toolkit/gate/gate";
 import { createPolicies } from "../../policy/policies";
 import { configFile, gate, previewOf, res, urnOf, violationsOf } from "./harness";
 

@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { formatGateReport, GateReport, runGate } from "../../policy/gate";
+import { formatGateReport, GateReport, runGate } from "../../toolkit/gate/gate";
 import { createPolicies } from "../../policy/policies";
 import { awsPackageDir, collectTaggableTypes, taggableTypesFile } from "../../policy/tools/taggable-types";
-import { previewProgram } from "../../scripts/lib/preview";
-import type { PreviewResult } from "../../scripts/lib/preview-types";
+import { previewProgram } from "../../toolkit/preview/preview";
+import type { PreviewResult } from "../../toolkit/preview/types";
 import { configFile, gate, res, violationsOf } from "./harness";
 
 const repo = path.join(__dirname, "..", "..");

@@ -1,13 +1,13 @@
 /**
  * Builds what the offline preview records (PreviewResult) so a test can run the pack through the gate,
- * which hands each policy the engine's argument shapes (see policy/gate.ts and the parity test in
+ * which hands each policy the engine's argument shapes (see toolkit/gate/gate.ts and the parity test in
  * gate.test.ts that compares the gate with @pulumi/policy's own analyzer functions).
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { GateReport, GateViolation, runGate } from "../../policy/gate";
-import type { PreviewResource, PreviewResult } from "../../scripts/lib/preview-types";
+import { GateReport, GateViolation, runGate } from "../../toolkit/gate/gate";
+import type { PreviewResource, PreviewResult } from "../../toolkit/preview/types";
 
 export const project = "notify";
 export const defaultTags = { Environment: "prod", Application: "notify-platform", Owner: "team", CostCenter: "CC-1" };

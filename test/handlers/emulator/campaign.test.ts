@@ -10,8 +10,8 @@ import { expect } from "chai";
 import { mockClient } from "aws-sdk-client-mock";
 import { PUBLISH_BATCH_MAX_ENTRIES } from "../../../handlers/core/campaign";
 import { AUDIENCE_PAGE_SIZE } from "../../../handlers/campaignRunner";
-import { peekAll, queueDepth } from "../../harness/drain";
-import type { LoadedFunction } from "../../harness/program";
+import { peekAll, queueDepth } from "../../../toolkit/local-cloud/drain";
+import type { LoadedFunction } from "../../../toolkit/local-cloud/program";
 import { createWorld, World } from "./world";
 
 const USERS = 230; // three audience pages: 100, 100, 30

@@ -8,7 +8,7 @@
 import { expect } from "chai";
 import { CreateScheduleCommand } from "@aws-sdk/client-scheduler";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
-import { drainQueue } from "../../harness/drain";
+import { drainQueue } from "../../../toolkit/local-cloud/drain";
 import { createWorld, REGION, World } from "./world";
 
 const TIME_ZONE = "Asia/Tokyo";

@@ -8,8 +8,8 @@
  */
 import { expect } from "chai";
 import { CreatePlatformEndpointCommand, InternalErrorException } from "@aws-sdk/client-sns";
-import type { LoadedFunction } from "../../harness/program";
-import { eventSourceFilter, StreamRecord, TableStream } from "../../harness/streams";
+import type { LoadedFunction } from "../../../toolkit/local-cloud/program";
+import { eventSourceFilter, StreamRecord, TableStream } from "../../../toolkit/local-cloud/streams";
 import { APNS_APP, createWorld, FCM_APP, World } from "./world";
 
 describe("emulator: serialized device maintenance (devices table stream)", function () {

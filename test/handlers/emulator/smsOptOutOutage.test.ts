@@ -6,7 +6,7 @@
  */
 import { expect } from "chai";
 import { CheckIfPhoneNumberIsOptedOutCommand, ListPhoneNumbersOptedOutCommand, ThrottledException } from "@aws-sdk/client-sns";
-import { drainQueue } from "../../harness/drain";
+import { drainQueue } from "../../../toolkit/local-cloud/drain";
 import { createWorld, REGION, World } from "./world";
 
 describe("emulator: SMS opt-out listing and checks throttled through the serialized SMS sender", function () {

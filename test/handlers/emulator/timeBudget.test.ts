@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { SEND_TIME_GUARD_MS } from "../../../handlers/lib/runtime";
 import type { Channel } from "../../../handlers/lib/telemetry-names";
-import { drainQueue } from "../../harness/drain";
+import { drainQueue } from "../../../toolkit/local-cloud/drain";
 import { createWorld, REGION, World } from "./world";
 
 const PROVIDER_CALLS: Record<Channel, [string, string]> = { push: ["SNS", "Publish"], email: ["SESv2", "SendEmail"], sms: ["SNS", "Publish"] };

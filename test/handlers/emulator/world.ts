@@ -5,12 +5,12 @@
  */
 import { PublishCommand } from "@aws-sdk/client-sns";
 import type { Channel } from "../../../handlers/lib/telemetry-names";
-import { Emulators, startEmulators, useEmulatorEnv } from "../../harness/emulators";
-import { LambdaContext, loadProgram, LoadedFunction, LoadedProgram } from "../../harness/program";
-import { createDataPlane, DataPlane } from "../../harness/resources";
-import { drainQueue, DrainReport, peekAll } from "../../harness/drain";
-import { ApiCallCounter, countApiCalls, MobileStandIn, ServiceStandIns } from "../../harness/sdk";
-import { userRows, type SeedUser } from "../../harness/seed";
+import { Emulators, startEmulators, useEmulatorEnv } from "../../../toolkit/local-cloud/emulators";
+import { LambdaContext, loadProgram, LoadedFunction, LoadedProgram } from "../../../toolkit/local-cloud/program";
+import { createDataPlane, DataPlane } from "../../../toolkit/local-cloud/resources";
+import { drainQueue, DrainReport, peekAll } from "../../../toolkit/local-cloud/drain";
+import { ApiCallCounter, countApiCalls, MobileStandIn, ServiceStandIns } from "../../../toolkit/local-cloud/sdk";
+import { userRows, type SeedUser } from "../../../toolkit/local-cloud/seed";
 
 export const REGION = "eu-west-1";
 export const APNS_APP = `arn:aws:sns:${REGION}:000000000000:app/APNS_SANDBOX/notify-dev-ios`;
@@ -38,7 +38,7 @@ export interface World {
     close(): Promise<void>;
 }
 
-export type { SeedUser } from "../../harness/seed";
+export type { SeedUser } from "../../../toolkit/local-cloud/seed";
 
 export async function createWorld(): Promise<World> {
     const program = await loadProgram({ stack: "dev" });

@@ -10,10 +10,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import type { LoadedProgram, ShippedFunction } from "../../../test/harness/program";
+import type { LoadedProgram, ShippedFunction } from "../local-cloud/program";
 import { buildZip, entriesOfDirectory, ZipEntry } from "./zip";
 
-export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
 export interface PackageSizes {
     function: string;

@@ -15,7 +15,7 @@ import * as http from "http";
 import type { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
-import type { ShippedFunction } from "../../../test/harness/program";
+import type { ShippedFunction } from "../local-cloud/program";
 import type { ZipEntry } from "./zip";
 import { REPO_ROOT } from "./packages";
 

@@ -1,9 +1,9 @@
 // Child-process entry of loadProgram(): argv = <programDir> <stack> <result.json>.
-// Runs the offline preview (scripts/lib/preview.ts) and adds to each resource the outputs the mock
+// Runs the offline preview (toolkit/preview/preview.ts) and adds to each resource the outputs the mock
 // runtime gave it (physical names, ARNs, queue URLs): the harness maps those to emulator resources.
 import * as fs from "fs";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
-import { runPreview } from "../../scripts/lib/preview";
+import { runPreview } from "../preview/preview";
 
 const outputsByUrn = new Map<string, Record<string, unknown>>();
 const register = MockMonitor.prototype.registerResource;

@@ -4,7 +4,7 @@
  * required, so tests call the serialized closure itself, never a hand-imported copy.
  *
  * The mock runtime is process-global (one program per process), so the program runs in a child process
- * (program-worker.ts) through the offline preview (scripts/lib/preview.ts: same config resolution from
+ * (program-worker.ts) through the offline preview (toolkit/preview/preview.ts: same config resolution from
  * Pulumi.<stack>.yaml, same mock outputs), and results are cached per program and stack: any number of
  * test files and stacks can share one mocha process.
  */
@@ -12,7 +12,7 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { PreviewResource as RecordedResource, PreviewResult as RecordedResult } from "../../scripts/lib/preview-types";
+import type { PreviewResource as RecordedResource, PreviewResult as RecordedResult } from "../preview/types";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 

@@ -4,13 +4,13 @@
  * seeded PRNG, so two runs (and the seed port beside our processors) see exactly the same users.
  * Quiet hours are placed around `now`, so whether a recipient is deferred does not depend on the clock.
  */
-import type { Channel } from "../../../handlers/lib/telemetry-names";
-import type { SeedUser as WorkloadUser } from "../../../test/harness/seed";
+import type { Channel } from "../../handlers/lib/telemetry-names";
+import type { SeedUser as WorkloadUser } from "../local-cloud/seed";
 
 export const CHANNELS: Channel[] = ["push", "email", "sms"];
 
-/** A workload user is a seeded user: the same rows the emulator tests write (test/harness/seed.ts). */
-export type { SeedUser as WorkloadUser } from "../../../test/harness/seed";
+/** A workload user is a seeded user: the same rows the emulator tests write (toolkit/local-cloud/seed.ts). */
+export type { SeedUser as WorkloadUser } from "../local-cloud/seed";
 
 export type WorkloadRequest = Record<string, unknown> & { notificationId: string };
 

@@ -11,7 +11,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as YAML from "yaml";
-import { PreviewResource, PreviewResult } from "./preview-types";
+import { PreviewResource, PreviewResult } from "./types";
 
 export { PreviewResource, PreviewResult };
 
@@ -332,7 +332,7 @@ async function isSecret(value: pulumi.Output<unknown>): Promise<boolean> {
 /** Runs the preview in a child process and returns its result: safe to call from tests, any number of times. */
 export function previewProgram(options: PreviewOptions): Promise<PreviewResult> {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "notify-preview-")), "result.json");
-    const worker = path.join(__dirname, "preview-worker.ts");
+    const worker = path.join(__dirname, "worker.ts");
     return new Promise((resolve, reject) => {
         execFile(
             process.execPath,

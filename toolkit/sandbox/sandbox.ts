@@ -4,9 +4,9 @@
  * printed — request -> channel queues -> per-channel sends -> delivery log -> analytics records — and
  * a summary whose `lost` must be empty.
  */
-import type { Channel } from "../../../handlers/lib/telemetry-names";
+import type { Channel } from "../../handlers/lib/telemetry-names";
 import { checkAnalytics } from "./analytics";
-import { CHANNELS, LocalPlatform, startPlatform } from "./platform";
+import { CHANNELS, LocalPlatform, startPlatform } from "../local-cloud/platform";
 import { byOperation, ChannelRun, LostItem, perDelivered, runPass } from "./run";
 import { DEMO_USER, generateWorkload, sampleRequest, TEMPLATES, WorkloadRequest } from "./workload";
 

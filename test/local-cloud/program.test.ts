@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { loadProgram, LoadedProgram } from "./program";
+import { loadProgram, LoadedProgram } from "../../toolkit/local-cloud/program";
 
-const FIXTURE = path.join(__dirname, "fixtures", "callback-program");
+const FIXTURE = path.join(__dirname, "..", "fixtures", "callback-program");
 
 describe("harness: program under the mock runtime", function () {
     this.timeout(120_000);

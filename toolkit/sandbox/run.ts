@@ -5,9 +5,9 @@
  * else (no row, no DLQ message, or still queued) is lost. Also attributes the counted API calls to the
  * channel whose drain made them and counts what each channel really delivered.
  */
-import type { ApiCall } from "../../../test/harness/sdk";
-import type { Channel } from "../../../handlers/lib/telemetry-names";
-import { CHANNELS, LocalPlatform, requestOfBody } from "./platform";
+import type { ApiCall } from "../local-cloud/sdk";
+import type { Channel } from "../../handlers/lib/telemetry-names";
+import { CHANNELS, LocalPlatform, requestOfBody } from "../local-cloud/platform";
 import { routedChannels, WorkloadRequest } from "./workload";
 
 export interface ChannelRun {

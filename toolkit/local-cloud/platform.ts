@@ -1,19 +1,19 @@
 /**
- * The platform on this machine: the program's data plane in the in-process emulators (test/harness),
+ * The platform on this machine: the program's data plane in the in-process emulators (toolkit/local-cloud),
  * the functions as they ship (the serialized `__index.js` of each CallbackFunction), the mobile push /
  * SMS stand-in and the Firehose / Scheduler stand-ins, API-call counting, and a Lambda-like event
  * source per channel queue with the batch size the program gives it. Shared by `npm run sandbox`,
  * `npm run bench` and test/sandbox.test.ts. Everything listens on 127.0.0.1 and is closed by close().
  */
 import { PublishBatchCommand, PublishCommand, SNSClient, ThrottledException } from "@aws-sdk/client-sns";
-import type { Channel } from "../../../handlers/lib/telemetry-names";
-import { drainQueue, DrainReport, peekAll, queueDepth } from "../../../test/harness/drain";
-import { Emulators, startEmulators, useEmulatorEnv } from "../../../test/harness/emulators";
-import { loadProgram, LoadedFunction, LoadedProgram } from "../../../test/harness/program";
-import { createDataPlane, DataPlane, QueueInfo } from "../../../test/harness/resources";
-import { ApiCallCounter, countApiCalls, MobileStandIn, ServiceStandIns } from "../../../test/harness/sdk";
-import { SeedDevice, userRows } from "../../../test/harness/seed";
-import { CHANNELS, WorkloadRequest, WorkloadUser } from "./workload";
+import type { Channel } from "../../handlers/lib/telemetry-names";
+import { drainQueue, DrainReport, peekAll, queueDepth } from "./drain";
+import { Emulators, startEmulators, useEmulatorEnv } from "./emulators";
+import { loadProgram, LoadedFunction, LoadedProgram } from "./program";
+import { createDataPlane, DataPlane, QueueInfo } from "./resources";
+import { ApiCallCounter, countApiCalls, MobileStandIn, ServiceStandIns } from "./sdk";
+import { SeedDevice, userRows } from "./seed";
+import { CHANNELS, WorkloadRequest, WorkloadUser } from "../sandbox/workload";
 
 export const REGION = "eu-west-1";
 /** Upper bound of event-source invocations per drain: a message that never settles is an error. */

@@ -22,11 +22,11 @@ import {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import type { PreviewResource, PreviewResult } from "../scripts/lib/preview-types";
-import { ExemptionUse, validateExemption, withExemptionsSchema } from "./exemptions";
-import { loadPolicyConfig, ResolvedPolicyConfig } from "./lib/config";
-import { isUnknownValueError } from "./lib/values";
-import { basePolicies, createPolicies, policyPackName, policyPackVersion } from "./policies";
+import type { PreviewResource, PreviewResult } from "../preview/types";
+import { ExemptionUse, validateExemption, withExemptionsSchema } from "../../policy/exemptions";
+import { loadPolicyConfig, ResolvedPolicyConfig } from "../../policy/lib/config";
+import { isUnknownValueError } from "../../policy/lib/values";
+import { basePolicies, createPolicies, policyPackName, policyPackVersion } from "../../policy/policies";
 
 export interface GateViolation {
     level: "mandatory" | "advisory";
@@ -70,7 +70,7 @@ export interface GateOptions {
 type RecordedResource = PreviewResource & { ignoreChanges?: string[]; protect?: boolean; aliases?: string[] };
 
 export function defaultConfigFile(stack: string): string {
-    return path.join(__dirname, `config.${stack}.json`);
+    return path.join(__dirname, "..", "..", "policy", `config.${stack}.json`);
 }
 
 // The same proxy the analyzer wraps props in (internal to @pulumi/policy, hence no typings): policies

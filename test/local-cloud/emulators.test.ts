@@ -2,8 +2,8 @@ import { expect } from "chai";
 import { SESv2Client, SendEmailCommand } from "@aws-sdk/client-sesv2";
 import { SQSClient, CreateQueueCommand, SendMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { SNSClient, CreateTopicCommand, PublishCommand, SubscribeCommand } from "@aws-sdk/client-sns";
-import { Emulators, startEmulators, useEmulatorEnv } from "./emulators";
-import { DynamoHttpClient } from "./dynamo";
+import { Emulators, startEmulators, useEmulatorEnv } from "../../toolkit/local-cloud/emulators";
+import { DynamoHttpClient } from "../../toolkit/local-cloud/dynamo";
 
 describe("harness: emulators", function () {
     this.timeout(20_000);

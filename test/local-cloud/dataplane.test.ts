@@ -3,11 +3,11 @@ import { PublishCommand, SNSClient, CreatePlatformEndpointCommand, PublishBatchC
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { TABLES, TableSpec } from "../../infra/tables";
 import { MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from "../../infra/messaging";
-import { Emulators, startEmulators, useEmulatorEnv } from "./emulators";
-import { loadProgram, LoadedProgram } from "./program";
-import { createDataPlane, DataPlane } from "./resources";
-import { drainQueue, peekAll, queueDepth, failedIds } from "./drain";
-import { countApiCalls, MobileStandIn } from "./sdk";
+import { Emulators, startEmulators, useEmulatorEnv } from "../../toolkit/local-cloud/emulators";
+import { loadProgram, LoadedProgram } from "../../toolkit/local-cloud/program";
+import { createDataPlane, DataPlane } from "../../toolkit/local-cloud/resources";
+import { drainQueue, peekAll, queueDepth, failedIds } from "../../toolkit/local-cloud/drain";
+import { countApiCalls, MobileStandIn } from "../../toolkit/local-cloud/sdk";
 
 describe("harness: the program's data plane in the emulators", function () {
     this.timeout(120_000);

@@ -47,7 +47,7 @@ export async function load(url, context, nextLoad) {
     if (!/\\/fauxqs\\/dist\\/sns\\/filter\\.js$/.test(url)) return result;
     let source = String(result.source);
     if (!source.includes(KEY_ANCHOR) || !source.includes(BODY_ANCHOR)) {
-        throw new Error("test/harness/fauxqs-fidelity: fauxqs's sns/filter.js changed shape; review the array-matching patch");
+        throw new Error("toolkit/local-cloud/fauxqs-fidelity: fauxqs's sns/filter.js changed shape; review the array-matching patch");
     }
     source = source.replace(KEY_ANCHOR, ${JSON.stringify(ARRAY_AWARE_KEY_MATCH)});
     source = source.replace(BODY_ANCHOR, ${JSON.stringify(BODY_ARRAY)});
@@ -59,7 +59,7 @@ let registered = false;
 
 /**
  * Registers the hook once per process. It must run before fauxqs is first imported (startEmulators
- * does so); test/harness/emulators.test.ts checks the routing it gives.
+ * does so); test/local-cloud/emulators.test.ts checks the routing it gives.
  */
 export function registerFauxqsFidelityHook(): void {
     if (registered) return;

@@ -1,7 +1,7 @@
 /**
  * API calls per delivered notification and throughput, ours vs the seed design, on one deterministic
  * workload in one process against the same emulators: our serialized senders at the prod stack's batch
- * size through the program's data plane; the seed port (bench/seed-processor.ts) through its own
+ * size through the program's data plane; the seed port (toolkit/bench/seed-processor.ts) through its own
  * table, topics, DLQ and bucket created in the same emulators, fed the push part of the same requests
  * with the same batch size. The provider throttles the same device tokens once for both designs, and
  * every backoff sleep (theirs: 1 s, 2 s; ours: 50 ms-based full jitter) is shortened by one factor.
@@ -11,14 +11,14 @@ import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, PublishBatchCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { Channel } from "../../../handlers/lib/telemetry-names";
-import { drainQueue } from "../../../test/harness/drain";
-import { clientConfig } from "../../../test/harness/emulators";
-import type { ApiCall } from "../../../test/harness/sdk";
-import { createSeedProcessor, MetricsStandIn } from "../../../bench/seed-processor";
-import { captureStdout, CHANNELS, LocalPlatform, REGION } from "../local/platform";
-import { byOperation, perDelivered, runPass } from "../local/run";
-import { routedChannels, Workload } from "../local/workload";
+import type { Channel } from "../../handlers/lib/telemetry-names";
+import { drainQueue } from "../local-cloud/drain";
+import { clientConfig } from "../local-cloud/emulators";
+import type { ApiCall } from "../local-cloud/sdk";
+import { createSeedProcessor, MetricsStandIn } from "./seed-processor";
+import { captureStdout, CHANNELS, LocalPlatform, REGION } from "../local-cloud/platform";
+import { byOperation, perDelivered, runPass } from "../sandbox/run";
+import { routedChannels, Workload } from "../sandbox/workload";
 
 /** Backoff sleeps of both designs run at this fraction of their nominal length (1 s -> 10 ms). */
 export const SLEEP_SCALE = 0.01;

@@ -4,7 +4,7 @@
  * program names) and the records decoded and checked as the analytics events the bucket expects
  * (one JSON object per line with type, notificationId, channel, status).
  */
-import type { ApiCall } from "../../../test/harness/sdk";
+import type { ApiCall } from "../local-cloud/sdk";
 
 export interface AnalyticsCheck {
     calls: number;

@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { DynamoHttpClient } from "./dynamo";
-import { Emulators, startEmulators } from "./emulators";
-import { matchesPattern, TableStream } from "./streams";
+import { DynamoHttpClient } from "../../toolkit/local-cloud/dynamo";
+import { Emulators, startEmulators } from "../../toolkit/local-cloud/emulators";
+import { matchesPattern, TableStream } from "../../toolkit/local-cloud/streams";
 
 describe("harness: DynamoDB stream records for dynalite", function () {
     this.timeout(30_000);
