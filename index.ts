@@ -30,7 +30,11 @@ const kmsKeyArn = encryption.keyArn;
 
 const storage = new Storage(
     "storage",
-    { kmsKeyArn, deletionProtection: config.tableDeletionProtection, pointInTimeRecovery: config.tablePointInTimeRecovery },
+    {
+        kmsKeyArn,
+        deletionProtection: config.tableDeletionProtection,
+        pointInTimeRecovery: config.tablePointInTimeRecovery,
+    },
     opts,
 );
 
@@ -43,14 +47,23 @@ const messaging = new Messaging(
 
 const push = new Push(
     "push",
-    { kmsKeyArn, logRetentionDays: config.logRetentionDays, feedbackTopicArn: messaging.feedbackTopic.arn, push: config.push },
+    {
+        kmsKeyArn,
+        logRetentionDays: config.logRetentionDays,
+        feedbackTopicArn: messaging.feedbackTopic.arn,
+        push: config.push,
+    },
     opts,
 );
 
 // SES checks that it may publish to the topic when the event destination is created: after the policy.
 const email = new Email(
     "email",
-    { senderDomain: config.email.senderDomain, configurationSetName: sesConfigurationSetName, feedbackTopicArn: messaging.feedbackTopic.arn },
+    {
+        senderDomain: config.email.senderDomain,
+        configurationSetName: sesConfigurationSetName,
+        feedbackTopicArn: messaging.feedbackTopic.arn,
+    },
     { ...opts, dependsOn: [messaging] },
 );
 
@@ -101,7 +114,11 @@ new Campaigns(
         deadLetterQueueArn: processors.campaignFailures.arn,
         scheduleExpression: config.campaigns.schedule,
         timezone: config.campaigns.timezone,
-        campaign: { campaignId: config.campaigns.campaignId, template: config.campaigns.template, segment: config.campaigns.segment },
+        campaign: {
+            campaignId: config.campaigns.campaignId,
+            template: config.campaigns.template,
+            segment: config.campaigns.segment,
+        },
     },
     opts,
 );
@@ -113,7 +130,9 @@ const monitoring = new Monitoring(
         alarmEmail: config.alarms.email,
         serviceName: serviceName(stack),
         thresholds: config.alarms,
-        functions: processors.all().map(({ name, channel, processor }) => ({ name, channel, functionName: processor.function.name })),
+        functions: processors
+            .all()
+            .map(({ name, channel, processor }) => ({ name, channel, functionName: processor.function.name })),
         channelQueues: {
             push: { name: "push", queueName: messaging.channelQueues.push.queue.name },
             email: { name: "email", queueName: messaging.channelQueues.email.queue.name },

@@ -58,7 +58,12 @@ export function campaignRunner() {
         let checkpoint = await readCheckpoint(dynamo, idempotencyTable, id);
         if (checkpoint?.status === "DONE") {
             log.info("campaign run already complete", { published: checkpoint.published });
-            return { campaignId: input.campaignId, status: "ALREADY_DONE", publishedThisRun: 0, publishedTotal: checkpoint.published };
+            return {
+                campaignId: input.campaignId,
+                status: "ALREADY_DONE",
+                publishedThisRun: 0,
+                publishedTotal: checkpoint.published,
+            };
         }
         let publishedThisRun = 0;
         for (let page = 0; page < 100_000; page++) {
@@ -66,13 +71,20 @@ export function campaignRunner() {
                 const publishedTotal = checkpoint?.published ?? 0;
                 if (page === 0) {
                     // Not one page checkpointed: a continuation would start from the same place and loop.
-                    throw new Error(`campaign ${input.campaignId} made no progress (checkpoint at ${publishedTotal} requests); not continuing`);
+                    throw new Error(
+                        `campaign ${input.campaignId} made no progress (checkpoint at ${publishedTotal} requests); not continuing`,
+                    );
                 }
                 await invokeContinuation(lambda, context, event);
                 log.info("campaign paused; continuation invoked", { publishedThisRun, published: publishedTotal });
                 return { campaignId: input.campaignId, status: "PAUSED", publishedThisRun, publishedTotal };
             }
-            const { userIds, cursor } = await readAudiencePage(dynamo, preferencesTable, input.segment, checkpoint?.cursor);
+            const { userIds, cursor } = await readAudiencePage(
+                dynamo,
+                preferencesTable,
+                input.segment,
+                checkpoint?.cursor,
+            );
             const published = await publishRequests(sns, topicArn, input, userIds, log, () => remainingMs(context));
             publishedThisRun += published;
             checkpoint = nextCheckpoint(checkpoint, id, cursor, published, Date.now());
@@ -80,7 +92,12 @@ export function campaignRunner() {
             if (checkpoint.status === "DONE") break;
         }
         log.info("campaign run complete", { publishedThisRun, published: checkpoint?.published });
-        return { campaignId: input.campaignId, status: "DONE", publishedThisRun, publishedTotal: checkpoint?.published ?? 0 };
+        return {
+            campaignId: input.campaignId,
+            status: "DONE",
+            publishedThisRun,
+            publishedTotal: checkpoint?.published ?? 0,
+        };
     };
 }
 
@@ -88,13 +105,22 @@ export function campaignRunner() {
  * Invokes this function again, asynchronously, with the event it was given; throws when it cannot (a
  * real failure: Lambda's asynchronous retry then resumes from the checkpoint).
  */
-async function invokeContinuation(lambda: LambdaClient, context: LambdaContext | undefined, event: unknown): Promise<void> {
+async function invokeContinuation(
+    lambda: LambdaClient,
+    context: LambdaContext | undefined,
+    event: unknown,
+): Promise<void> {
     const functionArn = context?.invokedFunctionArn;
     if (!functionArn) throw new Error("campaign paused, but the context names no function to continue with");
     const out = await lambda.send(
-        new InvokeCommand({ FunctionName: functionArn, InvocationType: "Event", Payload: new TextEncoder().encode(JSON.stringify(event)) }),
+        new InvokeCommand({
+            FunctionName: functionArn,
+            InvocationType: "Event",
+            Payload: new TextEncoder().encode(JSON.stringify(event)),
+        }),
     );
-    if (out.StatusCode !== 202) throw new Error(`continuation invoke of ${functionArn} answered ${out.StatusCode}, not 202`);
+    if (out.StatusCode !== 202)
+        throw new Error(`continuation invoke of ${functionArn} answered ${out.StatusCode}, not 202`);
 }
 
 async function readCheckpoint(dynamo: Dynamo, table: string, id: string): Promise<Checkpoint | undefined> {
@@ -145,13 +171,18 @@ async function publishRequests(
     for (const batch of batches) {
         let entries: PublishBatchRequestEntry[] = batch.map((e) => ({ ...e, MessageAttributes: attributes }));
         for (let round = 0; entries.length > 0; round++) {
-            if (round === MAX_PUBLISH_ROUNDS) throw new Error(`PublishBatch kept failing for ${entries.length} entries`);
+            if (round === MAX_PUBLISH_ROUNDS)
+                throw new Error(`PublishBatch kept failing for ${entries.length} entries`);
             if (round > 0) await sleep(Math.random() * 100 * 2 ** round);
-            const result = await callWithBackoff(() => sns.send(new PublishBatchCommand({ TopicArn: topicArn, PublishBatchRequestEntries: entries })), remaining);
+            const result = await callWithBackoff(
+                () => sns.send(new PublishBatchCommand({ TopicArn: topicArn, PublishBatchRequestEntries: entries })),
+                remaining,
+            );
             if (!result.ok) throw result.error;
             const failed = new Set((result.value.Failed ?? []).filter((f) => !f.SenderFault).map((f) => f.Id));
             const senderFaults = (result.value.Failed ?? []).filter((f) => f.SenderFault);
-            if (senderFaults.length > 0) log.error("requests rejected by SNS", { failures: senderFaults.map((f) => `${f.Code}: ${f.Message}`) });
+            if (senderFaults.length > 0)
+                log.error("requests rejected by SNS", { failures: senderFaults.map((f) => `${f.Code}: ${f.Message}`) });
             published += result.value.Successful?.length ?? 0;
             entries = entries.filter((e) => failed.has(e.Id));
         }

@@ -73,7 +73,10 @@ export function deviceMaintenance() {
                 await handleRecord(record, deps);
             } catch (error) {
                 if ((error as Error).name === PERMANENT) {
-                    telemetry.log.warn("device record cannot be acted on; acknowledged", { eventID: record.eventID, reason: (error as Error).message });
+                    telemetry.log.warn("device record cannot be acted on; acknowledged", {
+                        eventID: record.eventID,
+                        reason: (error as Error).message,
+                    });
                     continue;
                 }
                 telemetry.log.error("device record failed; retrying from here", { eventID: record.eventID, error });
@@ -87,7 +90,11 @@ export function deviceMaintenance() {
 function toChange(record: DynamoStreamRecord): DeviceStreamChange | undefined {
     if (!record.eventName) return undefined;
     const image = (m?: AttributeMap) => (m ? (unmarshall(m) as unknown as DeviceRow) : undefined);
-    return { eventName: record.eventName, oldImage: image(record.dynamodb?.OldImage), newImage: image(record.dynamodb?.NewImage) };
+    return {
+        eventName: record.eventName,
+        oldImage: image(record.dynamodb?.OldImage),
+        newImage: image(record.dynamodb?.NewImage),
+    };
 }
 
 async function handleRecord(record: DynamoStreamRecord, deps: Deps): Promise<void> {
@@ -104,7 +111,8 @@ async function handleRecord(record: DynamoStreamRecord, deps: Deps): Promise<voi
             return;
         case "delete-device":
             await removeSummaryEntry(deps, action.userId, action.deviceId);
-            if (action.endpointArn) await deleteEndpointIfUnused(deps, action.endpointArn, action.userId, action.deviceId);
+            if (action.endpointArn)
+                await deleteEndpointIfUnused(deps, action.endpointArn, action.userId, action.deviceId);
             return;
         case "ensure-endpoint": {
             const { device } = action;
@@ -112,14 +120,22 @@ async function handleRecord(record: DynamoStreamRecord, deps: Deps): Promise<voi
             if (endpointArn !== device.endpointArn || device.token !== device.endpointToken) {
                 await writeBack(deps, device, endpointArn);
             }
-            await putSummaryEntry(deps, device.userId, device.deviceId, summaryEntry({ ...device, endpointArn, enabled: true }));
+            await putSummaryEntry(
+                deps,
+                device.userId,
+                device.deviceId,
+                summaryEntry({ ...device, endpointArn, enabled: true }),
+            );
             return;
         }
     }
 }
 
 /** The lifecycle of engineering notes §4: create -> get -> (re-create if gone) -> set token/enabled. */
-async function ensureEndpoint(deps: Deps, device: DeviceRow & { platform: DevicePlatform; token: string }): Promise<string> {
+async function ensureEndpoint(
+    deps: Deps,
+    device: DeviceRow & { platform: DevicePlatform; token: string },
+): Promise<string> {
     const application = deps.applications[device.platform];
     if (!application) throw permanentError(`no platform application configured for ${device.platform}`);
     let arn = device.endpointArn ?? (await createEndpoint(deps, application, device));
@@ -130,7 +146,12 @@ async function ensureEndpoint(deps: Deps, device: DeviceRow & { platform: Device
     }
     const repair = endpointRepair(attributes, device.token);
     if (repair) await deps.sns.send(new SetEndpointAttributesCommand({ EndpointArn: arn, Attributes: repair }));
-    deps.log.info("endpoint ready", { userId: device.userId, deviceId: device.deviceId, endpointArn: arn, repaired: !!repair });
+    deps.log.info("endpoint ready", {
+        userId: device.userId,
+        deviceId: device.deviceId,
+        endpointArn: arn,
+        repaired: !!repair,
+    });
     return arn;
 }
 
@@ -178,7 +199,9 @@ async function writeBack(deps: Deps, device: DeviceRow & { token: string }, endp
     } catch (err) {
         // A newer token (or a deletion) won the race: its own stream record brings the endpoint in step.
         if ((err as Error).name !== "ConditionalCheckFailedException") throw err;
-        deps.log.info("device changed during endpoint sync; its next stream record takes over", { deviceId: device.deviceId });
+        deps.log.info("device changed during endpoint sync; its next stream record takes over", {
+            deviceId: device.deviceId,
+        });
     }
 }
 

@@ -19,7 +19,12 @@ export function emailSender() {
     });
 }
 
-export async function deliverEmail(args: DeliverArgs, ses: SESv2Client, from: string, configurationSet: string): Promise<DeliveryResult> {
+export async function deliverEmail(
+    args: DeliverArgs,
+    ses: SESv2Client,
+    from: string,
+    configurationSet: string,
+): Promise<DeliveryResult> {
     if (args.delivery.channel !== "email") throw new Error("email sender got a non-email delivery");
     const { to, content } = args.delivery;
     const tags = [
@@ -38,7 +43,10 @@ export async function deliverEmail(args: DeliverArgs, ses: SESv2Client, from: st
                     Content: {
                         Simple: {
                             Subject: { Data: content.subject, Charset: "UTF-8" },
-                            Body: { Html: { Data: content.html, Charset: "UTF-8" }, Text: { Data: content.text, Charset: "UTF-8" } },
+                            Body: {
+                                Html: { Data: content.html, Charset: "UTF-8" },
+                                Text: { Data: content.text, Charset: "UTF-8" },
+                            },
                         },
                     },
                 }),

@@ -15,7 +15,15 @@ import { SUMMARY_DEVICE_ID } from "./core/endpoints";
 import { createDynamo, type Dynamo } from "./lib/dynamo";
 import { ENV, requireEnv } from "./lib/env";
 import { METRICS } from "./lib/telemetry-names";
-import { createTelemetry, putAnalytics, type BatchResponse, type LambdaContext, type SqsEvent, type SqsRecord, type Telemetry } from "./lib/runtime";
+import {
+    createTelemetry,
+    putAnalytics,
+    type BatchResponse,
+    type LambdaContext,
+    type SqsEvent,
+    type SqsRecord,
+    type Telemetry,
+} from "./lib/runtime";
 
 /** Receives after which an event for a row that never appeared is given up (logged, acknowledged). */
 export const MISSING_ROW_MAX_RECEIVES = 3;
@@ -46,7 +54,10 @@ export function feedbackProcessor() {
                 const line = await handleRecord(record, dynamo, tables, telemetry);
                 if (line) analytics.push(line);
             } catch (error) {
-                telemetry.log.error("feedback record failed; left to the queue", { messageId: record.messageId, error });
+                telemetry.log.error("feedback record failed; left to the queue", {
+                    messageId: record.messageId,
+                    error,
+                });
                 failures.push({ itemIdentifier: record.messageId });
             }
         }
@@ -57,7 +68,12 @@ export function feedbackProcessor() {
 }
 
 /** Applies one feedback message; returns its analytics line, throws to have it retried. */
-async function handleRecord(record: SqsRecord, dynamo: Dynamo, tables: Tables, telemetry: Telemetry): Promise<string | undefined> {
+async function handleRecord(
+    record: SqsRecord,
+    dynamo: Dynamo,
+    tables: Tables,
+    telemetry: Telemetry,
+): Promise<string | undefined> {
     const { log } = telemetry;
     const event = parseFeedback(record.body);
     switch (event.kind) {
@@ -97,12 +113,21 @@ async function applyEmailEvent(
     const { log } = telemetry;
     const ids = { notificationId: event.notificationId, recipientKey: event.recipientKey, sesEvent: event.sesEvent };
     if (event.suppressAddress && event.userId) {
-        await suppressAddress(dynamo, tables.preferences, event.userId, event.suppressAddress, event.reason ?? event.status, log);
+        await suppressAddress(
+            dynamo,
+            tables.preferences,
+            event.userId,
+            event.suppressAddress,
+            event.reason ?? event.status,
+            log,
+        );
     }
     const now = new Date().toISOString();
     const allowed = overwritableStatuses(event.status);
     const values: Record<string, { S: string }> = { ":status": { S: event.status }, ":now": { S: now } };
-    allowed.forEach((s, i) => (values[`:from${i}`] = { S: s }));
+    allowed.forEach((s, i) => {
+        values[`:from${i}`] = { S: s };
+    });
     let update = "SET #status = :status, updatedAt = :now";
     if (event.reason) {
         update += ", reason = :reason";
@@ -135,28 +160,34 @@ async function applyEmailEvent(
         return undefined;
     }
     log.info("delivery log updated from SES", { ...ids, status: event.status });
-    return (
-        JSON.stringify({
-            type: "notification.feedback",
-            timestamp: now,
-            notificationId: event.notificationId,
-            recipientKey: event.recipientKey,
-            channel: "email",
-            status: event.status,
-            reason: event.reason,
-            userId: event.userId,
-            providerMessageId: event.providerMessageId,
-        }) + "\n"
-    );
+    return `${JSON.stringify({
+        type: "notification.feedback",
+        timestamp: now,
+        notificationId: event.notificationId,
+        recipientKey: event.recipientKey,
+        channel: "email",
+        status: event.status,
+        reason: event.reason,
+        userId: event.userId,
+        providerMessageId: event.providerMessageId,
+    })}\n`;
 }
 
 /** Flags the address on the profile row; the e-mail sender suppresses it from then on. */
-async function suppressAddress(dynamo: Dynamo, table: string, userId: string, address: string, reason: string, log: Telemetry["log"]) {
+async function suppressAddress(
+    dynamo: Dynamo,
+    table: string,
+    userId: string,
+    address: string,
+    reason: string,
+    log: Telemetry["log"],
+) {
     try {
         await dynamo.call("UpdateItem", {
             TableName: table,
             Key: { userId: { S: userId }, channel: { S: "profile" } },
-            UpdateExpression: "SET emailSuppressed = :true, emailSuppressedAddress = :address, emailSuppressedReason = :reason, emailSuppressedAt = :now",
+            UpdateExpression:
+                "SET emailSuppressed = :true, emailSuppressedAddress = :address, emailSuppressedReason = :reason, emailSuppressedAt = :now",
             ConditionExpression: "attribute_exists(userId)",
             ExpressionAttributeValues: {
                 ":true": { BOOL: true },
@@ -173,7 +204,13 @@ async function suppressAddress(dynamo: Dynamo, table: string, userId: string, ad
 }
 
 /** Disables every device row pointing at the endpoint (normally one). */
-async function disableDevicesByEndpoint(dynamo: Dynamo, table: string, endpointArn: string, reason: string, log: Telemetry["log"]) {
+async function disableDevicesByEndpoint(
+    dynamo: Dynamo,
+    table: string,
+    endpointArn: string,
+    reason: string,
+    log: Telemetry["log"],
+) {
     const out = await dynamo.call("Query", {
         TableName: table,
         IndexName: "byEndpointArn",

@@ -19,7 +19,8 @@ export function pushSender() {
     const dynamo = createDynamo();
     const devicesTable = requireEnv(ENV.devicesTable);
     const apnsPlatform = (process.env[ENV.apnsPlatform] ?? "APNS") as ApnsPlatform;
-    if (apnsPlatform !== "APNS" && apnsPlatform !== "APNS_SANDBOX") throw new Error(`${ENV.apnsPlatform} must be APNS or APNS_SANDBOX`);
+    if (apnsPlatform !== "APNS" && apnsPlatform !== "APNS_SANDBOX")
+        throw new Error(`${ENV.apnsPlatform} must be APNS or APNS_SANDBOX`);
     const setup = senderSetup("push", telemetry, dynamo);
     return createSenderHandler({
         ...setup,
@@ -30,7 +31,13 @@ export function pushSender() {
 }
 
 /** Publishes to every target device; the result is SENT as soon as one device (now or earlier) got it. */
-export async function deliverPush(args: DeliverArgs, sns: SNSClient, dynamo: Dynamo, devicesTable: string, log: Logger): Promise<DeliveryResult> {
+export async function deliverPush(
+    args: DeliverArgs,
+    sns: SNSClient,
+    dynamo: Dynamo,
+    devicesTable: string,
+    log: Logger,
+): Promise<DeliveryResult> {
     if (args.delivery.channel !== "push") throw new Error("push sender got a non-push delivery");
     const sentDevices = [...args.delivery.alreadySent];
     let providerMessageId: string | undefined;
@@ -61,7 +68,14 @@ export async function deliverPush(args: DeliverArgs, sns: SNSClient, dynamo: Dyn
         }
         if (errorClass === "endpoint-gone") {
             problems.push(`device ${target.deviceId}: ${error.name}`);
-            await disableDevice(dynamo, devicesTable, args.userId!, target.deviceId, `${error.name}: ${error.message}`, log);
+            await disableDevice(
+                dynamo,
+                devicesTable,
+                args.userId!,
+                target.deviceId,
+                `${error.name}: ${error.message}`,
+                log,
+            );
             continue;
         }
         problems.push(`device ${target.deviceId}: ${error.name}: ${error.message}`);
@@ -71,14 +85,25 @@ export async function deliverPush(args: DeliverArgs, sns: SNSClient, dynamo: Dyn
 }
 
 /** Marks a dead device disabled; the device stream then drops it from the user's summary. */
-async function disableDevice(dynamo: Dynamo, table: string, userId: string, deviceId: string, reason: string, log: Logger) {
+async function disableDevice(
+    dynamo: Dynamo,
+    table: string,
+    userId: string,
+    deviceId: string,
+    reason: string,
+    log: Logger,
+) {
     try {
         await dynamo.call("UpdateItem", {
             TableName: table,
             Key: { userId: { S: userId }, deviceId: { S: deviceId } },
             UpdateExpression: "SET enabled = :false, disabledReason = :reason, disabledAt = :now",
             ConditionExpression: "attribute_exists(userId)",
-            ExpressionAttributeValues: { ":false": { BOOL: false }, ":reason": { S: reason.slice(0, 500) }, ":now": { S: new Date().toISOString() } },
+            ExpressionAttributeValues: {
+                ":false": { BOOL: false },
+                ":reason": { S: reason.slice(0, 500) },
+                ":now": { S: new Date().toISOString() },
+            },
         });
         // The stream would also update the summary; doing it here closes the window in which the next
         // batch still reads the device as enabled.

@@ -11,11 +11,17 @@ import {
     SNSClient,
     type MessageAttributeValue,
 } from "@aws-sdk/client-sns";
-import { ENV, requireEnv } from "./lib/env";
+import { ENV } from "./lib/env";
 import type { Logger } from "./lib/log";
 import type { BackoffPolicy } from "./core/retry";
 import { callWithBackoff, createTelemetry, isRetryable, providerClientConfig, SEND_TIME_GUARD_MS } from "./lib/runtime";
-import { createSenderHandler, senderSetup, type DeliverArgs, type DeliveryResult, type OptOutStatus } from "./lib/sender";
+import {
+    createSenderHandler,
+    senderSetup,
+    type DeliverArgs,
+    type DeliveryResult,
+    type OptOutStatus,
+} from "./lib/sender";
 
 export const OPT_OUT_CACHE_TTL_MS = 5 * 60_000;
 export const OPT_OUT_MAX_PAGES = 50;
@@ -62,7 +68,11 @@ export function createOptOutCache(sns: SNSClient, log: Logger, options: OptOutCa
         let pages = 0;
         do {
             const token = nextToken;
-            const result = await callWithBackoff(() => sns.send(new ListPhoneNumbersOptedOutCommand({ nextToken: token })), remaining, backoff);
+            const result = await callWithBackoff(
+                () => sns.send(new ListPhoneNumbersOptedOutCommand({ nextToken: token })),
+                remaining,
+                backoff,
+            );
             if (!result.ok) {
                 log.warn("opt-out listing failed", { pages, errorClass: result.errorClass, error: result.error });
                 return undefined;
@@ -77,7 +87,12 @@ export function createOptOutCache(sns: SNSClient, log: Logger, options: OptOutCa
     };
 
     /** Per-number checks, bounded; a failed check stops them (the next would most likely fail too). */
-    const checkEach = async (phones: string[], remaining: () => number, optedOut: Set<string>, unknown: Set<string>) => {
+    const checkEach = async (
+        phones: string[],
+        remaining: () => number,
+        optedOut: Set<string>,
+        unknown: Set<string>,
+    ) => {
         const at = now();
         for (const [phone, entry] of checked) if (at - entry.at >= OPT_OUT_CACHE_TTL_MS) checked.delete(phone);
         let calls = 0;
@@ -93,7 +108,11 @@ export function createOptOutCache(sns: SNSClient, log: Logger, options: OptOutCa
                 continue;
             }
             calls++;
-            const result = await callWithBackoff(() => sns.send(new CheckIfPhoneNumberIsOptedOutCommand({ phoneNumber: phone })), remaining, backoff);
+            const result = await callWithBackoff(
+                () => sns.send(new CheckIfPhoneNumberIsOptedOutCommand({ phoneNumber: phone })),
+                remaining,
+                backoff,
+            );
             if (!result.ok) {
                 log.warn("opt-out check failed", { errorClass: result.errorClass, error: result.error });
                 failing = true;
@@ -104,7 +123,8 @@ export function createOptOutCache(sns: SNSClient, log: Logger, options: OptOutCa
             checked.set(phone, { optedOut: isOptedOut, at: now() });
             if (isOptedOut) optedOut.add(phone);
         }
-        if (unknown.size > 0) log.warn("opt-out status unknown; those records are retried", { numbers: unknown.size, checked: calls });
+        if (unknown.size > 0)
+            log.warn("opt-out status unknown; those records are retried", { numbers: unknown.size, checked: calls });
     };
 
     return async (candidates: string[], remaining: () => number): Promise<OptOutStatus> => {
@@ -117,14 +137,23 @@ export function createOptOutCache(sns: SNSClient, log: Logger, options: OptOutCa
             current = listing;
         }
         for (const phone of candidates) if (current?.phones.has(phone)) optedOut.add(phone);
-        if (!current || !current.complete) {
-            await checkEach(candidates.filter((p) => !optedOut.has(p)), remaining, optedOut, unknown);
+        if (!current?.complete) {
+            await checkEach(
+                candidates.filter((p) => !optedOut.has(p)),
+                remaining,
+                optedOut,
+                unknown,
+            );
         }
         return { optedOut, unknown };
     };
 }
 
-export async function deliverSms(args: DeliverArgs, sns: SNSClient, senderId: string | undefined): Promise<DeliveryResult> {
+export async function deliverSms(
+    args: DeliverArgs,
+    sns: SNSClient,
+    senderId: string | undefined,
+): Promise<DeliveryResult> {
     if (args.delivery.channel !== "sms") throw new Error("sms sender got a non-sms delivery");
     const attributes: Record<string, MessageAttributeValue> = {
         "AWS.SNS.SMS.SMSType": { DataType: "String", StringValue: "Transactional" },

@@ -181,7 +181,9 @@ export class Analytics extends pulumi.ComponentResource {
                             Action: "s3:PutObject",
                             Resource: objectsArn,
                             Condition: {
-                                StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption-aws-kms-key-id": args.kmsKeyArn },
+                                StringNotEqualsIfExists: {
+                                    "s3:x-amz-server-side-encryption-aws-kms-key-id": args.kmsKeyArn,
+                                },
                             },
                         },
                     ],

@@ -36,7 +36,12 @@ export class Campaigns extends pulumi.ComponentResource {
                 description: "Lets EventBridge Scheduler invoke the campaign runner",
                 statements: [
                     { Sid: "InvokeRunner", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: args.runnerArn },
-                    { Sid: "DeadLetter", Effect: "Allow", Action: "sqs:SendMessage", Resource: args.deadLetterQueueArn },
+                    {
+                        Sid: "DeadLetter",
+                        Effect: "Allow",
+                        Action: "sqs:SendMessage",
+                        Resource: args.deadLetterQueueArn,
+                    },
                     {
                         Sid: "EncryptDeadLetters",
                         Effect: "Allow",

@@ -11,7 +11,15 @@ export interface EmailArgs {
 }
 
 /** The SES events the feedback processor acts on: each changes a delivery-log row or the suppression state. */
-export const SES_EVENT_TYPES = ["SEND", "DELIVERY", "BOUNCE", "COMPLAINT", "REJECT", "DELIVERY_DELAY", "RENDERING_FAILURE"];
+export const SES_EVENT_TYPES = [
+    "SEND",
+    "DELIVERY",
+    "BOUNCE",
+    "COMPLAINT",
+    "REJECT",
+    "DELIVERY_DELAY",
+    "RENDERING_FAILURE",
+];
 
 /**
  * SES v2 sending: the domain identity with Easy DKIM (2048-bit) and a custom MAIL FROM domain for DMARC

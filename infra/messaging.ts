@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { CHANNELS, Channel } from "../handlers/lib/telemetry-names";
+import { CHANNELS, type Channel } from "../handlers/lib/telemetry-names";
 
 /** SQS's own limit for redrive is 1; below 5 a brief throttle can dead-letter a healthy message. */
 export const MAX_RECEIVE_COUNT = 5;
@@ -127,7 +127,10 @@ export class WorkQueue extends pulumi.ComponentResource {
             `${name}-dlq-redrive-allow`,
             {
                 queueUrl: this.deadLetterQueue.url,
-                redriveAllowPolicy: pulumi.jsonStringify({ redrivePermission: "byQueue", sourceQueueArns: [this.queue.arn] }),
+                redriveAllowPolicy: pulumi.jsonStringify({
+                    redrivePermission: "byQueue",
+                    sourceQueueArns: [this.queue.arn],
+                }),
             },
             { parent: this },
         );
@@ -219,14 +222,21 @@ export class Messaging extends pulumi.ComponentResource {
                 policy: pulumi.jsonStringify({
                     Version: "2012-10-17",
                     Statement: [
-                        { Sid: "PublishRequests", Effect: "Allow", Action: "sns:Publish", Resource: this.ingressTopic.arn },
+                        {
+                            Sid: "PublishRequests",
+                            Effect: "Allow",
+                            Action: "sns:Publish",
+                            Resource: this.ingressTopic.arn,
+                        },
                         {
                             // The topic is encrypted: SNS needs the publisher's permission to use the key.
                             Sid: "EncryptRequests",
                             Effect: "Allow",
                             Action: ["kms:GenerateDataKey", "kms:Decrypt"],
                             Resource: args.kmsKeyArn,
-                            Condition: { StringEquals: { "kms:ViaService": pulumi.interpolate`sns.${region}.amazonaws.com` } },
+                            Condition: {
+                                StringEquals: { "kms:ViaService": pulumi.interpolate`sns.${region}.amazonaws.com` },
+                            },
                         },
                     ],
                 }),
@@ -265,7 +275,12 @@ export class Messaging extends pulumi.ComponentResource {
         );
         new aws.sns.TopicSubscription(
             `${name}-feedback-subscription`,
-            { topic: this.feedbackTopic.arn, protocol: "sqs", endpoint: this.feedbackQueue.queue.arn, rawMessageDelivery: true },
+            {
+                topic: this.feedbackTopic.arn,
+                protocol: "sqs",
+                endpoint: this.feedbackQueue.queue.arn,
+                rawMessageDelivery: true,
+            },
             { parent: this, dependsOn: [this.feedbackQueue] },
         );
 

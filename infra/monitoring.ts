@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { CHANNELS, Channel, METRIC_NAMESPACE, METRICS } from "../handlers/lib/telemetry-names";
-import { PlatformConfig } from "./config";
+import { CHANNELS, type Channel, METRIC_NAMESPACE, METRICS } from "../handlers/lib/telemetry-names";
+import type { PlatformConfig } from "./config";
 
 export interface MonitoredFunction {
     /** Short, unique name used in alarm names (letters, digits, - and _). */
@@ -93,7 +93,9 @@ export class Monitoring extends pulumi.ComponentResource {
                             Resource: this.alarmTopic.arn,
                             Condition: {
                                 StringEquals: { "aws:SourceAccount": accountId },
-                                ArnLike: { "aws:SourceArn": pulumi.interpolate`arn:aws:cloudwatch:${region}:${accountId}:alarm:${prefix}-*` },
+                                ArnLike: {
+                                    "aws:SourceArn": pulumi.interpolate`arn:aws:cloudwatch:${region}:${accountId}:alarm:${prefix}-*`,
+                                },
                             },
                         },
                         {
@@ -197,7 +199,8 @@ export class Monitoring extends pulumi.ComponentResource {
         alarmNames.push(
             alarm("push-platform-failures", {
                 name: `${prefix}-push-platform-failures`,
-                alarmDescription: "A push platform application is failing deliveries (credentials or application disabled): renew the APNs key / FCM service account.",
+                alarmDescription:
+                    "A push platform application is failing deliveries (credentials or application disabled): renew the APNs key / FCM service account.",
                 namespace: METRIC_NAMESPACE,
                 metricName: METRICS.platformFailure,
                 dimensions: { service: args.serviceName, channel: "push" },
@@ -360,9 +363,18 @@ function validate(args: MonitoringArgs): void {
             seen.add(n);
         }
     };
-    unique("function", args.functions.map((f) => f.name));
-    unique("dead-letter queue", args.deadLetterQueues.map((q) => q.name));
-    unique("channel queue", CHANNELS.map((c) => args.channelQueues[c].name));
+    unique(
+        "function",
+        args.functions.map((f) => f.name),
+    );
+    unique(
+        "dead-letter queue",
+        args.deadLetterQueues.map((q) => q.name),
+    );
+    unique(
+        "channel queue",
+        CHANNELS.map((c) => args.channelQueues[c].name),
+    );
 }
 
 // --- Dashboard layout -------------------------------------------------------------------------------------
@@ -401,11 +413,22 @@ export function dashboardWidgets({ args, region, alarmArns }: DashboardInputs): 
         }
         y += ROW_HEIGHT;
     };
-    const graph = (title: string, metrics: unknown[], extra: object = {}) => (pos: object) => ({
-        type: "metric",
-        ...pos,
-        properties: { title, region, view: "timeSeries", stacked: false, period: 300, stat: "Sum", metrics, ...extra },
-    });
+    const graph =
+        (title: string, metrics: unknown[], extra: object = {}) =>
+        (pos: object) => ({
+            type: "metric",
+            ...pos,
+            properties: {
+                title,
+                region,
+                view: "timeSeries",
+                stacked: false,
+                period: 300,
+                stat: "Sum",
+                metrics,
+                ...extra,
+            },
+        });
     const note = (title: string, markdown: string) => (pos: object) => ({
         type: "text",
         ...pos,
@@ -416,7 +439,13 @@ export function dashboardWidgets({ args, region, alarmArns }: DashboardInputs): 
             ? note(title, "No dead-letter queue is assigned to this row.")
             : graph(
                   title,
-                  dlqs.map((q) => ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", q.queueName, { label: q.name }]),
+                  dlqs.map((q) => [
+                      "AWS/SQS",
+                      "ApproximateNumberOfMessagesVisible",
+                      "QueueName",
+                      q.queueName,
+                      { label: q.name },
+                  ]),
                   { stat: "Maximum", period: 60 },
               );
     const functionGraph = (title: string, fns: MonitoredFunction[]) =>
@@ -481,7 +510,13 @@ export function dashboardWidgets({ args, region, alarmArns }: DashboardInputs): 
                 widget: graph(
                     `${channel}: work queue`,
                     [
-                        ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue.queueName, { label: "depth" }],
+                        [
+                            "AWS/SQS",
+                            "ApproximateNumberOfMessagesVisible",
+                            "QueueName",
+                            queue.queueName,
+                            { label: "depth" },
+                        ],
                         [
                             "AWS/SQS",
                             "ApproximateAgeOfOldestMessage",
@@ -493,8 +528,20 @@ export function dashboardWidgets({ args, region, alarmArns }: DashboardInputs): 
                     { stat: "Maximum", period: 60 },
                 ),
             },
-            { width: 4, widget: dlqGraph(`${channel}: dead letters`, args.deadLetterQueues.filter((q) => q.channel === channel)) },
-            { width: 5, widget: functionGraph(`${channel}: sender`, args.functions.filter((f) => f.channel === channel)) },
+            {
+                width: 4,
+                widget: dlqGraph(
+                    `${channel}: dead letters`,
+                    args.deadLetterQueues.filter((q) => q.channel === channel),
+                ),
+            },
+            {
+                width: 5,
+                widget: functionGraph(
+                    `${channel}: sender`,
+                    args.functions.filter((f) => f.channel === channel),
+                ),
+            },
         ]);
     }
 
@@ -502,7 +549,13 @@ export function dashboardWidgets({ args, region, alarmArns }: DashboardInputs): 
     const others = args.functions.filter((f) => f.channel === undefined);
     row([
         ...others.map((f) => ({ width: 6, widget: functionGraph(f.name, [f]) })),
-        { width: 6, widget: dlqGraph("other dead letters", args.deadLetterQueues.filter((q) => q.channel === undefined)) },
+        {
+            width: 6,
+            widget: dlqGraph(
+                "other dead letters",
+                args.deadLetterQueues.filter((q) => q.channel === undefined),
+            ),
+        },
         {
             width: 6,
             widget: graph(

@@ -1,5 +1,5 @@
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -24,6 +24,7 @@ export interface StreamSource {
 export interface ProcessorArgs {
     description: string;
     /** Runs once per cold start and returns the handler: create SDK clients, loggers and metrics here. */
+    // biome-ignore lint/suspicious/noExplicitAny: each processor has its own event and result types
     callbackFactory: aws.lambda.CallbackFactory<any, any>;
     /** The function's permissions besides its own logs, the stack key, tracing and its event source. */
     statements: pulumi.Input<aws.iam.PolicyStatement>[];
@@ -42,6 +43,7 @@ export interface ProcessorArgs {
  * own KMS-encrypted log group and, where it reads one, its event source mapping.
  */
 export class Processor extends pulumi.ComponentResource {
+    // biome-ignore lint/suspicious/noExplicitAny: see callbackFactory
     public readonly function: aws.lambda.CallbackFunction<any, any>;
     public readonly role: aws.iam.Role;
     public readonly logGroup: aws.cloudwatch.LogGroup;

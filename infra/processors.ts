@@ -5,14 +5,14 @@ import { deviceMaintenance } from "../handlers/deviceMaintenance";
 import { emailSender } from "../handlers/emailSender";
 import { feedbackProcessor } from "../handlers/feedbackProcessor";
 import { ENV } from "../handlers/lib/env";
-import { Channel, METRIC_NAMESPACE, serviceName } from "../handlers/lib/telemetry-names";
+import { type Channel, METRIC_NAMESPACE, serviceName } from "../handlers/lib/telemetry-names";
 import { pushSender } from "../handlers/pushSender";
 import { smsSender } from "../handlers/smsSender";
-import { PlatformConfig } from "./config";
-import { encryptedQueue, Messaging } from "./messaging";
+import type { PlatformConfig } from "./config";
+import { encryptedQueue, type Messaging } from "./messaging";
 import { Processor } from "./processor";
 import { SUMMARY_DEVICE_ID } from "../handlers/core/endpoints";
-import { TableName } from "./tables";
+import type { TableName } from "./tables";
 
 /** Timeout of the channel senders and the feedback processor; their queues' visibility is 6× this. */
 export const SENDER_TIMEOUT_SECONDS = 30;
@@ -128,8 +128,8 @@ export class Processors extends pulumi.ComponentResource {
             (app): app is aws.sns.PlatformApplication => app !== undefined,
         );
         // Platform endpoint ARNs: arn:aws:sns:<region>:<account>:endpoint/<PLATFORM>/<application>/<id>
-        const endpointArns = platformApps.map((app) =>
-            pulumi.interpolate`${app.arn.apply((arn) => arn.replace(":app/", ":endpoint/"))}/*`,
+        const endpointArns = platformApps.map(
+            (app) => pulumi.interpolate`${app.arn.apply((arn) => arn.replace(":app/", ":endpoint/"))}/*`,
         );
         const platformEnv = {
             [ENV.apnsPlatform]: config.push.apnsPlatform,
@@ -150,7 +150,14 @@ export class Processors extends pulumi.ComponentResource {
                     ...senderStatements("devices"),
                     dynamo("DisableDeadDevices", ["UpdateItem"], tableArns("devices")),
                     ...(endpointArns.length > 0
-                        ? [{ Sid: "PublishToEndpoints", Effect: "Allow" as const, Action: "sns:Publish", Resource: endpointArns }]
+                        ? [
+                              {
+                                  Sid: "PublishToEndpoints",
+                                  Effect: "Allow" as const,
+                                  Action: "sns:Publish",
+                                  Resource: endpointArns,
+                              },
+                          ]
                         : []),
                 ],
             },
@@ -263,7 +270,11 @@ export class Processors extends pulumi.ComponentResource {
                     streamArn: tables.devices.streamArn,
                     onFailureQueueArn: this.deviceStreamFailures.arn,
                     // The per-user #summary rows are this function's own output: never invoke it for them.
-                    filterPatterns: [JSON.stringify({ dynamodb: { Keys: { deviceId: { S: [{ "anything-but": [SUMMARY_DEVICE_ID] }] } } } })],
+                    filterPatterns: [
+                        JSON.stringify({
+                            dynamodb: { Keys: { deviceId: { S: [{ "anything-but": [SUMMARY_DEVICE_ID] }] } } },
+                        }),
+                    ],
                 },
                 statements: [
                     dynamo("MaintainDevices", ["UpdateItem"], tableArns("devices")),
@@ -279,7 +290,11 @@ export class Processors extends pulumi.ComponentResource {
                               {
                                   Sid: "MaintainEndpoints",
                                   Effect: "Allow" as const,
-                                  Action: ["sns:GetEndpointAttributes", "sns:SetEndpointAttributes", "sns:DeleteEndpoint"],
+                                  Action: [
+                                      "sns:GetEndpointAttributes",
+                                      "sns:SetEndpointAttributes",
+                                      "sns:DeleteEndpoint",
+                                  ],
                                   Resource: endpointArns,
                               },
                           ]
@@ -308,8 +323,18 @@ export class Processors extends pulumi.ComponentResource {
                 statements: [
                     dynamo("SelectAudience", ["Query"], [indexArn("preferences", "bySegment")]),
                     dynamo("Checkpoint", ["GetItem", "PutItem"], tableArns("idempotency")),
-                    { Sid: "ReportFailedRuns", Effect: "Allow", Action: "sqs:SendMessage", Resource: this.campaignFailures.arn },
-                    { Sid: "PublishRequests", Effect: "Allow", Action: "sns:Publish", Resource: messaging.ingressTopic.arn },
+                    {
+                        Sid: "ReportFailedRuns",
+                        Effect: "Allow",
+                        Action: "sqs:SendMessage",
+                        Resource: this.campaignFailures.arn,
+                    },
+                    {
+                        Sid: "PublishRequests",
+                        Effect: "Allow",
+                        Action: "sns:Publish",
+                        Resource: messaging.ingressTopic.arn,
+                    },
                 ],
             },
             { parent: this },
@@ -324,7 +349,12 @@ export class Processors extends pulumi.ComponentResource {
                 policy: pulumi.jsonStringify({
                     Version: "2012-10-17",
                     Statement: [
-                        { Sid: "ContinueRun", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: this.campaignRunner.function.arn },
+                        {
+                            Sid: "ContinueRun",
+                            Effect: "Allow",
+                            Action: "lambda:InvokeFunction",
+                            Resource: this.campaignRunner.function.arn,
+                        },
                     ],
                 }),
             },

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { PlatformConfig } from "./config";
+import type { PlatformConfig } from "./config";
 import { DeliveryStatusLogging } from "./deliveryStatusLogging";
 
 export interface PushArgs {
@@ -46,10 +46,7 @@ export class Push extends pulumi.ComponentResource {
             return;
         }
 
-        const suffixes = [
-            ...(apns ? [`app/${apnsPlatform}/${apnsName}`] : []),
-            ...(fcm ? [`app/GCM/${fcmName}`] : []),
-        ];
+        const suffixes = [...(apns ? [`app/${apnsPlatform}/${apnsName}`] : []), ...(fcm ? [`app/GCM/${fcmName}`] : [])];
         this.deliveryStatusLogging = new DeliveryStatusLogging(
             `${name}-delivery-status`,
             { kmsKeyArn: args.kmsKeyArn, logRetentionDays: args.logRetentionDays, logGroupSuffixes: suffixes },

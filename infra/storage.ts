@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { TABLES, TableName, TableSpec } from "./tables";
+import { TABLES, type TableName, type TableSpec } from "./tables";
 
 export interface StorageArgs {
     kmsKeyArn: pulumi.Input<string>;
@@ -46,8 +46,6 @@ export class Storage extends pulumi.ComponentResource {
             );
         }
         this.tables = tables;
-        this.registerOutputs(
-            Object.fromEntries(Object.entries(tables).map(([k, t]) => [`${k}TableName`, t.name])),
-        );
+        this.registerOutputs(Object.fromEntries(Object.entries(tables).map(([k, t]) => [`${k}TableName`, t.name])));
     }
 }

@@ -48,7 +48,14 @@ export const TABLES = {
     deliveryLog: {
         hashKey: "notificationId",
         rangeKey: "recipientKey",
-        attributes: { notificationId: "S", recipientKey: "S", status: "S", updatedAt: "S", userId: "S", createdAt: "S" },
+        attributes: {
+            notificationId: "S",
+            recipientKey: "S",
+            status: "S",
+            updatedAt: "S",
+            userId: "S",
+            createdAt: "S",
+        },
         indexes: [
             { name: "byStatus", hashKey: "status", rangeKey: "updatedAt", projection: "ALL" },
             { name: "byRecipient", hashKey: "userId", rangeKey: "createdAt", projection: "ALL" },

@@ -5,9 +5,9 @@
  * A key reference that is unknown during preview is accepted: it is computed from another resource
  * (the stack's key), and an AWS-managed alias is always a literal string.
  */
-import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { bucketKeys, bucketTypes, resourcesReferring } from "./lib/links";
-import { isSetString, peek, peekPath, Peeked } from "./lib/values";
+import { isSetString, peek, peekPath, type Peeked } from "./lib/values";
 import { globToRegExp } from "./lib/values";
 
 /** `alias/aws/sns`, `arn:aws:kms:eu-west-1:123:alias/aws/sqs`, ... */
@@ -47,7 +47,9 @@ const checks: Record<string, Check> = {
         if (allowed && (!sseSqs.present || sseSqs.value !== false)) {
             return [];
         }
-        return [`${cmk}${allowed ? " and sqsManagedSseEnabled is false" : " (SSE-SQS is not allowed for this queue by the policy config)"}`];
+        return [
+            `${cmk}${allowed ? " and sqsManagedSseEnabled is false" : " (SSE-SQS is not allowed for this queue by the policy config)"}`,
+        ];
     },
 
     "aws:dynamodb/table:Table": (props) => {
@@ -55,7 +57,9 @@ const checks: Record<string, Check> = {
         if (!enabled.present || (enabled.known && enabled.value !== true)) {
             return ["serverSideEncryption.enabled is not true (the table would use an AWS-owned key)"];
         }
-        return compact([cmkProblem(peekPath(props, "serverSideEncryption", "kmsKeyArn"), "serverSideEncryption.kmsKeyArn")]);
+        return compact([
+            cmkProblem(peekPath(props, "serverSideEncryption", "kmsKeyArn"), "serverSideEncryption.kmsKeyArn"),
+        ]);
     },
 
     "aws:cloudwatch/logGroup:LogGroup": (props) => compact([cmkProblem(peek(props, "kmsKeyId"), "kmsKeyId")]),
@@ -84,7 +88,10 @@ const checks: Record<string, Check> = {
             } else if (!keyType.present || (keyType.known && keyType.value !== "CUSTOMER_MANAGED_CMK")) {
                 problems.push('serverSideEncryption.keyType is not "CUSTOMER_MANAGED_CMK"');
             } else {
-                const key = cmkProblem(peekPath(props, "serverSideEncryption", "keyArn"), "serverSideEncryption.keyArn");
+                const key = cmkProblem(
+                    peekPath(props, "serverSideEncryption", "keyArn"),
+                    "serverSideEncryption.keyArn",
+                );
                 if (key) {
                     problems.push(key);
                 }
@@ -107,9 +114,11 @@ export const encryptedTypes = Object.keys(checks);
 
 export const encryptionAtRest: ResourceValidationPolicy = {
     name: "encryption-at-rest-cmk",
-    description: "Data at rest is encrypted with the stack's customer-managed KMS key: SNS topics, SQS queues, DynamoDB tables, log groups, Lambda environment variables, Scheduler schedules, Pipes, Firehose streams.",
+    description:
+        "Data at rest is encrypted with the stack's customer-managed KMS key: SNS topics, SQS queues, DynamoDB tables, log groups, Lambda environment variables, Scheduler schedules, Pipes, Firehose streams.",
     severity: "high",
-    remediationSteps: "Pass the stack's KMS key (kmsMasterKeyId / kmsKeyArn / kmsKeyId / serverSideEncryption) to the resource.",
+    remediationSteps:
+        "Pass the stack's KMS key (kmsMasterKeyId / kmsKeyArn / kmsKeyId / serverSideEncryption) to the resource.",
     configSchema: {
         properties: {
             sseSqsAllowed: {
@@ -135,7 +144,8 @@ export const kmsKeyRotation: ResourceValidationPolicy = {
     name: "kms-key-rotation",
     description: "Symmetric KMS keys have automatic rotation turned on.",
     severity: "medium",
-    remediationSteps: "Set enableKeyRotation: true on the aws.kms.Key (asymmetric and HMAC keys cannot rotate and are not checked).",
+    remediationSteps:
+        "Set enableKeyRotation: true on the aws.kms.Key (asymmetric and HMAC keys cannot rotate and are not checked).",
     validateResource: (args, reportViolation) => {
         if (args.type !== "aws:kms/key:Key") {
             args.notApplicable();
@@ -161,7 +171,10 @@ function s3RulesProblem(rules: unknown): string | undefined {
     const list = Array.isArray(rules) ? rules : rules ? [rules] : [];
     for (const rule of list) {
         const algorithm = peekPath(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm");
-        if (algorithm.present && (!algorithm.known || algorithm.value === "aws:kms" || algorithm.value === "aws:kms:dsse")) {
+        if (
+            algorithm.present &&
+            (!algorithm.known || algorithm.value === "aws:kms" || algorithm.value === "aws:kms:dsse")
+        ) {
             return cmkProblem(peekPath(rule, "applyServerSideEncryptionByDefault", "kmsMasterKeyId"), "kmsMasterKeyId");
         }
     }
@@ -170,7 +183,8 @@ function s3RulesProblem(rules: unknown): string | undefined {
 
 export const s3BucketEncryption: StackValidationPolicy = {
     name: "s3-bucket-encryption-cmk",
-    description: "Every S3 bucket has a server-side encryption configuration with aws:kms and the stack's customer-managed key.",
+    description:
+        "Every S3 bucket has a server-side encryption configuration with aws:kms and the stack's customer-managed key.",
     severity: "high",
     remediationSteps:
         "Add an aws.s3.BucketServerSideEncryptionConfiguration for the bucket (bucket: bucket.id) with " +
@@ -182,15 +196,26 @@ export const s3BucketEncryption: StackValidationPolicy = {
         }
         for (const bucket of buckets) {
             const problems: string[] = [];
-            const configs: { label: string; rules: unknown }[] = resourcesReferring(args.resources, sseConfigTypes, "bucket", bucket, bucketKeys)
-                .map((c: PolicyResource) => ({ label: c.name, rules: peek(c.props, "rules").value }));
+            const configs: { label: string; rules: unknown }[] = resourcesReferring(
+                args.resources,
+                sseConfigTypes,
+                "bucket",
+                bucket,
+                bucketKeys,
+            ).map((c: PolicyResource) => ({ label: c.name, rules: peek(c.props, "rules").value }));
             // The deprecated inline block still works in v7; accept it too.
             const inline = peek(bucket.props, "serverSideEncryptionConfiguration");
             if (inline.present && inline.known) {
-                configs.push({ label: "inline serverSideEncryptionConfiguration", rules: peek(inline.value, "rule").value });
+                configs.push({
+                    label: "inline serverSideEncryptionConfiguration",
+                    rules: peek(inline.value, "rule").value,
+                });
             }
             if (configs.length === 0) {
-                reportViolation("No server-side encryption configuration refers to this bucket (S3 would use SSE-S3).", bucket.urn);
+                reportViolation(
+                    "No server-side encryption configuration refers to this bucket (S3 would use SSE-S3).",
+                    bucket.urn,
+                );
                 continue;
             }
             for (const config of configs) {

@@ -9,7 +9,15 @@
  * suppress anything: the violation is reported, and its message says the exemption expired, so an
  * expiry date is a promise the config cannot silently outlive.
  */
-import { PolicyConfigSchema, PolicyResource, ReportViolation, ResourceValidation, ResourceValidationArgs, StackValidation, StackValidationArgs } from "@pulumi/policy";
+import type {
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidation,
+    ResourceValidationArgs,
+    StackValidation,
+    StackValidationArgs,
+} from "@pulumi/policy";
 import { globToRegExp } from "./lib/values";
 
 export interface Exemption {
@@ -42,7 +50,8 @@ export interface ExemptionHooks {
 /** The JSON schema of the `exemptions` setting every policy accepts. */
 export const exemptionsSchema = {
     type: "array",
-    description: "Resources this policy does not apply to: name or URN glob, a required reason, an optional expiry date.",
+    description:
+        "Resources this policy does not apply to: name or URN glob, a required reason, an optional expiry date.",
     default: [],
     items: {
         type: "object",
@@ -106,7 +115,11 @@ export function isExpired(exemption: Exemption, now: Date): boolean {
 }
 
 /** The first exemption whose pattern matches the resource's name or URN. */
-export function findExemption(exemptions: Exemption[], resourceName: string, resourceUrn: string): Exemption | undefined {
+export function findExemption(
+    exemptions: Exemption[],
+    resourceName: string,
+    resourceUrn: string,
+): Exemption | undefined {
     return exemptions.find((e) => {
         const pattern = globToRegExp(e.resource);
         return pattern.test(resourceName) || pattern.test(resourceUrn);
@@ -141,10 +154,19 @@ function exemptingReporter(
         }
         const now = hooks.now ? hooks.now() : new Date();
         if (isExpired(exemption, now)) {
-            report(`${message} (exemption "${exemption.resource}" expired on ${exemption.expires}: ${exemption.reason})`, urn);
+            report(
+                `${message} (exemption "${exemption.resource}" expired on ${exemption.expires}: ${exemption.reason})`,
+                urn,
+            );
             return;
         }
-        const use: ExemptionUse = { policy, resourceUrn: resource.urn, resourceName: resource.name, exemption, message };
+        const use: ExemptionUse = {
+            policy,
+            resourceUrn: resource.urn,
+            resourceName: resource.name,
+            exemption,
+            message,
+        };
         if (hooks.onExemptionUsed) {
             hooks.onExemptionUsed(use);
         } else {
@@ -160,6 +182,7 @@ function exemptingReporter(
 }
 
 /** Keeps the engine's fast type filter (`__pulumiType`) that validateResourceOfType attached. */
+// biome-ignore lint/complexity/noBannedTypes: any function (a policy's validate callback) may carry the brand.
 function keepPulumiType<T extends Function>(from: Function, to: T): T {
     const pulumiType = (from as any).__pulumiType;
     if (pulumiType) {
@@ -168,15 +191,26 @@ function keepPulumiType<T extends Function>(from: Function, to: T): T {
     return to;
 }
 
-export function exemptResourceValidation(policy: string, validate: ResourceValidation, hooks: ExemptionHooks): ResourceValidation {
+export function exemptResourceValidation(
+    policy: string,
+    validate: ResourceValidation,
+    hooks: ExemptionHooks,
+): ResourceValidation {
     return keepPulumiType(validate, (args: ResourceValidationArgs, report: ReportViolation) => {
         const exemptions = exemptionsOf(policy, args.getConfig());
-        const wrapped = exemptingReporter(policy, exemptions, hooks, report, () => ({ name: args.name, urn: args.urn }));
+        const wrapped = exemptingReporter(policy, exemptions, hooks, report, () => ({
+            name: args.name,
+            urn: args.urn,
+        }));
         return validate(args, wrapped);
     });
 }
 
-export function exemptStackValidation(policy: string, validate: StackValidation, hooks: ExemptionHooks): StackValidation {
+export function exemptStackValidation(
+    policy: string,
+    validate: StackValidation,
+    hooks: ExemptionHooks,
+): StackValidation {
     return keepPulumiType(validate, (args: StackValidationArgs, report: ReportViolation) => {
         const exemptions = exemptionsOf(policy, args.getConfig());
         const byUrn = new Map<string, PolicyResource>(args.resources.map((r) => [r.urn, r]));

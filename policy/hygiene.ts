@@ -2,7 +2,7 @@
  * Operational hygiene: pinned, supported Lambda runtimes; a DLQ behind every SQS queue a function
  * consumes; log retention; S3 public access fully blocked; TLS-only access to buckets, topics and queues.
  */
-import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { parseStatements, isWildcardPrincipal } from "./iam";
 import { bucketKeys, bucketTypes, resourcesReferring } from "./lib/links";
 import { globToRegExp, parseMaybeJson, peek } from "./lib/values";
@@ -11,11 +11,20 @@ import { globToRegExp, parseMaybeJson, peek } from "./lib/values";
  * Runtimes AWS supports as of 2026-11 and that this platform accepts (nodejs20.x reached end of
  * support on 2026-04-30; see https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html).
  */
-export const defaultAllowedRuntimes = ["nodejs22.x", "nodejs24.x", "python3.12", "python3.13", "python3.14", "java21", "provided.al2023"];
+export const defaultAllowedRuntimes = [
+    "nodejs22.x",
+    "nodejs24.x",
+    "python3.12",
+    "python3.13",
+    "python3.14",
+    "java21",
+    "provided.al2023",
+];
 
 export const lambdaRuntime: ResourceValidationPolicy = {
     name: "lambda-runtime-pinned",
-    description: "Every Lambda function sets its runtime explicitly to a supported one, and does not ignore runtime changes.",
+    description:
+        "Every Lambda function sets its runtime explicitly to a supported one, and does not ignore runtime changes.",
     severity: "medium",
     remediationSteps:
         "Set `runtime` (e.g. aws.lambda.Runtime.NodeJS22dX) on the function or CallbackFunction: without it CallbackFunction " +
@@ -108,9 +117,11 @@ export function redriveProblem(queue: PolicyResource, minReceiveCount: number): 
 
 export const sqsConsumerDlq: StackValidationPolicy = {
     name: "sqs-consumer-dlq",
-    description: "Every SQS queue a Lambda function consumes has a dead-letter queue (redrive policy) with maxReceiveCount >= 5.",
+    description:
+        "Every SQS queue a Lambda function consumes has a dead-letter queue (redrive policy) with maxReceiveCount >= 5.",
     severity: "high",
-    remediationSteps: "Create a DLQ (encrypted like its source) and set the source queue's redrivePolicy { deadLetterTargetArn, maxReceiveCount: 5 }.",
+    remediationSteps:
+        "Create a DLQ (encrypted like its source) and set the source queue's redrivePolicy { deadLetterTargetArn, maxReceiveCount: 5 }.",
     configSchema: {
         properties: { minReceiveCount: { type: "integer", minimum: 1, default: 5 } },
     },
@@ -142,7 +153,8 @@ export const s3PublicAccessBlocked: StackValidationPolicy = {
     name: "s3-public-access-blocked",
     description: "Every S3 bucket has a public access block with all four settings on.",
     severity: "high",
-    remediationSteps: "Add an aws.s3.BucketPublicAccessBlock (bucket: bucket.id) with blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets true.",
+    remediationSteps:
+        "Add an aws.s3.BucketPublicAccessBlock (bucket: bucket.id) with blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets true.",
     validateStack: (args, reportViolation) => {
         const buckets = args.resources.filter((r) => bucketTypes.includes(r.type));
         if (buckets.length === 0) {
@@ -154,10 +166,12 @@ export const s3PublicAccessBlocked: StackValidationPolicy = {
                 reportViolation("No BucketPublicAccessBlock refers to this bucket.", bucket.urn);
                 continue;
             }
-            const complete = blocks.some((b) => publicAccessFlags.every((flag) => {
-                const v = peek(b.props, flag);
-                return v.present && (!v.known || v.value === true);
-            }));
+            const complete = blocks.some((b) =>
+                publicAccessFlags.every((flag) => {
+                    const v = peek(b.props, flag);
+                    return v.present && (!v.known || v.value === true);
+                }),
+            );
             if (!complete) {
                 const off = publicAccessFlags.filter((flag) => !blocks.some((b) => peek(b.props, flag).value === true));
                 reportViolation(`The public access block leaves ${off.join(", ")} off.`, bucket.urn);
@@ -180,7 +194,7 @@ const tlsDeniedActions: Record<string, string[]> = { s3: ["s3:*"], sqs: ["sqs:*"
  * required actions (see above), on `aws:SecureTransport` = false.
  */
 export function deniesInsecureTransport(document: unknown, service: string): boolean {
-    let statements;
+    let statements: ReturnType<typeof parseStatements>;
     try {
         statements = parseStatements(document);
     } catch {
@@ -194,9 +208,14 @@ export function deniesInsecureTransport(document: unknown, service: string): boo
         if (!required.every((action) => s.action.some((a) => globToRegExp(a, true).test(action)))) {
             return false;
         }
-        return Object.entries(s.condition ?? {}).some(([operator, tests]) =>
-            /^Bool(IfExists)?$/.test(operator) &&
-            Object.entries(tests ?? {}).some(([key, value]) => key.toLowerCase() === "aws:securetransport" && String(value).toLowerCase() === "false"));
+        return Object.entries(s.condition ?? {}).some(
+            ([operator, tests]) =>
+                /^Bool(IfExists)?$/.test(operator) &&
+                Object.entries(tests ?? {}).some(
+                    ([key, value]) =>
+                        key.toLowerCase() === "aws:securetransport" && String(value).toLowerCase() === "false",
+                ),
+        );
     });
 }
 
@@ -210,9 +229,27 @@ interface TlsTarget {
 }
 
 const tlsTargets: TlsTarget[] = [
-    { types: bucketTypes, service: "s3", policyType: "aws:s3/bucketPolicy:BucketPolicy", property: "bucket", targetKeys: bucketKeys },
-    { types: ["aws:sns/topic:Topic"], service: "sns", policyType: "aws:sns/topicPolicy:TopicPolicy", property: "arn", targetKeys: ["arn"] },
-    { types: [queueType], service: "sqs", policyType: "aws:sqs/queuePolicy:QueuePolicy", property: "queueUrl", targetKeys: ["url", "id"] },
+    {
+        types: bucketTypes,
+        service: "s3",
+        policyType: "aws:s3/bucketPolicy:BucketPolicy",
+        property: "bucket",
+        targetKeys: bucketKeys,
+    },
+    {
+        types: ["aws:sns/topic:Topic"],
+        service: "sns",
+        policyType: "aws:sns/topicPolicy:TopicPolicy",
+        property: "arn",
+        targetKeys: ["arn"],
+    },
+    {
+        types: [queueType],
+        service: "sqs",
+        policyType: "aws:sqs/queuePolicy:QueuePolicy",
+        property: "queueUrl",
+        targetKeys: ["url", "id"],
+    },
 ];
 
 export const tlsOnlyAccess: StackValidationPolicy = {
@@ -227,7 +264,13 @@ export const tlsOnlyAccess: StackValidationPolicy = {
         for (const target of tlsTargets) {
             for (const resource of args.resources.filter((r) => target.types.includes(r.type))) {
                 applicable = true;
-                const documents: unknown[] = resourcesReferring(args.resources, [target.policyType], target.property, resource, target.targetKeys)
+                const documents: unknown[] = resourcesReferring(
+                    args.resources,
+                    [target.policyType],
+                    target.property,
+                    resource,
+                    target.targetKeys,
+                )
                     .map((p) => peek(p.props, "policy"))
                     .concat([peek(resource.props, "policy")])
                     .filter((p) => p.present)

@@ -7,7 +7,7 @@
  * Wildcards are judged in Allow statements only: a Deny (such as the TLS-only statements with
  * Principal "*") narrows access, so a wildcard there is what makes it effective.
  */
-import { ResourceValidationPolicy } from "@pulumi/policy";
+import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { asArray, globToRegExp, parseMaybeJson, peek } from "./lib/values";
 
 /**
@@ -194,7 +194,9 @@ export function documentProblems(document: unknown, kind: DocumentKind): string[
                 if (wildcards.length > 0) {
                     found.push('Resource "*" for every action');
                 } else if (offending.length > 0) {
-                    found.push(`Resource "*" with actions that support resource-level permissions (${offending.join(", ")})`);
+                    found.push(
+                        `Resource "*" with actions that support resource-level permissions (${offending.join(", ")})`,
+                    );
                 }
                 for (const a of unscopable) {
                     const entry = actionsWithoutResourceLevelPermissions[a.toLowerCase()];
@@ -254,7 +256,8 @@ export const iamDocumentTypes = [...Object.keys(documentsByType), "aws:lambda/pe
 
 export const noWildcardIam: ResourceValidationPolicy = {
     name: "no-wildcard-iam",
-    description: 'IAM, resource and key policies name their actions and resources: no "*" or "service:*" actions, no NotAction/NotResource allows, no Resource "*" except for actions without resource-level permissions, no Principal "*" without a condition.',
+    description:
+        'IAM, resource and key policies name their actions and resources: no "*" or "service:*" actions, no NotAction/NotResource allows, no Resource "*" except for actions without resource-level permissions, no Principal "*" without a condition.',
     severity: "critical",
     remediationSteps:
         'List the exact actions and ARNs. Resource "*" is accepted only for actions on the documented list in policy/iam.ts ' +
@@ -295,17 +298,22 @@ const attachmentArns: Record<string, (props: any) => unknown[]> = {
     "aws:iam/userPolicyAttachment:UserPolicyAttachment": (p) => asArray(peek(p, "policyArn").value),
     "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": (p) => asArray(peek(p, "policyArn").value),
     "aws:iam/policyAttachment:PolicyAttachment": (p) => asArray(peek(p, "policyArn").value),
-    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": (p) => asArray(peek(p, "policyArns").value),
-    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": (p) => asArray(peek(p, "policyArns").value),
-    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": (p) => asArray(peek(p, "policyArns").value),
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": (p) =>
+        asArray(peek(p, "policyArns").value),
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": (p) =>
+        asArray(peek(p, "policyArns").value),
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": (p) =>
+        asArray(peek(p, "policyArns").value),
     "aws:iam/role:Role": (p) => asArray(peek(p, "managedPolicyArns").value),
 };
 
 export const noBroadManagedPolicies: ResourceValidationPolicy = {
     name: "no-broad-managed-policies",
-    description: "No AWS-managed AdministratorAccess, *FullAccess* or *PowerUser* policy is attached (aws.lambda.CallbackFunction attaches nine of them when given no role).",
+    description:
+        "No AWS-managed AdministratorAccess, *FullAccess* or *PowerUser* policy is attached (aws.lambda.CallbackFunction attaches nine of them when given no role).",
     severity: "critical",
-    remediationSteps: "Give the function its own role with an inline least-privilege aws.iam.RolePolicy (CallbackFunction `role:`), and attach no broad AWS-managed policy.",
+    remediationSteps:
+        "Give the function its own role with an inline least-privilege aws.iam.RolePolicy (CallbackFunction `role:`), and attach no broad AWS-managed policy.",
     validateResource: (args, reportViolation) => {
         const arns = attachmentArns[args.type];
         if (!arns) {
@@ -318,4 +326,3 @@ export const noBroadManagedPolicies: ResourceValidationPolicy = {
         }
     },
 };
-

@@ -8,7 +8,8 @@ import { PolicyPack } from "@pulumi/policy";
 import { createPolicies, policyPackName } from "./policies";
 
 new PolicyPack(policyPackName, {
-    description: "Notification platform guardrails: tagging, CMK encryption at rest, no wildcard IAM, DLQs, retention, TLS-only, no public buckets.",
+    description:
+        "Notification platform guardrails: tagging, CMK encryption at rest, no wildcard IAM, DLQs, retention, TLS-only, no public buckets.",
     enforcementLevel: "mandatory",
     provider: "aws",
     policies: createPolicies(),

@@ -2,9 +2,14 @@
  * The pack's policies, in one list shared by the CrossGuard pack (policy/index.ts) and the offline
  * gate (toolkit/gate/gate.ts). Every policy accepts `exemptions` in its config (see exemptions.ts).
  */
-import { Policies, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type { Policies, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { encryptionAtRest, kmsKeyRotation, s3BucketEncryption } from "./encryption";
-import { exemptResourceValidation, ExemptionHooks, exemptStackValidation, withExemptionsSchema } from "./exemptions";
+import {
+    exemptResourceValidation,
+    type ExemptionHooks,
+    exemptStackValidation,
+    withExemptionsSchema,
+} from "./exemptions";
 import { lambdaRuntime, logGroupRetention, s3PublicAccessBlocked, sqsConsumerDlq, tlsOnlyAccess } from "./hygiene";
 import { noBroadManagedPolicies, noWildcardIam } from "./iam";
 import { requiredTags } from "./tagging";
@@ -35,9 +40,17 @@ export function createPolicies(hooks: ExemptionHooks = {}): Policies {
         // Every policy is mandatory unless the stack's config says otherwise (policy/config.<stack>.json).
         const common = { enforcementLevel: "mandatory" as const, configSchema };
         if ("validateStack" in policy) {
-            return { ...policy, ...common, validateStack: exemptStackValidation(policy.name, policy.validateStack, hooks) };
+            return {
+                ...policy,
+                ...common,
+                validateStack: exemptStackValidation(policy.name, policy.validateStack, hooks),
+            };
         }
-        const validations = Array.isArray(policy.validateResource) ? policy.validateResource : policy.validateResource ? [policy.validateResource] : [];
+        const validations = Array.isArray(policy.validateResource)
+            ? policy.validateResource
+            : policy.validateResource
+              ? [policy.validateResource]
+              : [];
         const wrapped = validations.map((v) => exemptResourceValidation(policy.name, v, hooks));
         return { ...policy, ...common, validateResource: wrapped.length === 1 ? wrapped[0] : wrapped };
     });

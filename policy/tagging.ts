@@ -3,7 +3,7 @@
  * adds through `defaultTags` (those are not in the resource's `tags` input), and `Environment` names
  * the stack.
  */
-import { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { parseMaybeJson, peek, stackOfUrn } from "./lib/values";
 import taggable from "./taggable-types.json";
 
@@ -27,7 +27,7 @@ export interface TaggingConfig {
  * (@pulumi/aws serializes `defaultTags` with JSON.stringify), so both forms are accepted.
  */
 export function providerDefaultTags(provider: ResourceValidationArgs["provider"]): Record<string, unknown> {
-    if (!provider || !provider.type.startsWith("pulumi:providers:aws")) {
+    if (!provider?.type.startsWith("pulumi:providers:aws")) {
         return {};
     }
     const defaultTags = peek(provider.props, "defaultTags");
@@ -41,7 +41,8 @@ export function providerDefaultTags(provider: ResourceValidationArgs["provider"]
 
 export const requiredTags: ResourceValidationPolicy = {
     name: "required-tags",
-    description: "Every taggable AWS resource carries the required tags (resource tags or the provider's defaultTags), and Environment names the stack.",
+    description:
+        "Every taggable AWS resource carries the required tags (resource tags or the provider's defaultTags), and Environment names the stack.",
     severity: "medium",
     remediationSteps:
         "Pass the stack's explicit aws.Provider (with defaultTags { Environment, Application, Owner, CostCenter }) to the resource " +
@@ -85,7 +86,13 @@ export const requiredTags: ResourceValidationPolicy = {
         }
         const stack = stackOfUrn(args.urn);
         const environment = environmentKey ? tags.get(environmentKey) : undefined;
-        if (stack && environment && environment.known && typeof environment.value === "string" && environment.value.trim() !== "" && environment.value !== stack) {
+        if (
+            stack &&
+            environment?.known &&
+            typeof environment.value === "string" &&
+            environment.value.trim() !== "" &&
+            environment.value !== stack
+        ) {
             reportViolation(`Tag ${environmentKey}="${environment.value}" does not name the stack "${stack}".`);
         }
     },

@@ -3,8 +3,8 @@
  * `npx ts-node --transpile-only scripts/config-reference.ts` rewrites the block between the markers;
  * test/readme.test.ts fails when the README and Pulumi.yaml disagree.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as YAML from "yaml";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -13,7 +13,8 @@ export const END = "<!-- config-reference:end -->";
 
 export function configReference(): string {
     const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
-    const stack = (name: string) => YAML.parse(fs.readFileSync(path.join(ROOT, `Pulumi.${name}.yaml`), "utf8")).config ?? {};
+    const stack = (name: string) =>
+        YAML.parse(fs.readFileSync(path.join(ROOT, `Pulumi.${name}.yaml`), "utf8")).config ?? {};
     const [dev, prod] = [stack("dev"), stack("prod")];
     const cell = (config: Record<string, unknown>, key: string) =>
         config[`${project.name}:${key}`] === undefined ? "" : `\`${String(config[`${project.name}:${key}`])}\``;
@@ -21,7 +22,9 @@ export function configReference(): string {
     for (const [key, schema] of Object.entries<any>(project.config)) {
         const fallback = schema.default === undefined ? "**required**" : `\`${JSON.stringify(schema.default)}\``;
         const type = `${schema.type}${schema.secret ? " (secret)" : ""}`;
-        rows.push(`| \`${key}\` | ${type} | ${fallback} | ${cell(dev, key)} | ${cell(prod, key)} | ${String(schema.description).replace(/\|/g, "\\|")} |`);
+        rows.push(
+            `| \`${key}\` | ${type} | ${fallback} | ${cell(dev, key)} | ${cell(prod, key)} | ${String(schema.description).replace(/\|/g, "\\|")} |`,
+        );
     }
     return rows.join("\n");
 }

@@ -3,9 +3,9 @@
  * index.ts → infra → handlers; tests → anything; nothing outside test/ imports test/.
  */
 import { expect } from "chai";
-import { execFileSync } from "child_process";
-import * as fs from "fs";
-import * as path from "path";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as ts from "typescript";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -26,13 +26,13 @@ function homeOf(file: string): string {
     return first === file ? file : first;
 }
 
-export interface ImportEdge {
+interface ImportEdge {
     from: string;
     to: string;
 }
 
 /** Relative imports (static, dynamic, require) of a file, resolved to repository paths. */
-export function relativeImports(file: string, text: string): ImportEdge[] {
+function relativeImports(file: string, text: string): ImportEdge[] {
     // preProcessFile finds static imports, `import()` and `require()` calls alike.
     const specs = new Set(ts.preProcessFile(text, true, true).importedFiles.map((f) => f.fileName));
     return [...specs]
@@ -40,7 +40,7 @@ export function relativeImports(file: string, text: string): ImportEdge[] {
         .map((s) => ({ from: file, to: path.relative(ROOT, path.resolve(ROOT, path.dirname(file), s)) }));
 }
 
-export function violations(edges: ImportEdge[]): string[] {
+function violations(edges: ImportEdge[]): string[] {
     return edges
         .filter((e) => {
             const from = homeOf(e.from);

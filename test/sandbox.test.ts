@@ -5,7 +5,12 @@
  */
 import { expect } from "chai";
 import { account } from "../toolkit/sandbox/run";
-import { CALLS_PER_DELIVERED_TARGET, parseRequestFile, runSandbox, SandboxSummary } from "../toolkit/sandbox/sandbox";
+import {
+    CALLS_PER_DELIVERED_TARGET,
+    parseRequestFile,
+    runSandbox,
+    type SandboxSummary,
+} from "../toolkit/sandbox/sandbox";
 
 describe("npm run sandbox", function () {
     this.timeout(120_000);
@@ -18,7 +23,16 @@ describe("npm run sandbox", function () {
 
     it("prints every hop: request, channel queues, per-channel sends, delivery log, analytics, summary", () => {
         const text = lines.join("\n");
-        for (const hop of ["[1] request -> ingress topic", "[2] channel queues", "[3] push: push-sender-fn", "[3] email: email-sender-fn", "[3] sms: sms-sender-fn", "[4] delivery log", "[5] analytics", "Summary"]) {
+        for (const hop of [
+            "[1] request -> ingress topic",
+            "[2] channel queues",
+            "[3] push: push-sender-fn",
+            "[3] email: email-sender-fn",
+            "[3] sms: sms-sender-fn",
+            "[4] delivery log",
+            "[5] analytics",
+            "Summary",
+        ]) {
             expect(text, hop).to.contain(hop);
         }
         expect(text).to.contain("SNS Publish TargetArn");
@@ -47,25 +61,41 @@ describe("npm run sandbox", function () {
         expect(summary.callsPerDelivered.overall, "overall").to.be.at.most(CALLS_PER_DELIVERED_TARGET);
         const ops = summary.operations;
         // Never a per-record read or write: no GetItem/PutItem/Query, and batch calls far fewer than records.
-        for (const op of ["DynamoDB.GetItem", "DynamoDB.PutItem", "DynamoDB.Query", "DynamoDB.UpdateItem", "SNS.CheckIfPhoneNumberIsOptedOut", "Firehose.PutRecord"]) {
+        for (const op of [
+            "DynamoDB.GetItem",
+            "DynamoDB.PutItem",
+            "DynamoDB.Query",
+            "DynamoDB.UpdateItem",
+            "SNS.CheckIfPhoneNumberIsOptedOut",
+            "Firehose.PutRecord",
+        ]) {
             expect(ops[op] ?? 0, op).to.equal(0);
         }
         expect(ops["DynamoDB.BatchGetItem"]).to.be.at.most(summary.routed / 10);
         expect(ops["DynamoDB.BatchWriteItem"]).to.be.at.most(summary.routed / 10);
         // One provider call per delivery (no throttling in the sandbox).
-        expect((ops["SNS.Publish"] ?? 0) + (ops["SESv2.SendEmail"] ?? 0)).to.equal(summary.delivered.push + summary.delivered.sms + summary.delivered.email);
+        expect((ops["SNS.Publish"] ?? 0) + (ops["SESv2.SendEmail"] ?? 0)).to.equal(
+            summary.delivered.push + summary.delivered.sms + summary.delivered.email,
+        );
     });
 
     it("refuses a request file that is not a request, with a clear error", () => {
         expect(() => parseRequestFile("{not json", "bad.json")).to.throw(/bad.json is not JSON/);
         expect(() => parseRequestFile("[]", "list.json")).to.throw(/one JSON object/);
         expect(() => parseRequestFile('{"userId":"u"}', "noid.json")).to.throw(/notificationId/);
-        expect(parseRequestFile('{"notificationId":"n-1","userId":"u"}', "ok.json")).to.deep.equal({ notificationId: "n-1", userId: "u" });
+        expect(parseRequestFile('{"notificationId":"n-1","userId":"u"}', "ok.json")).to.deep.equal({
+            notificationId: "n-1",
+            userId: "u",
+        });
     });
 
     it("accounting: a routed request without a delivery-log row or DLQ message is lost; a DLQ message accounts for it", () => {
         const requests = [{ notificationId: "a" }, { notificationId: "b" }, { notificationId: "c" }];
-        const routing = new Map<string, any[]>([["a", ["push", "email"]], ["b", ["sms"]], ["c", []]]);
+        const routing = new Map<string, any[]>([
+            ["a", ["push", "email"]],
+            ["b", ["sms"]],
+            ["c", []],
+        ]);
         const rows = [{ notificationId: "a", channel: "push", status: "SENT" }];
         const dlq = { push: [], email: [JSON.stringify({ notificationId: "a" })], sms: [] };
         const result = account(requests, routing, rows, dlq, 0);

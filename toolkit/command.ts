@@ -5,7 +5,12 @@
  */
 export class UsageError extends Error {}
 
-export function runCommand<T>(name: string, deadlineMs: number, parse: () => T, run: (options: T) => Promise<number>): void {
+export function runCommand<T>(
+    name: string,
+    deadlineMs: number,
+    parse: () => T,
+    run: (options: T) => Promise<number>,
+): void {
     // The SDK warns once per process that its 2027 releases need Node 22 (Lambda runs nodejs22.x; the
     // header prints the Node version): not news for a local run.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";

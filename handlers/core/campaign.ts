@@ -3,7 +3,7 @@
  * retried run re-publishes the same ids, which downstream idempotency turns into no-ops) and pack the
  * requests into PublishBatch calls (10 entries, 256 KB per call).
  */
-import { createHash } from "crypto";
+import { createHash } from "node:crypto";
 import { CHANNELS } from "../lib/telemetry-names";
 import { ID_PATTERN } from "./request";
 import type { Channel, DataValue, NotificationRequest } from "./types";
@@ -61,7 +61,9 @@ export function parseCampaignInput(event: unknown): CampaignInput {
     // Every user's id must fit the contract's 128 characters: a long userId gives way to its hash, but
     // the campaign id and the day cannot.
     if (input.campaignId.length > CAMPAIGN_ID_MAX) {
-        throw new Error(`campaign input: campaignId must be at most ${CAMPAIGN_ID_MAX} characters (notification ids are at most ${NOTIFICATION_ID_MAX})`);
+        throw new Error(
+            `campaign input: campaignId must be at most ${CAMPAIGN_ID_MAX} characters (notification ids are at most ${NOTIFICATION_ID_MAX})`,
+        );
     }
     return input;
 }
@@ -128,7 +130,10 @@ const bytes = (s: string) => new TextEncoder().encode(s).length;
  * Packs messages into PublishBatch calls: at most 10 entries and 256 KB (sum of message sizes) per
  * call. A single message above 256 KB cannot be published at all and is returned in `oversize`.
  */
-export function packPublishBatches(messages: { id: string; message: string }[]): { batches: BatchEntry[][]; oversize: string[] } {
+export function packPublishBatches(messages: { id: string; message: string }[]): {
+    batches: BatchEntry[][];
+    oversize: string[];
+} {
     const batches: BatchEntry[][] = [];
     const oversize: string[] = [];
     let current: BatchEntry[] = [];

@@ -2,7 +2,7 @@
  * Keys and rows of the bookkeeping the senders do for a whole batch at once: delivery-log rows
  * (idempotency + history), per-user hourly rate counters, deferral schedules, analytics events.
  */
-import { createHash } from "crypto";
+import { createHash } from "node:crypto";
 import type { Channel, DeliveryLogRow, DeliveryStatus, NotificationRequest, RecipientSpec } from "./types";
 
 /**
@@ -10,7 +10,8 @@ import type { Channel, DeliveryLogRow, DeliveryStatus, NotificationRequest, Reci
  * not Sets, in module scope: closure serialization turns a captured Set into a plain object.)
  */
 export const SENT_STATUSES: readonly DeliveryStatus[] = ["SENT", "DELIVERED", "BOUNCED", "COMPLAINT"];
-export const isSentStatus = (status: DeliveryStatus | undefined) => status !== undefined && SENT_STATUSES.includes(status);
+export const isSentStatus = (status: DeliveryStatus | undefined) =>
+    status !== undefined && SENT_STATUSES.includes(status);
 
 /** A recipient of a request on one channel: a user, or an explicit address with no user. */
 export interface RecipientRef {
@@ -36,7 +37,8 @@ export function recipientsFor(
         const identity = spec.userId ?? address;
         if (identity === undefined) continue; // e.g. a phone-only recipient on the e-mail queue
         const recipientKey = `${channel}#${identity}`;
-        if (!out.has(recipientKey)) out.set(recipientKey, { userId: spec.userId, address, identity, recipientKey, spec });
+        if (!out.has(recipientKey))
+            out.set(recipientKey, { userId: spec.userId, address, identity, recipientKey, spec });
     }
     return [...out.values()];
 }
@@ -104,7 +106,11 @@ export interface RateCounterRow {
  * so two concurrent invocations for the same user can each write "previous + own": the limit is
  * approximate under concurrency (it can undercount by the overlap), exact for one invocation.
  */
-export function rateCounterRows(outcomes: RecipientOutcome[], previous: Map<string, number>, now: number): RateCounterRow[] {
+export function rateCounterRows(
+    outcomes: RecipientOutcome[],
+    previous: Map<string, number>,
+    now: number,
+): RateCounterRow[] {
     const added = new Map<string, number>();
     for (const o of outcomes) if (o.rateCounterId) added.set(o.rateCounterId, (added.get(o.rateCounterId) ?? 0) + 1);
     const hourEnd = Math.floor(now / 3_600_000 + 1) * 3_600;
@@ -121,9 +127,10 @@ export function analyticsEvent(outcome: RecipientOutcome, now: number): string {
         channel: outcome.channel,
         status: outcome.status,
     };
-    for (const k of ["userId", "campaignId", "reason", "providerMessageId"] as const) if (outcome[k]) event[k] = outcome[k];
+    for (const k of ["userId", "campaignId", "reason", "providerMessageId"] as const)
+        if (outcome[k]) event[k] = outcome[k];
     if (outcome.sentDevices) event.devices = outcome.sentDevices.length;
-    return JSON.stringify(event) + "\n";
+    return `${JSON.stringify(event)}\n`;
 }
 
 /**
@@ -134,8 +141,16 @@ export function analyticsEvent(outcome: RecipientOutcome, now: number): string {
  * `fireAt` counts to the second, as the at-expression does. Names allow [0-9A-Za-z-_.], at most 64
  * characters.
  */
-export function deferralScheduleName(notificationId: string, channel: Channel, recipientKey: string, fireAt: number): string {
-    const hash = createHash("sha256").update(`${notificationId}|${recipientKey}|${atExpression(fireAt)}`).digest("hex").slice(0, 16);
+export function deferralScheduleName(
+    notificationId: string,
+    channel: Channel,
+    recipientKey: string,
+    fireAt: number,
+): string {
+    const hash = createHash("sha256")
+        .update(`${notificationId}|${recipientKey}|${atExpression(fireAt)}`)
+        .digest("hex")
+        .slice(0, 16);
     return `${channel}-${notificationId.slice(0, 40)}-${hash}`;
 }
 

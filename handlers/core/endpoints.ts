@@ -52,7 +52,11 @@ export function decideDeviceAction(change: DeviceStreamChange): DeviceAction {
         return { kind: "delete-device", userId: old.userId, deviceId: old.deviceId, endpointArn: old.endpointArn };
     }
     const next = change.newImage!;
-    if (!isPlatform(next.platform)) return { kind: "invalid", reason: `device ${next.deviceId} has platform '${next.platform}' (ios|android expected)` };
+    if (!isPlatform(next.platform))
+        return {
+            kind: "invalid",
+            reason: `device ${next.deviceId} has platform '${next.platform}' (ios|android expected)`,
+        };
     const platform = next.platform;
     if (next.enabled !== false) {
         if (!next.token) return { kind: "invalid", reason: `device ${next.deviceId} has no token` };
@@ -64,11 +68,13 @@ export function decideDeviceAction(change: DeviceStreamChange): DeviceAction {
     }
     // Only our own write-back (endpointArn/endpointToken) or a disable reaches here: refresh the
     // summary when what it mirrors changed, otherwise stop (this is what breaks the stream loop).
-    const before = change.oldImage && isPlatform(change.oldImage.platform)
-        ? summaryEntry({ ...change.oldImage, platform: change.oldImage.platform })
-        : undefined;
+    const before =
+        change.oldImage && isPlatform(change.oldImage.platform)
+            ? summaryEntry({ ...change.oldImage, platform: change.oldImage.platform })
+            : undefined;
     const after = summaryEntry({ ...next, platform });
-    if (before && JSON.stringify(before) === JSON.stringify(after)) return { kind: "none", reason: "nothing the summary mirrors changed" };
+    if (before && JSON.stringify(before) === JSON.stringify(after))
+        return { kind: "none", reason: "nothing the summary mirrors changed" };
     return { kind: "update-summary", userId: next.userId, deviceId: next.deviceId, entry: after };
 }
 

@@ -26,9 +26,12 @@ export type FeedbackEvent =
     | { kind: "ignore"; reason: string }
     | { kind: "invalid"; reason: string };
 
+// The feedback events are untyped JSON from SNS and SES; each parser checks the fields it reads.
+// biome-ignore lint/suspicious/noExplicitAny: see above
 const isRecord = (v: unknown): v is Record<string, any> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** The event inside an SQS body: raw JSON, an SNS envelope, or an EventBridge event. */
+// biome-ignore lint/suspicious/noExplicitAny: untyped event JSON (see isRecord)
 export function unwrapFeedbackBody(body: string): Record<string, any> | undefined {
     let value: unknown;
     try {
@@ -73,7 +76,8 @@ const PLATFORM_REASON =
 /** Provider reasons that mean this token is dead: APNs Unregistered / BadDeviceToken, FCM UNREGISTERED. */
 const TOKEN_REASON = /\b(Unregistered|BadDeviceToken|NotRegistered|InvalidRegistration)\b/i;
 /** FCM's INVALID_ARGUMENT is about the token only when its message says so (else: the payload). */
-const FCM_INVALID_TOKEN = /\bINVALID_ARGUMENT\b[\s\S]*\bregistration token\b|\bregistration token\b[\s\S]*\bINVALID_ARGUMENT\b/i;
+const FCM_INVALID_TOKEN =
+    /\bINVALID_ARGUMENT\b[\s\S]*\bregistration token\b|\bregistration token\b[\s\S]*\bINVALID_ARGUMENT\b/i;
 
 export type DeliveryFailureScope = "endpoint" | "platform" | "other";
 
@@ -86,6 +90,7 @@ export function classifyDeliveryFailure(failureType: string, failureMessage: str
     return "other";
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: untyped event JSON (see isRecord)
 function parseEndpointEvent(event: Record<string, any>): FeedbackEvent {
     const endpointArn = event.EndpointArn as string;
     switch (event.EventType) {
@@ -93,7 +98,12 @@ function parseEndpointEvent(event: Record<string, any>): FeedbackEvent {
             return { kind: "endpoint", eventType: "EndpointDeleted", endpointArn, reason: "endpoint deleted" };
         case "EndpointUpdated":
             if (event.Enabled === "false" || event.Enabled === false) {
-                return { kind: "endpoint", eventType: "EndpointUpdated", endpointArn, reason: "endpoint disabled by the platform" };
+                return {
+                    kind: "endpoint",
+                    eventType: "EndpointUpdated",
+                    endpointArn,
+                    reason: "endpoint disabled by the platform",
+                };
             }
             return { kind: "ignore", reason: "endpoint updated, still enabled" };
         case "DeliveryFailure": {
@@ -102,7 +112,12 @@ function parseEndpointEvent(event: Record<string, any>): FeedbackEvent {
             const failure = `${failureType} ${failureMessage}`.trim() || "unknown";
             switch (classifyDeliveryFailure(failureType, failureMessage)) {
                 case "endpoint":
-                    return { kind: "endpoint", eventType: "DeliveryFailure", endpointArn, reason: `delivery failure: ${failure}` };
+                    return {
+                        kind: "endpoint",
+                        eventType: "DeliveryFailure",
+                        endpointArn,
+                        reason: `delivery failure: ${failure}`,
+                    };
                 case "platform":
                     return {
                         kind: "platform-failure",
@@ -125,6 +140,7 @@ const tag = (tags: Record<string, unknown> | undefined, name: string): string | 
     return typeof first === "string" && first !== "" ? first : undefined;
 };
 
+// biome-ignore lint/suspicious/noExplicitAny: untyped event JSON (see isRecord)
 function parseSesEvent(event: Record<string, any>): FeedbackEvent {
     const type = String(event.eventType ?? event.notificationType);
     const mail = isRecord(event.mail) ? event.mail : {};
@@ -149,7 +165,9 @@ function parseSesEvent(event: Record<string, any>): FeedbackEvent {
         case "Bounce": {
             const bounce = isRecord(event.bounce) ? event.bounce : {};
             const permanent = bounce.bounceType === "Permanent";
-            const bounced = Array.isArray(bounce.bouncedRecipients) ? bounce.bouncedRecipients[0]?.emailAddress : undefined;
+            const bounced = Array.isArray(bounce.bouncedRecipients)
+                ? bounce.bouncedRecipients[0]?.emailAddress
+                : undefined;
             return {
                 ...base,
                 status: "BOUNCED",
@@ -173,7 +191,11 @@ function parseSesEvent(event: Record<string, any>): FeedbackEvent {
             return { ...base, status: "FAILED", reason: `rejected by SES: ${event.reject?.reason ?? "unknown"}` };
         case "Rendering Failure":
         case "RenderingFailure":
-            return { ...base, status: "FAILED", reason: `rendering failure: ${event.failure?.errorMessage ?? "unknown"}` };
+            return {
+                ...base,
+                status: "FAILED",
+                reason: `rendering failure: ${event.failure?.errorMessage ?? "unknown"}`,
+            };
         default:
             // Send (the sender already wrote SENT), DeliveryDelay (SES keeps trying), Open, Click, Subscription.
             return { kind: "ignore", reason: `SES ${type} event needs no delivery-log change` };

@@ -4,14 +4,7 @@
  * to send. No I/O: the adapter reads, calls this, performs the sends, then writes the outcomes.
  */
 import { parseNotificationRequest, requestTargetsChannel } from "./request";
-import {
-    isSentStatus,
-    logKey,
-    rateCounterId,
-    hourWindow,
-    recipientsFor,
-    type RecipientRef,
-} from "./deliveryLog";
+import { isSentStatus, logKey, rateCounterId, hourWindow, recipientsFor, type RecipientRef } from "./deliveryLog";
 import { quietHoursEnd } from "./quietHours";
 import {
     directEmail,
@@ -119,12 +112,26 @@ export interface RecipientPlan {
 
 export type RecordPlan =
     | { messageId: string; kind: "ignore"; reason: string }
-    | { messageId: string; kind: "invalid"; reason: string; notificationId?: string; campaignId?: string; recipients: RecipientPlan[] }
+    | {
+          messageId: string;
+          kind: "invalid";
+          reason: string;
+          notificationId?: string;
+          campaignId?: string;
+          recipients: RecipientPlan[];
+      }
     | { messageId: string; kind: "request"; request: NotificationRequest; recipients: RecipientPlan[] };
 
 type Parsed =
     | { messageId: string; kind: "ignore"; reason: string }
-    | { messageId: string; kind: "invalid"; reason: string; notificationId?: string; campaignId?: string; recipients: RecipientRef[] }
+    | {
+          messageId: string;
+          kind: "invalid";
+          reason: string;
+          notificationId?: string;
+          campaignId?: string;
+          recipients: RecipientRef[];
+      }
     | { messageId: string; kind: "request"; request: NotificationRequest; recipients: RecipientRef[] };
 
 /**
@@ -139,7 +146,12 @@ export function parseBatch(records: QueueRecord[], channel: Channel, now: number
             if (!requestTargetsChannel(parsed.request, channel)) {
                 return { messageId: r.messageId, kind: "ignore", reason: `not for ${channel}` };
             }
-            return { messageId: r.messageId, kind: "request", request: parsed.request, recipients: recipientsFor(parsed.request, channel) };
+            return {
+                messageId: r.messageId,
+                kind: "request",
+                request: parsed.request,
+                recipients: recipientsFor(parsed.request, channel),
+            };
         }
         if (parsed.channels && !parsed.channels.includes(channel)) {
             return { messageId: r.messageId, kind: "ignore", reason: `not for ${channel}` };
@@ -180,7 +192,12 @@ export function readKeys(parsed: Parsed[], channel: Channel, now: number): ReadK
             }
         }
     }
-    return { userIds: [...userIds], logKeys: [...logKeys.values()], rateCounterIds: [...counters], templateKeys: [...templates.values()] };
+    return {
+        userIds: [...userIds],
+        logKeys: [...logKeys.values()],
+        rateCounterIds: [...counters],
+        templateKeys: [...templates.values()],
+    };
 }
 
 /** Step 3: template keys still missing once profiles are known (a profile locale the request did not give). */
@@ -215,12 +232,14 @@ export function planBatch(parsed: Parsed[], data: BatchData, options: PlanOption
         if (p.kind === "ignore") return p;
         if (p.kind === "invalid") {
             const recipients = p.recipients.map((recipient) => {
-                const previous = p.notificationId ? data.logRows.get(logKey(p.notificationId, recipient.recipientKey)) : undefined;
+                const previous = p.notificationId
+                    ? data.logRows.get(logKey(p.notificationId, recipient.recipientKey))
+                    : undefined;
                 const action: Action = !firstInBatch(p.notificationId, recipient.recipientKey)
                     ? { kind: "skip", reason: "duplicate in this batch" }
                     : previous && isSentStatus(previous.status)
-                        ? { kind: "skip", reason: `already ${previous.status}` }
-                        : { kind: "fail", reason: p.reason };
+                      ? { kind: "skip", reason: `already ${previous.status}` }
+                      : { kind: "fail", reason: p.reason };
                 return { recipient, action };
             });
             return { ...p, recipients };
@@ -236,7 +255,8 @@ export function planBatch(parsed: Parsed[], data: BatchData, options: PlanOption
             // whose recipients have only e-mail addresses is normal traffic, not a problem. Only a request
             // that named this channel and gave it nobody is the producer's mistake.
             const reason = `no ${options.channel} recipient in the request`;
-            if (!p.request.channels?.includes(options.channel)) return { messageId: p.messageId, kind: "ignore", reason };
+            if (!p.request.channels?.includes(options.channel))
+                return { messageId: p.messageId, kind: "ignore", reason };
             return { messageId: p.messageId, kind: "invalid", reason, recipients };
         }
         return { ...p, recipients };
@@ -293,9 +313,7 @@ function compose(
     options: PlanOptions,
     alreadySent: string[],
 ): Composed {
-    const variant = request.template
-        ? selectVariant(templatesOf(request.template, data.templates), locale)
-        : undefined;
+    const variant = request.template ? selectVariant(templatesOf(request.template, data.templates), locale) : undefined;
     if (request.template && !variant) return { kind: "fail", reason: `template ${request.template} not found` };
     const values = request.data ?? {};
 
@@ -304,7 +322,10 @@ function compose(
         if (!to) return { kind: "fail", reason: "recipient has no e-mail address" };
         if (!isValidEmail(to)) return { kind: "fail", reason: `invalid e-mail address ${to}` };
         if (profile?.emailSuppressed && normalizeEmail(profile.emailSuppressedAddress ?? to) === normalizeEmail(to)) {
-            return { kind: "suppress", reason: `address suppressed: ${profile.emailSuppressedReason ?? "bounce or complaint"}` };
+            return {
+                kind: "suppress",
+                reason: `address suppressed: ${profile.emailSuppressedReason ?? "bounce or complaint"}`,
+            };
         }
         const content: Rendered<EmailContent> = variant
             ? renderEmail(variant, values)
@@ -319,7 +340,8 @@ function compose(
         if (!phone) return { kind: "fail", reason: "recipient has no phone number" };
         if (!isE164(phone)) return { kind: "fail", reason: `invalid phone number ${phone} (E.164 expected)` };
         if (data.optedOutPhones?.has(phone)) return { kind: "suppress", reason: "phone number opted out of SMS" };
-        if (data.optOutUnknownPhones?.has(phone)) return { kind: "retry", reason: "opt-out status of the number unavailable" };
+        if (data.optOutUnknownPhones?.has(phone))
+            return { kind: "retry", reason: "opt-out status of the number unavailable" };
         const text: Rendered<string> = variant ? renderSms(variant, values) : { ok: true, content: request.body! };
         if (!text.ok) return { kind: "fail", reason: text.reason };
         const problem = smsProblem(text.content);
@@ -345,7 +367,8 @@ function compose(
             priority: request.priority,
         });
         if (!built.ok) return { kind: "fail", reason: built.reason };
-        if (!alreadySent.includes(deviceId)) targets.push({ deviceId, endpointArn: device.endpointArn!, push: built.push });
+        if (!alreadySent.includes(deviceId))
+            targets.push({ deviceId, endpointArn: device.endpointArn!, push: built.push });
     }
     return { kind: "send", delivery: { channel: "push", targets, alreadySent } };
 }

@@ -63,16 +63,24 @@ export function buildPushMessage(args: {
     const { platform, apnsPlatform, content, data, notificationId, priority } = args;
     const key = platform === "ios" ? apnsPlatform : "GCM";
     const payload = JSON.stringify(
-        platform === "ios" ? apnsPayload(content, data, notificationId) : fcmV1Payload(content, data, notificationId, priority),
+        platform === "ios"
+            ? apnsPayload(content, data, notificationId)
+            : fcmV1Payload(content, data, notificationId, priority),
     );
     const payloadBytes = byteLength(payload);
     if (payloadBytes > MAX_PUSH_PAYLOAD_BYTES) {
-        return { ok: false, reason: `${key} payload is ${payloadBytes} bytes, above the ${MAX_PUSH_PAYLOAD_BYTES}-byte limit` };
+        return {
+            ok: false,
+            reason: `${key} payload is ${payloadBytes} bytes, above the ${MAX_PUSH_PAYLOAD_BYTES}-byte limit`,
+        };
     }
     const attributes: PushMessage["attributes"] = {};
     if (platform === "ios") {
         attributes["AWS.SNS.MOBILE.APNS.PUSH_TYPE"] = { DataType: "String", StringValue: "alert" };
-        attributes["AWS.SNS.MOBILE.APNS.PRIORITY"] = { DataType: "String", StringValue: priority === "high" ? "10" : "5" };
+        attributes["AWS.SNS.MOBILE.APNS.PRIORITY"] = {
+            DataType: "String",
+            StringValue: priority === "high" ? "10" : "5",
+        };
     }
     return {
         ok: true,

@@ -41,7 +41,14 @@ export function wallClockAt(instant: number, timeZone: string): WallClock {
         second: "2-digit",
     }).formatToParts(new Date(instant));
     const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-    return { year: get("year"), month: get("month"), day: get("day"), hour: get("hour"), minute: get("minute"), second: get("second") };
+    return {
+        year: get("year"),
+        month: get("month"),
+        day: get("day"),
+        hour: get("hour"),
+        minute: get("minute"),
+        second: get("second"),
+    };
 }
 
 /** Offset of `timeZone` from UTC at `instant`, in milliseconds (e.g. +3_600_000 for CET). */

@@ -60,7 +60,8 @@ export function parseNotificationRequest(body: string, enqueuedAt: Date): Parsed
 function partialIdentity(raw: Record<string, unknown>) {
     const notificationId =
         typeof raw.notificationId === "string" && ID_PATTERN.test(raw.notificationId) ? raw.notificationId : undefined;
-    const campaignId = typeof raw.campaignId === "string" && ID_PATTERN.test(raw.campaignId) ? raw.campaignId : undefined;
+    const campaignId =
+        typeof raw.campaignId === "string" && ID_PATTERN.test(raw.campaignId) ? raw.campaignId : undefined;
     let recipients: RecipientSpec[] | undefined;
     if (typeof raw.userId === "string" && ID_PATTERN.test(raw.userId) && raw.recipients === undefined) {
         recipients = [{ userId: raw.userId }];
@@ -109,7 +110,8 @@ function checkRecipients(raw: Record<string, unknown>): string | undefined {
         const idProblem = checkId(r.userId, `recipients[${i}].userId`, false);
         if (idProblem) return idProblem;
         for (const field of ["email", "phone"] as const) {
-            if (r[field] !== undefined && typeof r[field] !== "string") return `recipients[${i}].${field} must be a string`;
+            if (r[field] !== undefined && typeof r[field] !== "string")
+                return `recipients[${i}].${field} must be a string`;
         }
         if (r.userId === undefined && r.email === undefined && r.phone === undefined) {
             return `recipients[${i}] needs a userId, an email or a phone`;

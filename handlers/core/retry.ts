@@ -97,7 +97,10 @@ export function classifyError(err: ErrorInfo, target: CallTarget = "service"): E
     if (target === "push-endpoint") {
         if (ENDPOINT_GONE.includes(name) || NOT_FOUND.includes(name)) return "endpoint-gone";
         // SNS reports an endpoint that no longer exists or belongs elsewhere as InvalidParameter on TargetArn.
-        if ((name === "InvalidParameter" || name === "InvalidParameterException") && /endpoint|targetarn/i.test(err.message ?? "")) {
+        if (
+            (name === "InvalidParameter" || name === "InvalidParameterException") &&
+            /endpoint|targetarn/i.test(err.message ?? "")
+        ) {
             return "endpoint-gone";
         }
     } else if (NOT_FOUND.includes(name)) {

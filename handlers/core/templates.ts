@@ -51,7 +51,9 @@ export const MISSING_VARIABLE = "MissingVariableError";
  * subclass came out of it without its message.
  */
 export function missingVariableError(variables: string[]): Error & { variables: string[] } {
-    const error = new Error(`missing template variable${variables.length > 1 ? "s" : ""}: ${variables.join(", ")}`) as Error & {
+    const error = new Error(
+        `missing template variable${variables.length > 1 ? "s" : ""}: ${variables.join(", ")}`,
+    ) as Error & {
         variables: string[];
     };
     error.name = MISSING_VARIABLE;
@@ -74,12 +76,12 @@ export function placeholders(text: string): string[] {
 }
 
 /** Substitutes every placeholder; throws a MissingVariableError naming all absent variables. */
-export function renderText(text: string, data: Record<string, DataValue>, escape?: (v: string) => string): string {
-    const missing = placeholders(text).filter((name) => !Object.prototype.hasOwnProperty.call(data, name));
+export function renderText(text: string, data: Record<string, DataValue>, escapeValue?: (v: string) => string): string {
+    const missing = placeholders(text).filter((name) => !Object.hasOwn(data, name));
     if (missing.length > 0) throw missingVariableError(missing);
     return text.replace(PLACEHOLDER, (_m, name: string) => {
         const value = String(data[name]);
-        return escape ? escape(value) : value;
+        return escapeValue ? escapeValue(value) : value;
     });
 }
 
@@ -106,7 +108,8 @@ function attempt<T>(render: () => T): Rendered<T> {
 }
 
 export function renderPush(variant: TemplateVariant, data: Record<string, DataValue>): Rendered<PushContent> {
-    if (!variant.body) return { ok: false, reason: `template ${variant.templateId} (${variant.locale}) has no push body` };
+    if (!variant.body)
+        return { ok: false, reason: `template ${variant.templateId} (${variant.locale}) has no push body` };
     return attempt(() => ({
         title: variant.title === undefined ? undefined : renderText(variant.title, data),
         body: renderText(variant.body!, data),
@@ -115,7 +118,10 @@ export function renderPush(variant: TemplateVariant, data: Record<string, DataVa
 
 export function renderEmail(variant: TemplateVariant, data: Record<string, DataValue>): Rendered<EmailContent> {
     if (!variant.subject || (!variant.html && !variant.text)) {
-        return { ok: false, reason: `template ${variant.templateId} (${variant.locale}) has no e-mail subject and body` };
+        return {
+            ok: false,
+            reason: `template ${variant.templateId} (${variant.locale}) has no e-mail subject and body`,
+        };
     }
     return attempt(() => {
         const text = variant.text ? renderText(variant.text, data) : undefined;

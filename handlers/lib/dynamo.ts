@@ -21,6 +21,7 @@ export interface DynamoError extends Error {
 
 export interface Dynamo {
     /** Sends one DynamoDB operation by name with its JSON-protocol input; SDK errors keep their `name`. */
+    // biome-ignore lint/suspicious/noExplicitAny: callers name the output shape they read
     call<T = any>(operation: DynamoOperation, input: object): Promise<T>;
 }
 
@@ -29,6 +30,7 @@ export type DynamoOperation = "BatchGetItem" | "BatchWriteItem" | "GetItem" | "P
 export function createDynamo(): Dynamo {
     const client = new DynamoDBClient({});
     // Built here, not at module level: a closure captures module-level objects by value.
+    // biome-ignore lint/suspicious/noExplicitAny: one table of SDK command classes with different input types
     const commands: Record<DynamoOperation, new (input: any) => any> = {
         BatchGetItem: BatchGetItemCommand,
         BatchWriteItem: BatchWriteItemCommand,
@@ -37,6 +39,7 @@ export function createDynamo(): Dynamo {
         Query: QueryCommand,
         UpdateItem: UpdateItemCommand,
     };
+    // biome-ignore lint/suspicious/noExplicitAny: see commands
     return { call: (operation, input) => client.send(new commands[operation](input)) as Promise<any> };
 }
 
@@ -103,7 +106,8 @@ export async function batchPutAll(
     for (let i = 0; i < puts.length; i += BATCH_WRITE_MAX_ITEMS) {
         let requestItems: Record<string, unknown[]> = {};
         for (const { table, item } of puts.slice(i, i + BATCH_WRITE_MAX_ITEMS)) {
-            (requestItems[table] ??= []).push({ PutRequest: { Item: item } });
+            requestItems[table] ??= [];
+            requestItems[table].push({ PutRequest: { Item: item } });
         }
         for (let round = 0; Object.keys(requestItems).length > 0; round++) {
             if (round === MAX_UNPROCESSED_ROUNDS) throw new Error("BatchWriteItem kept returning unprocessed items");

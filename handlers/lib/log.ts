@@ -51,7 +51,12 @@ export function createLogger(options: LoggerOptions): Logger {
     const threshold = RANK[parseLogLevel(options.level)];
     const write = options.write ?? ((line: string) => void process.stdout.write(line));
     const now = options.now ?? (() => new Date());
-    const state = { coldStart: true, invocations: 0, context: {} as Record<string, unknown>, keys: {} as Record<string, unknown> };
+    const state = {
+        coldStart: true,
+        invocations: 0,
+        context: {} as Record<string, unknown>,
+        keys: {} as Record<string, unknown>,
+    };
 
     const emit = (level: LogLevel, message: string, extra?: Record<string, unknown>) => {
         if (RANK[level] < threshold) return;
@@ -70,9 +75,15 @@ export function createLogger(options: LoggerOptions): Logger {
         try {
             text = JSON.stringify(line);
         } catch {
-            text = JSON.stringify({ level, message, timestamp: line.timestamp, service: options.service, note: "unserializable extra keys dropped" });
+            text = JSON.stringify({
+                level,
+                message,
+                timestamp: line.timestamp,
+                service: options.service,
+                note: "unserializable extra keys dropped",
+            });
         }
-        write(text + "\n");
+        write(`${text}\n`);
     };
 
     return {

@@ -3,7 +3,7 @@
  * and flushed as one JSON log line per channel (EMF allows one set of dimension values per line).
  * CloudWatch Logs turns the lines into metrics: no PutMetricData call and no IAM permission needed.
  */
-import { METRIC_DIMENSIONS, METRIC_NAMESPACE, METRICS } from "./telemetry-names";
+import { METRIC_DIMENSIONS, METRIC_NAMESPACE, type METRICS } from "./telemetry-names";
 import type { Channel } from "./telemetry-names";
 
 export type MetricName = (typeof METRICS)[keyof typeof METRICS];
@@ -22,7 +22,13 @@ export interface MetricsOptions {
 }
 
 /** The EMF document for one channel's counters. */
-export function emfLine(namespace: string, service: string, channel: Channel, values: Map<MetricName, number>, timestamp: number): string {
+export function emfLine(
+    namespace: string,
+    service: string,
+    channel: Channel,
+    values: Map<MetricName, number>,
+    timestamp: number,
+): string {
     const doc: Record<string, unknown> = {
         _aws: {
             Timestamp: timestamp,
@@ -38,7 +44,7 @@ export function emfLine(namespace: string, service: string, channel: Channel, va
         channel,
     };
     for (const [name, value] of values) doc[name] = value;
-    return JSON.stringify(doc) + "\n";
+    return `${JSON.stringify(doc)}\n`;
 }
 
 export function createMetrics(options: MetricsOptions): Metrics {
@@ -54,7 +60,8 @@ export function createMetrics(options: MetricsOptions): Metrics {
         },
         flush: () => {
             const timestamp = now();
-            for (const [channel, values] of collected) write(emfLine(namespace, options.service, channel, values, timestamp));
+            for (const [channel, values] of collected)
+                write(emfLine(namespace, options.service, channel, values, timestamp));
             collected = new Map();
         },
     };

@@ -2,8 +2,15 @@
  * Cold-start helpers shared by the adapters: configuration from the environment (names in env.ts),
  * logger and metrics, the SQS / Lambda event shapes, bounded concurrency and the Firehose batch.
  */
-import { FirehoseClient, PutRecordBatchCommand } from "@aws-sdk/client-firehose";
-import { classifyError, DEFAULT_BACKOFF, nextRetryDelay, type BackoffPolicy, type CallTarget, type ErrorClass } from "../core/retry";
+import { type FirehoseClient, PutRecordBatchCommand } from "@aws-sdk/client-firehose";
+import {
+    classifyError,
+    DEFAULT_BACKOFF,
+    nextRetryDelay,
+    type BackoffPolicy,
+    type CallTarget,
+    type ErrorClass,
+} from "../core/retry";
 import { ENV, requireEnv } from "./env";
 import { createLogger, type LambdaContextLike, type Logger } from "./log";
 import { createMetrics, type Metrics } from "./metrics";
@@ -67,7 +74,12 @@ const FIREHOSE_MAX_BYTES = 4 * 1024 * 1024;
  * (more only for larger invocations). Analytics is best effort: a failure is logged, never retried
  * into a duplicate send.
  */
-export async function putAnalytics(firehose: FirehoseClient, stream: string, lines: string[], log: Logger): Promise<void> {
+export async function putAnalytics(
+    firehose: FirehoseClient,
+    stream: string,
+    lines: string[],
+    log: Logger,
+): Promise<void> {
     const batches: string[][] = [];
     let current: string[] = [];
     let size = 0;
@@ -85,9 +97,13 @@ export async function putAnalytics(firehose: FirehoseClient, stream: string, lin
     for (const batch of batches) {
         try {
             const out = await firehose.send(
-                new PutRecordBatchCommand({ DeliveryStreamName: stream, Records: batch.map((l) => ({ Data: Buffer.from(l) })) }),
+                new PutRecordBatchCommand({
+                    DeliveryStreamName: stream,
+                    Records: batch.map((l) => ({ Data: Buffer.from(l) })),
+                }),
             );
-            if (out.FailedPutCount) log.warn("analytics records rejected", { failed: out.FailedPutCount, total: batch.length });
+            if (out.FailedPutCount)
+                log.warn("analytics records rejected", { failed: out.FailedPutCount, total: batch.length });
         } catch (error) {
             log.error("analytics batch failed", { error, records: batch.length });
         }
@@ -169,12 +185,19 @@ export interface BackoffOptions {
  * jitter as long as attempts and the invocation's time budget allow (core/retry decides). Operational
  * and permanent errors return at once.
  */
-export async function callWithBackoff<T>(call: () => Promise<T>, remaining: () => number, options: BackoffOptions = {}): Promise<CallResult<T>> {
+export async function callWithBackoff<T>(
+    call: () => Promise<T>,
+    remaining: () => number,
+    options: BackoffOptions = {},
+): Promise<CallResult<T>> {
     const { target = "service", random = Math.random, policy = DEFAULT_BACKOFF, minRemainingMs } = options;
     for (let attempt = 0; ; attempt++) {
         const left = remaining();
         if (minRemainingMs !== undefined && left < minRemainingMs) {
-            const error = Object.assign(new Error(`${left} ms left in the invocation, ${minRemainingMs} needed for a call; not called`), { name: OUT_OF_TIME });
+            const error = Object.assign(
+                new Error(`${left} ms left in the invocation, ${minRemainingMs} needed for a call; not called`),
+                { name: OUT_OF_TIME },
+            );
             return { ok: false, error, errorClass: "transient" };
         }
         try {
@@ -198,4 +221,5 @@ export async function callWithBackoff<T>(call: () => Promise<T>, remaining: () =
 }
 
 /** Error classes after which the record goes back to its queue (and, if it persists, to its DLQ). */
-export const isRetryable = (errorClass: ErrorClass) => errorClass === "throttled" || errorClass === "transient" || errorClass === "operational";
+export const isRetryable = (errorClass: ErrorClass) =>
+    errorClass === "throttled" || errorClass === "transient" || errorClass === "operational";

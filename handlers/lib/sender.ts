@@ -33,7 +33,15 @@ import {
 } from "../core/plan";
 import type { ApnsPlatform } from "../core/push";
 import type { ErrorClass } from "../core/retry";
-import type { Channel, ChannelPreference, DeliveryLogRow, DeviceSummary, NotificationRequest, Profile, TemplateVariant } from "../core/types";
+import type {
+    Channel,
+    ChannelPreference,
+    DeliveryLogRow,
+    DeviceSummary,
+    NotificationRequest,
+    Profile,
+    TemplateVariant,
+} from "../core/types";
 import { batchGetAll, batchPutAll, createDynamo, type Dynamo } from "./dynamo";
 import { ENV, requireEnv } from "./env";
 import { METRICS } from "./telemetry-names";
@@ -150,7 +158,9 @@ export function createSenderHandler(config: SenderConfig) {
 
         const failedRecords = new Set<string>();
         const outcomes: RecipientOutcome[] = [];
-        const results = await mapLimit(plans, SEND_CONCURRENCY, (plan) => executeRecord(config, plan, context, started));
+        const results = await mapLimit(plans, SEND_CONCURRENCY, (plan) =>
+            executeRecord(config, plan, context, started),
+        );
         for (const [i, result] of results.entries()) {
             outcomes.push(...result.outcomes);
             if (result.retry) failedRecords.add(plans[i].messageId);
@@ -200,23 +210,34 @@ async function readBatchData(
     const requests = [
         {
             table: tables.preferences,
-            keys: keys.userIds.flatMap((userId) => [marshall({ userId, channel: "profile" }), marshall({ userId, channel })]),
+            keys: keys.userIds.flatMap((userId) => [
+                marshall({ userId, channel: "profile" }),
+                marshall({ userId, channel }),
+            ]),
         },
         { table: tables.deliveryLog, keys: keys.logKeys.map((k) => marshall(k)), consistentRead: true },
         { table: tables.idempotency, keys: keys.rateCounterIds.map((id) => marshall({ id })), consistentRead: true },
         { table: tables.templates, keys: templateKeysToRead.map((k) => marshall(k)) },
     ];
     if (channel === "push" && tables.devices) {
-        requests.push({ table: tables.devices, keys: keys.userIds.map((userId) => marshall({ userId, deviceId: SUMMARY_DEVICE_ID })) });
+        requests.push({
+            table: tables.devices,
+            keys: keys.userIds.map((userId) => marshall({ userId, deviceId: SUMMARY_DEVICE_ID })),
+        });
     }
-    const round1 = await batchGetAll(config.dynamo, requests.filter((r) => r.keys.length > 0));
+    const round1 = await batchGetAll(
+        config.dynamo,
+        requests.filter((r) => r.keys.length > 0),
+    );
     rememberTemplates(templateCache, templateKeysToRead, round1.get(tables.templates) ?? [], now);
     const data = toBatchData(config, round1);
     const known = new Set(keys.templateKeys.map((k) => templateKey(k.templateId, k.locale)));
     const more = missingTemplateKeys(parsed, data, known);
     const moreToRead = more.filter((k) => !cached(k));
     if (moreToRead.length > 0) {
-        const round2 = await batchGetAll(config.dynamo, [{ table: tables.templates, keys: moreToRead.map((k) => marshall(k)) }]);
+        const round2 = await batchGetAll(config.dynamo, [
+            { table: tables.templates, keys: moreToRead.map((k) => marshall(k)) },
+        ]);
         rememberTemplates(templateCache, moreToRead, round2.get(tables.templates) ?? [], now);
     }
     data.templates = cachedTemplates(templateCache, [...keys.templateKeys, ...more]);
@@ -295,7 +316,10 @@ function toBatchData(config: SenderConfig, items: Map<string, AttributeMap[]>): 
     if (tables.devices) {
         for (const raw of items.get(tables.devices) ?? []) {
             const item = unmarshall(raw);
-            data.summaries.set(item.userId as string, { userId: item.userId as string, devices: (item.devices ?? {}) as DeviceSummary["devices"] });
+            data.summaries.set(item.userId as string, {
+                userId: item.userId as string,
+                devices: (item.devices ?? {}) as DeviceSummary["devices"],
+            });
         }
     }
     return data;
@@ -306,14 +330,25 @@ interface RecordResult {
     retry: boolean;
 }
 
-async function executeRecord(config: SenderConfig, plan: RecordPlan, context: LambdaContext | undefined, now: number): Promise<RecordResult> {
+async function executeRecord(
+    config: SenderConfig,
+    plan: RecordPlan,
+    context: LambdaContext | undefined,
+    now: number,
+): Promise<RecordResult> {
     const { log } = config.telemetry;
     if (plan.kind === "ignore") return { outcomes: [], retry: false };
     if (plan.kind === "invalid") {
-        log.warn("invalid request", { messageId: plan.messageId, notificationId: plan.notificationId, reason: plan.reason });
+        log.warn("invalid request", {
+            messageId: plan.messageId,
+            notificationId: plan.notificationId,
+            reason: plan.reason,
+        });
         const outcomes = plan.recipients
             .filter((r) => r.action.kind === "fail" && plan.notificationId)
-            .map((r) => outcomeOf(plan.notificationId!, plan.campaignId, r, "FAILED", config.channel, { reason: plan.reason }));
+            .map((r) =>
+                outcomeOf(plan.notificationId!, plan.campaignId, r, "FAILED", config.channel, { reason: plan.reason }),
+            );
         return { outcomes, retry: false };
     }
     const request = plan.request;
@@ -329,7 +364,11 @@ async function executeRecord(config: SenderConfig, plan: RecordPlan, context: La
             }
         } catch (error) {
             // Unexpected (a bug or an unclassified outage): leave the record to the queue's redrive.
-            log.error("recipient failed unexpectedly", { notificationId: request.notificationId, recipientKey: recipient.recipient.recipientKey, error });
+            log.error("recipient failed unexpectedly", {
+                notificationId: request.notificationId,
+                recipientKey: recipient.recipient.recipientKey,
+                error,
+            });
             retry = true;
         }
     }
@@ -352,14 +391,20 @@ async function executeRecipient(
             return undefined;
         case "fail":
             log.warn("recipient failed validation", { ...ids, reason: action.reason });
-            return outcomeOf(request.notificationId, request.campaignId, plan, "FAILED", config.channel, { reason: action.reason });
+            return outcomeOf(request.notificationId, request.campaignId, plan, "FAILED", config.channel, {
+                reason: action.reason,
+            });
         case "suppress":
-            return outcomeOf(request.notificationId, request.campaignId, plan, "SUPPRESSED", config.channel, { reason: action.reason });
+            return outcomeOf(request.notificationId, request.campaignId, plan, "SUPPRESSED", config.channel, {
+                reason: action.reason,
+            });
         case "retry":
             log.warn("recipient left for a retry", { ...ids, reason: action.reason });
             return "retry";
         case "defer": {
-            const scheduled = await scheduleDeferral(config, request, plan, action.until, now, () => remainingMs(context));
+            const scheduled = await scheduleDeferral(config, request, plan, action.until, now, () =>
+                remainingMs(context),
+            );
             if (!scheduled) return "retry";
             return outcomeOf(request.notificationId, request.campaignId, plan, "DEFERRED", config.channel, {
                 reason: `${action.reason}: until ${new Date(action.until).toISOString()}`,
@@ -376,7 +421,10 @@ async function executeRecipient(
             const sentDevices = "sentDevices" in result ? result.sentDevices : undefined;
             if (result.status === "RETRY" && result.errorClass === "operational") {
                 // Not the message's fault and it will not heal by itself: loud, for the operator.
-                log.error("provider refused: setup or account needs fixing; the record goes back to the queue", { ...ids, reason: result.reason });
+                log.error("provider refused: setup or account needs fixing; the record goes back to the queue", {
+                    ...ids,
+                    reason: result.reason,
+                });
             } else if (result.status !== "SENT") {
                 log.warn("delivery did not complete", { ...ids, status: result.status, reason: result.reason });
             }
@@ -401,7 +449,8 @@ function outcomeOf(
     const outcome: RecipientOutcome = { notificationId, recipientKey: plan.recipient.recipientKey, channel, status };
     if (plan.recipient.userId) outcome.userId = plan.recipient.userId;
     if (campaignId) outcome.campaignId = campaignId;
-    for (const [k, v] of Object.entries(extra)) if (v !== undefined) (outcome as any)[k] = v;
+    for (const [k, v] of Object.entries(extra))
+        if (v !== undefined) (outcome as unknown as Record<string, unknown>)[k] = v;
     return outcome;
 }
 
@@ -442,17 +491,30 @@ async function scheduleDeferral(
         { minRemainingMs: SEND_TIME_GUARD_MS },
     );
     if (result.ok || result.error.name === "ConflictException") return true;
-    const logged = { notificationId: request.notificationId, schedule: name, errorClass: result.errorClass, error: result.error };
-    if (result.errorClass === "throttled" || result.errorClass === "transient") log.warn("deferral not scheduled yet; the record goes back to the queue", logged);
+    const logged = {
+        notificationId: request.notificationId,
+        schedule: name,
+        errorClass: result.errorClass,
+        error: result.error,
+    };
+    if (result.errorClass === "throttled" || result.errorClass === "transient")
+        log.warn("deferral not scheduled yet; the record goes back to the queue", logged);
     else log.error("could not schedule the deferral", logged);
     return false;
 }
 
-async function writeBookkeeping(config: SenderConfig, outcomes: RecipientOutcome[], data: BatchData, now: number): Promise<void> {
+async function writeBookkeeping(
+    config: SenderConfig,
+    outcomes: RecipientOutcome[],
+    data: BatchData,
+    now: number,
+): Promise<void> {
     const { tables, telemetry } = config;
     const puts = outcomes.map((o) => ({
         table: tables.deliveryLog,
-        item: marshall({ ...deliveryLogRow(o, now, config.ttlDays, data.logRows.get(logKey(o.notificationId, o.recipientKey))) }),
+        item: marshall({
+            ...deliveryLogRow(o, now, config.ttlDays, data.logRows.get(logKey(o.notificationId, o.recipientKey))),
+        }),
     }));
     for (const counter of rateCounterRows(outcomes, data.rateCounts, now)) {
         puts.push({ table: tables.idempotency, item: marshall({ ...counter }) });
@@ -464,7 +526,12 @@ async function writeBookkeeping(config: SenderConfig, outcomes: RecipientOutcome
         telemetry.log.error("delivery-log write failed", { error, rows: puts.length });
     }
     if (outcomes.length > 0) {
-        await putAnalytics(config.firehose, config.analyticsStream, outcomes.map((o) => analyticsEvent(o, now)), telemetry.log);
+        await putAnalytics(
+            config.firehose,
+            config.analyticsStream,
+            outcomes.map((o) => analyticsEvent(o, now)),
+            telemetry.log,
+        );
     }
 }
 

@@ -3,8 +3,8 @@
  * The CLI checks each policy's settings against its configSchema and fills in defaults; the offline
  * gate has no CLI, so this module does the same for the subset of JSON schema the pack uses.
  */
-import * as fs from "fs";
-import { EnforcementLevel, PolicyConfigSchema } from "@pulumi/policy";
+import * as fs from "node:fs";
+import type { EnforcementLevel, PolicyConfigSchema } from "@pulumi/policy";
 
 export const enforcementLevels: EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];
 
@@ -36,7 +36,9 @@ export function schemaProblems(schema: any, value: unknown, at: string): string[
         (type === "string" && typeof value === "string") ||
         (type === "boolean" && typeof value === "boolean");
     if (!typeOk) {
-        return [`${at} must be ${type === "array" || type === "object" || type === "integer" ? "an" : "a"} ${type}, got ${JSON.stringify(value)}`];
+        return [
+            `${at} must be ${type === "array" || type === "object" || type === "integer" ? "an" : "a"} ${type}, got ${JSON.stringify(value)}`,
+        ];
     }
     if (schema.enum && !schema.enum.includes(value)) {
         problems.push(`${at} must be one of ${schema.enum.join(", ")}`);
@@ -53,7 +55,9 @@ export function schemaProblems(schema: any, value: unknown, at: string): string[
         problems.push(`${at} must be >= ${schema.minimum}`);
     }
     if (Array.isArray(value) && schema.items) {
-        value.forEach((item, i) => problems.push(...schemaProblems(schema.items, item, `${at}[${i}]`)));
+        value.forEach((item, i) => {
+            problems.push(...schemaProblems(schema.items, item, `${at}[${i}]`));
+        });
     }
     if (type === "object" && value && typeof value === "object") {
         const obj = value as Record<string, unknown>;
@@ -67,7 +71,9 @@ export function schemaProblems(schema: any, value: unknown, at: string): string[
             if (sub) {
                 problems.push(...schemaProblems(sub, v, `${at}.${key}`));
             } else if (schema.additionalProperties === false) {
-                problems.push(`${at}.${key} is not a known setting (known: ${Object.keys(schema.properties ?? {}).join(", ")})`);
+                problems.push(
+                    `${at}.${key} is not a known setting (known: ${Object.keys(schema.properties ?? {}).join(", ")})`,
+                );
             }
         }
     }
@@ -85,7 +91,11 @@ export function loadPolicyConfig(file: string, policies: PolicyInfo[]): Map<stri
     return resolvePolicyConfig(raw, policies, file);
 }
 
-export function resolvePolicyConfig(raw: unknown, policies: PolicyInfo[], source = "policy config"): Map<string, ResolvedPolicyConfig> {
+export function resolvePolicyConfig(
+    raw: unknown,
+    policies: PolicyInfo[],
+    source = "policy config",
+): Map<string, ResolvedPolicyConfig> {
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
         throw new Error(`${source}: must be a JSON object { "all": level, "<policy>": level | { ... } }`);
     }
@@ -118,12 +128,19 @@ export function resolvePolicyConfig(raw: unknown, policies: PolicyInfo[], source
                 const { enforcementLevel, ...settings } = entry as Record<string, unknown>;
                 if (enforcementLevel !== undefined) {
                     if (!enforcementLevels.includes(enforcementLevel as EnforcementLevel)) {
-                        problems.push(`"${policy.name}".enforcementLevel must be one of ${enforcementLevels.join(", ")}`);
+                        problems.push(
+                            `"${policy.name}".enforcementLevel must be one of ${enforcementLevels.join(", ")}`,
+                        );
                     }
                     level = enforcementLevel as EnforcementLevel;
                 }
                 given = settings;
-                const schema = { type: "object", properties: policy.configSchema?.properties ?? {}, required: policy.configSchema?.required, additionalProperties: false };
+                const schema = {
+                    type: "object",
+                    properties: policy.configSchema?.properties ?? {},
+                    required: policy.configSchema?.required,
+                    additionalProperties: false,
+                };
                 problems.push(...schemaProblems(schema, settings, `"${policy.name}"`));
             }
         }

@@ -6,11 +6,16 @@
  * the property dependency (`propertyDependencies.bucket` contains the bucket), which the engine and
  * the offline gate both provide; equal known values are accepted as a fallback.
  */
-import { PolicyResource } from "@pulumi/policy";
+import type { PolicyResource } from "@pulumi/policy";
 import { peek } from "./values";
 
 /** True if `child.props[property]` refers to `target` (by dependency, or by equal known value). */
-export function refersTo(child: PolicyResource, property: string, target: PolicyResource, targetKeys: string[]): boolean {
+export function refersTo(
+    child: PolicyResource,
+    property: string,
+    target: PolicyResource,
+    targetKeys: string[],
+): boolean {
     const deps = child.propertyDependencies?.[property] ?? [];
     if (deps.some((d) => d.urn === target.urn)) {
         return true;

@@ -8,8 +8,8 @@
  *
  * Regenerate: npx ts-node --transpile-only policy/tools/taggable-types.ts
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 export function collectTaggableTypes(awsPackageDir: string): string[] {
     const types = new Set<string>();
@@ -45,9 +45,6 @@ export const taggableTypesFile = path.join(__dirname, "..", "taggable-types.json
 if (require.main === module) {
     const pkg = JSON.parse(fs.readFileSync(path.join(awsPackageDir(), "package.json"), "utf8"));
     const types = collectTaggableTypes(awsPackageDir());
-    fs.writeFileSync(
-        taggableTypesFile,
-        JSON.stringify({ awsPackageVersion: pkg.version, types }, null, 1) + "\n",
-    );
+    fs.writeFileSync(taggableTypesFile, `${JSON.stringify({ awsPackageVersion: pkg.version, types }, null, 1)}\n`);
     console.log(`${types.length} taggable types from @pulumi/aws ${pkg.version} -> ${taggableTypesFile}`);
 }

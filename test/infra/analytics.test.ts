@@ -60,10 +60,21 @@ describe("infra/analytics: Analytics component", function () {
                 },
                 call: (args) => {
                     if (args.token === "aws:index/getCallerIdentity:getCallerIdentity") {
-                        return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/test`, id: ACCOUNT, userId: "AIDTEST" };
+                        return {
+                            accountId: ACCOUNT,
+                            arn: `arn:aws:iam::${ACCOUNT}:user/test`,
+                            id: ACCOUNT,
+                            userId: "AIDTEST",
+                        };
                     }
                     if (args.token === "aws:index/getRegion:getRegion") {
-                        return { region: REGION, name: REGION, id: REGION, description: "US East (N. Virginia)", endpoint: "" };
+                        return {
+                            region: REGION,
+                            name: REGION,
+                            id: REGION,
+                            description: "US East (N. Virginia)",
+                            endpoint: "",
+                        };
                     }
                     throw new Error(`unexpected call ${args.token}`);
                 },
@@ -93,7 +104,9 @@ describe("infra/analytics: Analytics component", function () {
     });
 
     it("versions the bucket and keeps it private and owner-enforced", function () {
-        expect(one("aws:s3/bucketVersioning:BucketVersioning").inputs.versioningConfiguration.status).to.equal("Enabled");
+        expect(one("aws:s3/bucketVersioning:BucketVersioning").inputs.versioningConfiguration.status).to.equal(
+            "Enabled",
+        );
         const pab = one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs;
         expect(pab).to.include({
             blockPublicAcls: true,
@@ -111,7 +124,10 @@ describe("infra/analytics: Analytics component", function () {
     it("encrypts the bucket with the stack key and a bucket key, blocking SSE-C", function () {
         const [rule] = one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
             .inputs.rules;
-        expect(rule.applyServerSideEncryptionByDefault).to.deep.equal({ sseAlgorithm: "aws:kms", kmsMasterKeyId: KEY_ARN });
+        expect(rule.applyServerSideEncryptionByDefault).to.deep.equal({
+            sseAlgorithm: "aws:kms",
+            kmsMasterKeyId: KEY_ARN,
+        });
         expect(rule.bucketKeyEnabled).to.equal(true);
         expect(rule.blockedEncryptionTypes).to.deep.equal(["SSE-C"]);
     });
@@ -121,7 +137,9 @@ describe("infra/analytics: Analytics component", function () {
         expect(rules.every((r) => r.status === "Enabled")).to.equal(true);
         const main = rules.find((r) => r.expiration?.days !== undefined);
         expect(main.expiration.days).to.equal(EVENT_RETENTION_DAYS).and.to.equal(90);
-        expect(main.noncurrentVersionExpiration.noncurrentDays).to.equal(NONCURRENT_VERSION_RETENTION_DAYS).and.to.equal(30);
+        expect(main.noncurrentVersionExpiration.noncurrentDays)
+            .to.equal(NONCURRENT_VERSION_RETENTION_DAYS)
+            .and.to.equal(30);
         expect(main.abortIncompleteMultipartUpload.daysAfterInitiation).to.equal(ABORT_INCOMPLETE_UPLOAD_DAYS);
         expect(rules.some((r) => r.expiration?.expiredObjectDeleteMarker === true)).to.equal(true);
         // Every rule has a filter (no deprecated rule-level prefix) so it applies to the whole bucket.
@@ -146,8 +164,12 @@ describe("infra/analytics: Analytics component", function () {
             (s) => s.Condition?.StringNotEqualsIfExists?.["s3:x-amz-server-side-encryption-aws-kms-key-id"],
         );
         expect(otherKey.Action).to.equal("s3:PutObject");
-        expect(otherKey.Condition.StringNotEqualsIfExists["s3:x-amz-server-side-encryption-aws-kms-key-id"]).to.equal(KEY_ARN);
-        const otherAlgorithm = statements.find((s) => s.Condition?.StringNotEqualsIfExists?.["s3:x-amz-server-side-encryption"]);
+        expect(otherKey.Condition.StringNotEqualsIfExists["s3:x-amz-server-side-encryption-aws-kms-key-id"]).to.equal(
+            KEY_ARN,
+        );
+        const otherAlgorithm = statements.find(
+            (s) => s.Condition?.StringNotEqualsIfExists?.["s3:x-amz-server-side-encryption"],
+        );
         expect(otherAlgorithm.Condition.StringNotEqualsIfExists["s3:x-amz-server-side-encryption"]).to.equal("aws:kms");
     });
 
@@ -156,10 +178,16 @@ describe("infra/analytics: Analytics component", function () {
         expect(stream.name).to.equal("notify-dev-events");
         expect(stream.destination).to.equal("extended_s3");
         expect(stream).not.to.have.property("kinesisSourceConfiguration");
-        expect(stream.serverSideEncryption).to.deep.equal({ enabled: true, keyType: "CUSTOMER_MANAGED_CMK", keyArn: KEY_ARN });
+        expect(stream.serverSideEncryption).to.deep.equal({
+            enabled: true,
+            keyType: "CUSTOMER_MANAGED_CMK",
+            keyArn: KEY_ARN,
+        });
 
         const s3 = stream.extendedS3Configuration;
-        expect(s3.prefix).to.match(/^delivery-events\/year=!\{timestamp:yyyy\}\/month=!\{timestamp:MM\}\/day=!\{timestamp:dd\}\/$/);
+        expect(s3.prefix).to.match(
+            /^delivery-events\/year=!\{timestamp:yyyy\}\/month=!\{timestamp:MM\}\/day=!\{timestamp:dd\}\/$/,
+        );
         expect(s3.errorOutputPrefix).to.include("!{firehose:error-output-type}");
         expect(s3.errorOutputPrefix.startsWith("delivery-events/")).to.equal(false);
         expect(s3.compressionFormat).to.equal("GZIP");
@@ -181,7 +209,8 @@ describe("infra/analytics: Analytics component", function () {
     });
 
     it("takes buffering from its args", function () {
-        const s3 = one("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "tuned").inputs.extendedS3Configuration;
+        const s3 = one("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "tuned").inputs
+            .extendedS3Configuration;
         expect(s3.bufferingInterval).to.equal(60);
         expect(s3.bufferingSize).to.equal(128);
         expect(one("aws:cloudwatch/logGroup:LogGroup", "tuned").inputs.retentionInDays).to.equal(7);
@@ -218,7 +247,10 @@ describe("infra/analytics: Analytics component", function () {
         expect(kms.Action).to.have.members(["kms:GenerateDataKey", "kms:Decrypt"]);
         expect(kms.Resource).to.equal(KEY_ARN);
         expect(kms.Condition.StringEquals["kms:ViaService"]).to.equal(`s3.${REGION}.amazonaws.com`);
-        expect(kms.Condition.StringLike["kms:EncryptionContext:aws:s3:arn"]).to.have.members([bucketArn, `${bucketArn}/*`]);
+        expect(kms.Condition.StringLike["kms:EncryptionContext:aws:s3:arn"]).to.have.members([
+            bucketArn,
+            `${bucketArn}/*`,
+        ]);
 
         const logs = statements.find((s) => [s.Action].flat().includes("logs:PutLogEvents"));
         expect(logs.Action).to.deep.equal(["logs:PutLogEvents"]);

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { CHANNELS, METRIC_NAMESPACE } from "../../handlers/lib/telemetry-names";
-import { PlatformConfig } from "../../infra/config";
-import { Monitoring, MonitoringArgs, SUCCESS_RATE_EXPRESSION, compositeRule } from "../../infra/monitoring";
+import type { PlatformConfig } from "../../infra/config";
+import { Monitoring, type MonitoringArgs, SUCCESS_RATE_EXPRESSION, compositeRule } from "../../infra/monitoring";
 
 const ACCOUNT = "123456789012";
 const REGION = "eu-west-1";
@@ -87,10 +87,21 @@ describe("infra/monitoring: Monitoring component", function () {
                 },
                 call: (a) => {
                     if (a.token === "aws:index/getCallerIdentity:getCallerIdentity") {
-                        return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/test`, id: ACCOUNT, userId: "AIDTEST" };
+                        return {
+                            accountId: ACCOUNT,
+                            arn: `arn:aws:iam::${ACCOUNT}:user/test`,
+                            id: ACCOUNT,
+                            userId: "AIDTEST",
+                        };
                     }
                     if (a.token === "aws:index/getRegion:getRegion") {
-                        return { region: REGION, name: REGION, id: REGION, description: "Europe (Ireland)", endpoint: "" };
+                        return {
+                            region: REGION,
+                            name: REGION,
+                            id: REGION,
+                            description: "Europe (Ireland)",
+                            endpoint: "",
+                        };
                     }
                     throw new Error(`unexpected call ${a.token}`);
                 },
@@ -128,7 +139,9 @@ describe("infra/monitoring: Monitoring component", function () {
         expect(allow[0].Action).to.equal("sns:Publish");
         expect(allow[0].Resource).to.equal(topicArn);
         expect(allow[0].Condition.StringEquals).to.deep.equal({ "aws:SourceAccount": ACCOUNT });
-        expect(allow[0].Condition.ArnLike["aws:SourceArn"]).to.equal(`arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:notify-dev-*`);
+        expect(allow[0].Condition.ArnLike["aws:SourceArn"]).to.equal(
+            `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:notify-dev-*`,
+        );
         const deny = policy.Statement.find((s: any) => s.Effect === "Deny");
         expect(deny.Principal).to.equal("*");
         expect(deny.Condition).to.deep.equal({ Bool: { "aws:SecureTransport": "false" } });
@@ -153,7 +166,12 @@ describe("infra/monitoring: Monitoring component", function () {
 
     it("alarms on a failing push platform application (the metric the feedback processor emits)", function () {
         const a = alarmNamed("notify-dev-push-platform-failures");
-        expect(a).to.include({ namespace: "NotifyPlatform", metricName: "PlatformFailure", threshold: 1, statistic: "Sum" });
+        expect(a).to.include({
+            namespace: "NotifyPlatform",
+            metricName: "PlatformFailure",
+            threshold: 1,
+            statistic: "Sum",
+        });
         expect(a.dimensions).to.deep.equal({ service: "notify-dev", channel: "push" });
     });
 
@@ -189,7 +207,11 @@ describe("infra/monitoring: Monitoring component", function () {
     it("alarms on the age of the oldest message of each channel queue", function () {
         for (const channel of CHANNELS) {
             const a = alarmNamed(`notify-dev-queue-${channel}-oldest-message-age`);
-            expect(a).to.include({ metricName: "ApproximateAgeOfOldestMessage", threshold: 300, comparisonOperator: "GreaterThanThreshold" });
+            expect(a).to.include({
+                metricName: "ApproximateAgeOfOldestMessage",
+                threshold: 300,
+                comparisonOperator: "GreaterThanThreshold",
+            });
             expect(a.dimensions).to.deep.equal({ QueueName: `q-${channel}` });
         }
     });
@@ -232,7 +254,11 @@ describe("infra/monitoring: Monitoring component", function () {
 
     it("alarms on SES bounce and complaint rates as fractions of the configured percentages", function () {
         const bounce = alarmNamed("notify-dev-ses-bounce-rate");
-        expect(bounce).to.include({ namespace: "AWS/SES", metricName: "Reputation.BounceRate", comparisonOperator: "GreaterThanThreshold" });
+        expect(bounce).to.include({
+            namespace: "AWS/SES",
+            metricName: "Reputation.BounceRate",
+            comparisonOperator: "GreaterThanThreshold",
+        });
         expect(bounce.threshold).to.be.closeTo(0.04, 1e-12);
         const complaint = alarmNamed("notify-dev-ses-complaint-rate");
         expect(complaint.metricName).to.equal("Reputation.ComplaintRate");
@@ -271,22 +297,39 @@ describe("infra/monitoring: Monitoring component", function () {
             expect(row.reduce((sum, w) => sum + w.width, 0)).to.equal(24);
             const text = JSON.stringify(row);
             for (const m of ["Attempted", "Delivered", "Failed", "Suppressed", "Deferred"]) {
-                expect(row[0].properties.metrics).to.deep.include([METRIC_NAMESPACE, m, "service", "notify-dev", "channel", channel]);
+                expect(row[0].properties.metrics).to.deep.include([
+                    METRIC_NAMESPACE,
+                    m,
+                    "service",
+                    "notify-dev",
+                    "channel",
+                    channel,
+                ]);
             }
             expect(row[1].properties.metrics[2][0].expression).to.equal(SUCCESS_RATE_EXPRESSION);
             expect(text).to.include(`"q-${channel}"`);
             expect(text).to.include(`"q-${channel}-dlq"`);
             expect(text).to.include(`"fn-${channel}-sender"`);
-            for (const other of CHANNELS.filter((c) => c !== channel)) expect(text).not.to.include(`"fn-${other}-sender"`);
+            for (const other of CHANNELS.filter((c) => c !== channel))
+                expect(text).not.to.include(`"fn-${other}-sender"`);
             for (const w of row.filter((w) => w.type === "metric")) expect(w.properties.region).to.equal(REGION);
         }
     });
 
     it("gives the dashboard a row for the feedback, device and campaign processors, other DLQs and SES", function () {
         const widgets: any[] = dashboard().widgets;
-        const head = widgets.find((w) => w.type === "text" && /feedback, devices and campaigns/.test(w.properties.markdown));
+        const head = widgets.find(
+            (w) => w.type === "text" && /feedback, devices and campaigns/.test(w.properties.markdown),
+        );
         const below = JSON.stringify(widgets.filter((w) => w.y > head.y));
-        for (const fn of ["fn-feedback", "fn-devices", "fn-campaigns", "q-feedback-dlq", "q-campaign-dlq", "q-stream-failures"]) {
+        for (const fn of [
+            "fn-feedback",
+            "fn-devices",
+            "fn-campaigns",
+            "q-feedback-dlq",
+            "q-campaign-dlq",
+            "q-stream-failures",
+        ]) {
             expect(below).to.include(`"${fn}"`);
         }
         expect(below).to.include("Reputation.BounceRate");
@@ -307,12 +350,16 @@ describe("infra/monitoring: Monitoring component", function () {
     it("shows every alarm, the composite included, in the dashboard's alarm widget", function () {
         const alarmWidget = dashboard().widgets.find((w: any) => w.type === "alarm");
         expect(alarmWidget.properties.alarms).to.have.length(alarms().length + 1);
-        expect(alarmWidget.properties.alarms).to.include(`arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:notify-dev-platform-unhealthy`);
+        expect(alarmWidget.properties.alarms).to.include(
+            `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:notify-dev-platform-unhealthy`,
+        );
     });
 
     it("rejects bad input with a clear error before creating anything", function () {
         const before = recorded.length;
-        expect(() => new Monitoring("bad1", args({ alarmEmail: "not-an-address" }))).to.throw(/alarmEmail 'not-an-address'/);
+        expect(() => new Monitoring("bad1", args({ alarmEmail: "not-an-address" }))).to.throw(
+            /alarmEmail 'not-an-address'/,
+        );
         const dup = args();
         dup.deadLetterQueues = [...dup.deadLetterQueues, { name: "push-dlq", queueName: "other" }];
         expect(() => new Monitoring("bad2", dup)).to.throw(/dead-letter queue name 'push-dlq' is used twice/);
@@ -322,9 +369,9 @@ describe("infra/monitoring: Monitoring component", function () {
         const noSms = args();
         delete (noSms.channelQueues as any).sms;
         expect(() => new Monitoring("bad4", noSms)).to.throw(/channelQueues has no 'sms' queue/);
-        expect(() => new Monitoring("bad5", args({ thresholds: { ...THRESHOLDS, minSuccessRatePercent: 0 } }))).to.throw(
-            /minSuccessRatePercent/,
-        );
+        expect(
+            () => new Monitoring("bad5", args({ thresholds: { ...THRESHOLDS, minSuccessRatePercent: 0 } })),
+        ).to.throw(/minSuccessRatePercent/);
         expect(recorded.filter((r) => r.name.startsWith("bad"))).to.have.length(0);
         expect(recorded.length).to.equal(before);
     });

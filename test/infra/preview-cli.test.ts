@@ -1,9 +1,9 @@
 /** `npm start` as a user runs it: the CLI in its own process, its exit code and what it prints. */
 import { expect } from "chai";
-import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as YAML from "yaml";
 
 const ROOT = path.resolve(__dirname, "..", "..");

@@ -3,11 +3,11 @@
  * uses, in a child process per stack): the properties that make the platform safe and correct.
  */
 import { expect } from "chai";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as YAML from "yaml";
-import { PreviewResource, PreviewResult, previewProgram } from "../../toolkit/preview/preview";
+import { type PreviewResource, type PreviewResult, previewProgram } from "../../toolkit/preview/preview";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const REQUIRED_TAGS = ["Environment", "Application", "Owner", "CostCenter"];
@@ -98,9 +98,12 @@ describe("topology (mock runtime, both stacks)", function () {
                 const keys = ofType(r(), "aws:kms/key:Key");
                 expect(keys).to.have.length(1);
                 expect(keys[0].inputs.enableKeyRotation).to.equal(true);
-                const usesKey = (v: unknown) => typeof v === "string" && v.startsWith("arn:aws:kms:") && v.includes("encryption-key");
-                for (const t of ofType(r(), "aws:sns/topic:Topic")) expect(usesKey(t.inputs.kmsMasterKeyId), t.name).to.equal(true);
-                for (const q of ofType(r(), "aws:sqs/queue:Queue")) expect(usesKey(q.inputs.kmsMasterKeyId), q.name).to.equal(true);
+                const usesKey = (v: unknown) =>
+                    typeof v === "string" && v.startsWith("arn:aws:kms:") && v.includes("encryption-key");
+                for (const t of ofType(r(), "aws:sns/topic:Topic"))
+                    expect(usesKey(t.inputs.kmsMasterKeyId), t.name).to.equal(true);
+                for (const q of ofType(r(), "aws:sqs/queue:Queue"))
+                    expect(usesKey(q.inputs.kmsMasterKeyId), q.name).to.equal(true);
                 for (const t of ofType(r(), "aws:dynamodb/table:Table")) {
                     expect(t.inputs.serverSideEncryption.enabled, t.name).to.equal(true);
                     expect(usesKey(t.inputs.serverSideEncryption.kmsKeyArn), t.name).to.equal(true);
@@ -109,9 +112,14 @@ describe("topology (mock runtime, both stacks)", function () {
                     expect(usesKey(g.inputs.kmsKeyId), g.name).to.equal(true);
                     expect(g.inputs.retentionInDays, g.name).to.be.a("number");
                 }
-                for (const f of ofType(r(), "aws:lambda/function:Function")) expect(usesKey(f.inputs.kmsKeyArn), f.name).to.equal(true);
-                for (const s of ofType(r(), "aws:scheduler/schedule:Schedule")) expect(usesKey(s.inputs.kmsKeyArn), s.name).to.equal(true);
-                const [sse] = ofType(r(), "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
+                for (const f of ofType(r(), "aws:lambda/function:Function"))
+                    expect(usesKey(f.inputs.kmsKeyArn), f.name).to.equal(true);
+                for (const s of ofType(r(), "aws:scheduler/schedule:Schedule"))
+                    expect(usesKey(s.inputs.kmsKeyArn), s.name).to.equal(true);
+                const [sse] = ofType(
+                    r(),
+                    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                );
                 const rule = sse.inputs.rules[0].applyServerSideEncryptionByDefault;
                 expect(rule.sseAlgorithm).to.equal("aws:kms");
                 expect(usesKey(rule.kmsMasterKeyId)).to.equal(true);
@@ -133,7 +141,10 @@ describe("topology (mock runtime, both stacks)", function () {
                     const redrive = JSON.parse(queue!.inputs.redrivePolicy);
                     expect(redrive.maxReceiveCount).to.be.at.least(5);
                     const dlqName = String(redrive.deadLetterTargetArn).split(":").pop()!;
-                    expect(queues.some((q) => q !== queue && dlqName.startsWith(`${q.name}-`)), `DLQ of ${queueName}`).to.equal(true);
+                    expect(
+                        queues.some((q) => q !== queue && dlqName.startsWith(`${q.name}-`)),
+                        `DLQ of ${queueName}`,
+                    ).to.equal(true);
                     const fn = functions.find((f) => String(mapping.inputs.functionName).includes(f.name));
                     expect(fn, `function of ${queueName}`).to.not.equal(undefined);
                     expect(queue!.inputs.visibilityTimeoutSeconds).to.be.at.least(6 * fn!.inputs.timeout);
@@ -144,7 +155,9 @@ describe("topology (mock runtime, both stacks)", function () {
             });
 
             it("subscribes one queue per channel to the ingress topic with its filter policy, raw delivery", function () {
-                const subs = ofType(r(), "aws:sns/topicSubscription:TopicSubscription").filter((s) => s.inputs.filterPolicy);
+                const subs = ofType(r(), "aws:sns/topicSubscription:TopicSubscription").filter(
+                    (s) => s.inputs.filterPolicy,
+                );
                 expect(subs.map((s) => s.name).sort()).to.deep.equal([
                     "messaging-email-subscription",
                     "messaging-push-subscription",
@@ -163,17 +176,29 @@ describe("topology (mock runtime, both stacks)", function () {
                     expect(role.inputs.managedPolicyArns ?? [], role.name).to.have.length(0);
                 }
                 const documents: [string, unknown][] = [
-                    ...ofType(r(), "aws:iam/rolePolicy:RolePolicy").map((p) => [p.name, p.inputs.policy] as [string, unknown]),
+                    ...ofType(r(), "aws:iam/rolePolicy:RolePolicy").map(
+                        (p) => [p.name, p.inputs.policy] as [string, unknown],
+                    ),
                     ...ofType(r(), "aws:iam/policy:Policy").map((p) => [p.name, p.inputs.policy] as [string, unknown]),
-                    ...ofType(r(), "aws:sns/topicPolicy:TopicPolicy").map((p) => [p.name, p.inputs.policy] as [string, unknown]),
-                    ...ofType(r(), "aws:sqs/queuePolicy:QueuePolicy").map((p) => [p.name, p.inputs.policy] as [string, unknown]),
-                    ...ofType(r(), "aws:s3/bucketPolicy:BucketPolicy").map((p) => [p.name, p.inputs.policy] as [string, unknown]),
+                    ...ofType(r(), "aws:sns/topicPolicy:TopicPolicy").map(
+                        (p) => [p.name, p.inputs.policy] as [string, unknown],
+                    ),
+                    ...ofType(r(), "aws:sqs/queuePolicy:QueuePolicy").map(
+                        (p) => [p.name, p.inputs.policy] as [string, unknown],
+                    ),
+                    ...ofType(r(), "aws:s3/bucketPolicy:BucketPolicy").map(
+                        (p) => [p.name, p.inputs.policy] as [string, unknown],
+                    ),
                     ...ofType(r(), "aws:kms/key:Key").map((k) => [k.name, k.inputs.policy] as [string, unknown]),
                 ];
                 expect(documents.length).to.be.greaterThan(20);
                 for (const [name, doc] of documents) {
-                    const sids = statements(doc).map((st) => st.Sid).filter((sid) => sid !== undefined);
-                    expect(new Set(sids).size, `${name}: statement ids are unique (IAM rejects duplicates)`).to.equal(sids.length);
+                    const sids = statements(doc)
+                        .map((st) => st.Sid)
+                        .filter((sid) => sid !== undefined);
+                    expect(new Set(sids).size, `${name}: statement ids are unique (IAM rejects duplicates)`).to.equal(
+                        sids.length,
+                    );
                     for (const st of statements(doc).filter((s) => s.Effect === "Allow")) {
                         const actions = asList<string>(st.Action);
                         expect(st.NotAction, name).to.equal(undefined);
@@ -183,7 +208,8 @@ describe("topology (mock runtime, both stacks)", function () {
                         }
                         const isKeyPolicy = name.startsWith("encryption-key");
                         if (!isKeyPolicy && asList(st.Resource).includes("*")) {
-                            for (const action of actions) expect(NO_RESOURCE_ACTIONS.has(action), `${name}: ${action} on "*"`).to.equal(true);
+                            for (const action of actions)
+                                expect(NO_RESOURCE_ACTIONS.has(action), `${name}: ${action} on "*"`).to.equal(true);
                         }
                     }
                 }
@@ -203,7 +229,10 @@ describe("topology (mock runtime, both stacks)", function () {
                     expect(fn.inputs.loggingConfig.logGroup, fn.name).to.match(new RegExp(`^/notify/${stack}/`));
                     roles.add(fn.inputs.role);
                     const assets = fn.inputs.code.assets;
-                    expect(Object.keys(assets).filter((p) => p.startsWith("node_modules/")), `${fn.name} bundles no package`).to.have.length(0);
+                    expect(
+                        Object.keys(assets).filter((p) => p.startsWith("node_modules/")),
+                        `${fn.name} bundles no package`,
+                    ).to.have.length(0);
                     const file = path.join(dir, `${fn.name}.js`);
                     fs.writeFileSync(file, assets["__index.js"].text);
                     // Loading runs the factory (the cold start), which reads the function's environment.
@@ -229,7 +258,8 @@ describe("topology (mock runtime, both stacks)", function () {
         expect(table(results.prod).deletionProtectionEnabled).to.equal(true);
         expect(table(results.dev).pointInTimeRecovery.enabled).to.equal(false);
         expect(table(results.prod).pointInTimeRecovery.enabled).to.equal(true);
-        const retention = (r: PreviewResult) => new Set(ofType(r, "aws:cloudwatch/logGroup:LogGroup").map((g) => g.inputs.retentionInDays));
+        const retention = (r: PreviewResult) =>
+            new Set(ofType(r, "aws:cloudwatch/logGroup:LogGroup").map((g) => g.inputs.retentionInDays));
         expect([...retention(results.dev)]).to.deep.equal([14]);
         expect([...retention(results.prod)]).to.deep.equal([365]);
         const sms = (r: PreviewResult) => ofType(r, "aws:sns/smsPreferences:SmsPreferences")[0].inputs;
@@ -244,10 +274,12 @@ describe("topology (mock runtime, both stacks)", function () {
         expect(memory(results.dev)).to.equal(256);
         expect(memory(results.prod)).to.equal(512);
         const concurrency = (r: PreviewResult) =>
-            ofType(r, "aws:lambda/eventSourceMapping:EventSourceMapping").find((m) => m.inputs.scalingConfig)!.inputs.scalingConfig.maximumConcurrency;
+            ofType(r, "aws:lambda/eventSourceMapping:EventSourceMapping").find((m) => m.inputs.scalingConfig)!.inputs
+                .scalingConfig.maximumConcurrency;
         expect(concurrency(results.dev)).to.equal(2);
         expect(concurrency(results.prod)).to.equal(50);
-        const alarmTopic = (r: PreviewResult) => ofType(r, "aws:sns/topicSubscription:TopicSubscription").find((s) => s.inputs.protocol === "email")!;
+        const alarmTopic = (r: PreviewResult) =>
+            ofType(r, "aws:sns/topicSubscription:TopicSubscription").find((s) => s.inputs.protocol === "email")!;
         expect(alarmTopic(results.dev).inputs.endpoint).to.equal("notify-dev-alarms@example.com");
         expect(alarmTopic(results.prod).inputs.endpoint).to.equal("notify-oncall@example.com");
         // Neither committed stack holds push credentials: both platforms are off until a secret is set.
@@ -270,12 +302,18 @@ describe("topology (mock runtime, both stacks)", function () {
         expect(apns.inputs.applePlatformBundleId).to.equal("com.example.notify");
         expect(fcm.inputs.platformCredential).to.equal("[secret]");
         for (const app of [apns, fcm]) {
-            for (const event of ["eventDeliveryFailureTopicArn", "eventEndpointDeletedTopicArn", "eventEndpointUpdatedTopicArn"]) {
+            for (const event of [
+                "eventDeliveryFailureTopicArn",
+                "eventEndpointDeletedTopicArn",
+                "eventEndpointUpdatedTopicArn",
+            ]) {
                 expect(app.inputs[event], event).to.match(/messaging-feedback/);
             }
             expect(app.inputs.successFeedbackRoleArn).to.match(/delivery-status-role/);
         }
-        const pushPolicy = ofType(result, "aws:iam/rolePolicy:RolePolicy").find((p) => p.name === "push-sender-policy")!;
+        const pushPolicy = ofType(result, "aws:iam/rolePolicy:RolePolicy").find(
+            (p) => p.name === "push-sender-policy",
+        )!;
         const publish = statements(pushPolicy.inputs.policy).find((s) => s.Sid === "PublishToEndpoints");
         expect(asList(publish.Resource)[0]).to.match(/:endpoint\/APNS\/notify-prod-ios\/\*$/);
     });
@@ -307,7 +345,9 @@ describe("topology (mock runtime, both stacks)", function () {
             expect(urns.has(res.parent!), `${res.name} has a known parent`).to.equal(true);
         }
         const helper = (res: PreviewResource) => urns.get(res.parent!)!.type;
-        const queue = results.dev.resources.find((x) => x.name === "messaging-push" && x.type === "aws:sqs/queue:Queue")!;
+        const queue = results.dev.resources.find(
+            (x) => x.name === "messaging-push" && x.type === "aws:sqs/queue:Queue",
+        )!;
         expect(helper(queue)).to.equal("notify:messaging:WorkQueue");
     });
 });

@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import { PublishCommand, SNSClient, CreatePlatformEndpointCommand, PublishBatchCommand } from "@aws-sdk/client-sns";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { TABLES, TableSpec } from "../../infra/tables";
+import { TABLES, type TableSpec } from "../../infra/tables";
 import { MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from "../../infra/messaging";
-import { Emulators, startEmulators, useEmulatorEnv } from "../../toolkit/local-cloud/emulators";
-import { loadProgram, LoadedProgram } from "../../toolkit/local-cloud/program";
-import { createDataPlane, DataPlane } from "../../toolkit/local-cloud/resources";
+import { type Emulators, startEmulators, useEmulatorEnv } from "../../toolkit/local-cloud/emulators";
+import { loadProgram, type LoadedProgram } from "../../toolkit/local-cloud/program";
+import { createDataPlane, type DataPlane } from "../../toolkit/local-cloud/resources";
 import { drainQueue, peekAll, queueDepth, failedIds } from "../../toolkit/local-cloud/drain";
 import { countApiCalls, MobileStandIn } from "../../toolkit/local-cloud/sdk";
 
@@ -31,8 +31,13 @@ describe("harness: the program's data plane in the emulators", function () {
         for (const [name, spec] of Object.entries(TABLES) as [string, TableSpec][]) {
             const physical = plane.tables[name as keyof typeof TABLES];
             const { Table } = await plane.db.call("DescribeTable", { TableName: physical });
-            expect(Table.KeySchema.map((k: any) => k.AttributeName), name).to.deep.equal([spec.hashKey, ...(spec.rangeKey ? [spec.rangeKey] : [])]);
-            expect((Table.GlobalSecondaryIndexes ?? []).map((i: any) => i.IndexName).sort(), name).to.deep.equal(spec.indexes.map((i) => i.name).sort());
+            expect(
+                Table.KeySchema.map((k: any) => k.AttributeName),
+                name,
+            ).to.deep.equal([spec.hashKey, ...(spec.rangeKey ? [spec.rangeKey] : [])]);
+            expect((Table.GlobalSecondaryIndexes ?? []).map((i: any) => i.IndexName).sort(), name).to.deep.equal(
+                spec.indexes.map((i) => i.name).sort(),
+            );
         }
         expect(program.fn("push-sender").environment.DEVICES_TABLE).to.equal(plane.tables.devices);
     });
@@ -42,7 +47,10 @@ describe("harness: the program's data plane in the emulators", function () {
             const queue = plane.queue(`-${channel}`);
             const fn = program.fn(`${channel}-sender`);
             expect(queue.visibilityTimeoutSeconds).to.equal(VISIBILITY_TIMEOUT_FACTOR * fn.timeoutSeconds);
-            expect(queue.redrive).to.deep.equal({ deadLetterQueue: `${queue.logicalName}-dlq`, maxReceiveCount: MAX_RECEIVE_COUNT });
+            expect(queue.redrive).to.deep.equal({
+                deadLetterQueue: `${queue.logicalName}-dlq`,
+                maxReceiveCount: MAX_RECEIVE_COUNT,
+            });
         }
     });
 
@@ -61,28 +69,40 @@ describe("harness: the program's data plane in the emulators", function () {
                 new PublishCommand({
                     TopicArn: plane.topic("-ingress"),
                     Message: JSON.stringify({ notificationId: id }),
-                    MessageAttributes: channels ? { channels: { DataType: "String.Array", StringValue: JSON.stringify(channels) } } : undefined,
+                    MessageAttributes: channels
+                        ? { channels: { DataType: "String.Array", StringValue: JSON.stringify(channels) } }
+                        : undefined,
                 }),
             );
         await publish("r-email-sms", ["email", "sms"]);
         await publish("r-push", ["push"]);
         await publish("r-preferences");
         await publish("r-unknown", ["pigeon"]);
-        const ids = async (suffix: string) => (await peekAll(plane.sqs, plane.queue(suffix))).map((m) => JSON.parse(m.Body!).notificationId).sort();
+        const ids = async (suffix: string) =>
+            (await peekAll(plane.sqs, plane.queue(suffix))).map((m) => JSON.parse(m.Body!).notificationId).sort();
         expect(await ids("-push")).to.deep.equal(["r-preferences", "r-push", "r-unknown"]);
         expect(await ids("-email")).to.deep.equal(["r-email-sms", "r-preferences", "r-unknown"]);
         expect(await ids("-sms")).to.deep.equal(["r-email-sms", "r-preferences", "r-unknown"]);
         // Raw delivery: the queue message is the request itself, attributes included.
-        const [message] = (await peekAll(plane.sqs, plane.queue("-push"))).filter((m) => JSON.parse(m.Body!).notificationId === "r-push");
+        const [message] = (await peekAll(plane.sqs, plane.queue("-push"))).filter(
+            (m) => JSON.parse(m.Body!).notificationId === "r-push",
+        );
         expect(message.MessageAttributes?.channels?.StringValue).to.equal('["push"]');
-        for (const suffix of ["-push", "-email", "-sms"]) await drainQueue({ sqs: plane.sqs, queue: plane.queue(suffix), region: "eu-west-1", invoke: async () => ({ batchItemFailures: [] }) });
+        for (const suffix of ["-push", "-email", "-sms"])
+            await drainQueue({
+                sqs: plane.sqs,
+                queue: plane.queue(suffix),
+                region: "eu-west-1",
+                invoke: async () => ({ batchItemFailures: [] }),
+            });
     });
 
     it("drains through a function: acknowledged records leave, a poison record ends in the DLQ after maxReceiveCount", async () => {
         const queue = plane.queue("-feedback");
         const dlq = plane.queue("-feedback-dlq");
         const sqs = new SQSClient({});
-        for (const body of ["good-1", "poison", "good-2"]) await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: body }));
+        for (const body of ["good-1", "poison", "good-2"])
+            await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: body }));
         const seen: string[] = [];
         const report = await drainQueue({
             sqs: plane.sqs,
@@ -91,8 +111,16 @@ describe("harness: the program's data plane in the emulators", function () {
             retryFailuresNow: true,
             invoke: async (event) => {
                 seen.push(...event.Records.map((r) => r.body));
-                expect(event.Records[0]).to.include({ eventSource: "aws:sqs", eventSourceARN: queue.arn, awsRegion: "eu-west-1" });
-                return { batchItemFailures: event.Records.filter((r) => r.body === "poison").map((r) => ({ itemIdentifier: r.messageId })) };
+                expect(event.Records[0]).to.include({
+                    eventSource: "aws:sqs",
+                    eventSourceARN: queue.arn,
+                    awsRegion: "eu-west-1",
+                });
+                return {
+                    batchItemFailures: event.Records.filter((r) => r.body === "poison").map((r) => ({
+                        itemIdentifier: r.messageId,
+                    })),
+                };
             },
         });
         expect(report.acknowledged).to.equal(2);
@@ -108,7 +136,10 @@ describe("harness: the program's data plane in the emulators", function () {
         expect([...failedIds(undefined, ids)]).to.deep.equal([]);
         expect([...failedIds({ batchItemFailures: [] }, ids)]).to.deep.equal([]);
         expect([...failedIds({ batchItemFailures: [{ itemIdentifier: "b" }] }, ids)]).to.deep.equal(["b"]);
-        expect([...failedIds({ batchItemFailures: [{ itemIdentifier: "zzz" }] }, ids)].sort()).to.deep.equal(["a", "b"]);
+        expect([...failedIds({ batchItemFailures: [{ itemIdentifier: "zzz" }] }, ids)].sort()).to.deep.equal([
+            "a",
+            "b",
+        ]);
         expect([...failedIds({ batchItemFailures: [{}] }, ids)].sort()).to.deep.equal(["a", "b"]);
     });
 
@@ -118,15 +149,31 @@ describe("harness: the program's data plane in the emulators", function () {
         try {
             const sns = new SNSClient({});
             const app = "arn:aws:sns:eu-west-1:000000000000:app/GCM/notify-test-android";
-            const { EndpointArn } = await sns.send(new CreatePlatformEndpointCommand({ PlatformApplicationArn: app, Token: "t1" }));
-            await sns.send(new PublishCommand({ TargetArn: EndpointArn, MessageStructure: "json", Message: JSON.stringify({ GCM: JSON.stringify({ notification: { title: "hi" } }) }) }));
-            await sns.send(new PublishBatchCommand({ TopicArn: plane.topic("-feedback"), PublishBatchRequestEntries: [{ Id: "1", Message: "x" }] }));
+            const { EndpointArn } = await sns.send(
+                new CreatePlatformEndpointCommand({ PlatformApplicationArn: app, Token: "t1" }),
+            );
+            await sns.send(
+                new PublishCommand({
+                    TargetArn: EndpointArn,
+                    MessageStructure: "json",
+                    Message: JSON.stringify({ GCM: JSON.stringify({ notification: { title: "hi" } }) }),
+                }),
+            );
+            await sns.send(
+                new PublishBatchCommand({
+                    TopicArn: plane.topic("-feedback"),
+                    PublishBatchRequestEntries: [{ Id: "1", Message: "x" }],
+                }),
+            );
             await plane.sqs.send(new SendMessageCommand({ QueueUrl: plane.queue("-sms").url, MessageBody: "harness" }));
             await plane.db.getItem(plane.tables.devices, { userId: "harness", deviceId: "x" });
             // A DynamoDB call that is not the harness's, made with a client outside the SDK.
             await fetch(emulators.endpoints.dynamodb, {
                 method: "POST",
-                headers: { "x-amz-target": "DynamoDB_20120810.ListTables", "content-type": "application/x-amz-json-1.0" },
+                headers: {
+                    "x-amz-target": "DynamoDB_20120810.ListTables",
+                    "content-type": "application/x-amz-json-1.0",
+                },
                 body: "{}",
             });
             expect(counter.byOperation()).to.deep.equal({
@@ -142,8 +189,18 @@ describe("harness: the program's data plane in the emulators", function () {
             counter.restore();
             standIn.restore();
         }
-        await drainQueue({ sqs: plane.sqs, queue: plane.queue("-feedback"), region: "eu-west-1", invoke: async () => undefined });
-        await drainQueue({ sqs: plane.sqs, queue: plane.queue("-sms"), region: "eu-west-1", invoke: async () => undefined });
+        await drainQueue({
+            sqs: plane.sqs,
+            queue: plane.queue("-feedback"),
+            region: "eu-west-1",
+            invoke: async () => undefined,
+        });
+        await drainQueue({
+            sqs: plane.sqs,
+            queue: plane.queue("-sms"),
+            region: "eu-west-1",
+            invoke: async () => undefined,
+        });
     });
 
     it("stands in for mobile push with SNS's endpoint semantics", async () => {
@@ -151,22 +208,38 @@ describe("harness: the program's data plane in the emulators", function () {
         try {
             const sns = new SNSClient({});
             const app = "arn:aws:sns:eu-west-1:000000000000:app/APNS_SANDBOX/notify-test-ios";
-            const first = await sns.send(new CreatePlatformEndpointCommand({ PlatformApplicationArn: app, Token: "tok" }));
-            const again = await sns.send(new CreatePlatformEndpointCommand({ PlatformApplicationArn: app, Token: "tok" }));
+            const first = await sns.send(
+                new CreatePlatformEndpointCommand({ PlatformApplicationArn: app, Token: "tok" }),
+            );
+            const again = await sns.send(
+                new CreatePlatformEndpointCommand({ PlatformApplicationArn: app, Token: "tok" }),
+            );
             expect(again.EndpointArn).to.equal(first.EndpointArn);
             const conflict = await sns
-                .send(new CreatePlatformEndpointCommand({ PlatformApplicationArn: app, Token: "tok", Attributes: { CustomUserData: "other" } }))
+                .send(
+                    new CreatePlatformEndpointCommand({
+                        PlatformApplicationArn: app,
+                        Token: "tok",
+                        Attributes: { CustomUserData: "other" },
+                    }),
+                )
                 .catch((e) => e);
             expect(conflict.name).to.equal("InvalidParameterException");
             expect(conflict.message).to.contain(first.EndpointArn);
             standIn.disable(first.EndpointArn!);
-            const disabled = await sns.send(new PublishCommand({ TargetArn: first.EndpointArn, Message: "x" })).catch((e) => e);
+            const disabled = await sns
+                .send(new PublishCommand({ TargetArn: first.EndpointArn, Message: "x" }))
+                .catch((e) => e);
             expect(disabled.name).to.equal("EndpointDisabledException");
             const tooBig = JSON.stringify({ APNS_SANDBOX: JSON.stringify({ aps: { alert: "x".repeat(5000) } }) });
             standIn.endpoints.get(first.EndpointArn!)!.enabled = true;
-            const big = await sns.send(new PublishCommand({ TargetArn: first.EndpointArn, MessageStructure: "json", Message: tooBig })).catch((e) => e);
+            const big = await sns
+                .send(new PublishCommand({ TargetArn: first.EndpointArn, MessageStructure: "json", Message: tooBig }))
+                .catch((e) => e);
             expect(big.name).to.equal("InvalidParameterException");
-            const badSms = await sns.send(new PublishCommand({ PhoneNumber: "0049 170", Message: "x" })).catch((e) => e);
+            const badSms = await sns
+                .send(new PublishCommand({ PhoneNumber: "0049 170", Message: "x" }))
+                .catch((e) => e);
             expect(badSms.name).to.equal("InvalidParameterException");
             expect(standIn.pushes).to.have.length(0);
         } finally {

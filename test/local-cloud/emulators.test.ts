@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { SESv2Client, SendEmailCommand } from "@aws-sdk/client-sesv2";
 import { SQSClient, CreateQueueCommand, SendMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { SNSClient, CreateTopicCommand, PublishCommand, SubscribeCommand } from "@aws-sdk/client-sns";
-import { Emulators, startEmulators, useEmulatorEnv } from "../../toolkit/local-cloud/emulators";
+import { type Emulators, startEmulators, useEmulatorEnv } from "../../toolkit/local-cloud/emulators";
 import { DynamoHttpClient } from "../../toolkit/local-cloud/dynamo";
 
 describe("harness: emulators", function () {
@@ -61,7 +61,11 @@ describe("harness: emulators", function () {
             BillingMode: "PAY_PER_REQUEST",
         });
         await db.putItem("probe", { id: "a", n: 1, nested: { list: ["x", true, null] } });
-        expect(await db.getItem("probe", { id: "a" })).to.deep.equal({ id: "a", n: 1, nested: { list: ["x", true, null] } });
+        expect(await db.getItem("probe", { id: "a" })).to.deep.equal({
+            id: "a",
+            n: 1,
+            nested: { list: ["x", true, null] },
+        });
         const conditional = db.call("PutItem", {
             TableName: "probe",
             Item: { id: { S: "a" } },
@@ -78,7 +82,11 @@ describe("harness: emulators", function () {
         const sns = new SNSClient({});
         const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: "routing-probe" }));
         const policy = (channel: string) => ({
-            $or: [{ channels: [channel] }, { channels: [{ exists: false }] }, { channels: [{ "anything-but": ["push", "email", "sms"] }] }],
+            $or: [
+                { channels: [channel] },
+                { channels: [{ exists: false }] },
+                { channels: [{ "anything-but": ["push", "email", "sms"] }] },
+            ],
         });
         const queues: Record<string, string> = {};
         for (const channel of ["push", "email", "sms"]) {
@@ -91,7 +99,11 @@ describe("harness: emulators", function () {
                         TopicArn,
                         Protocol: "sqs",
                         Endpoint: `arn:aws:sqs:${emulators.endpoints.region}:000000000000:${name}`,
-                        Attributes: { RawMessageDelivery: "true", FilterPolicyScope: scope, FilterPolicy: JSON.stringify(policy(channel)) },
+                        Attributes: {
+                            RawMessageDelivery: "true",
+                            FilterPolicyScope: scope,
+                            FilterPolicy: JSON.stringify(policy(channel)),
+                        },
                     }),
                 );
             }
@@ -101,7 +113,9 @@ describe("harness: emulators", function () {
                 new PublishCommand({
                     TopicArn,
                     Message: JSON.stringify(channels ? { id, channels } : { id }),
-                    MessageAttributes: channels ? { channels: { DataType: "String.Array", StringValue: JSON.stringify(channels) } } : undefined,
+                    MessageAttributes: channels
+                        ? { channels: { DataType: "String.Array", StringValue: JSON.stringify(channels) } }
+                        : undefined,
                 }),
             );
         await publish("email-and-sms", ["email", "sms"]);

@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import * as fs from "fs";
-import * as path from "path";
-import { loadProgram, LoadedProgram } from "../../toolkit/local-cloud/program";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { loadProgram, type LoadedProgram } from "../../toolkit/local-cloud/program";
 
 const FIXTURE = path.join(__dirname, "..", "fixtures", "callback-program");
 
@@ -77,7 +77,9 @@ describe("harness: program under the mock runtime", function () {
     });
 
     it("names the functions when a lookup is ambiguous or empty", () => {
-        expect(() => program.fn("no-such-function")).to.throw(/0 functions match 'no-such-function' \(functions: greeter\)/);
+        expect(() => program.fn("no-such-function")).to.throw(
+            /0 functions match 'no-such-function' \(functions: greeter\)/,
+        );
     });
 
     it("reports a program that fails to run, and does not cache the failure", async () => {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { DynamoHttpClient } from "../../toolkit/local-cloud/dynamo";
-import { Emulators, startEmulators } from "../../toolkit/local-cloud/emulators";
+import { type Emulators, startEmulators } from "../../toolkit/local-cloud/emulators";
 import { matchesPattern, TableStream } from "../../toolkit/local-cloud/streams";
 
 describe("harness: DynamoDB stream records for dynalite", function () {
@@ -13,8 +13,14 @@ describe("harness: DynamoDB stream records for dynalite", function () {
         await db.createTable({
             TableName: "stream-probe",
             BillingMode: "PAY_PER_REQUEST",
-            AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }, { AttributeName: "sk", AttributeType: "S" }],
-            KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }, { AttributeName: "sk", KeyType: "RANGE" }],
+            AttributeDefinitions: [
+                { AttributeName: "pk", AttributeType: "S" },
+                { AttributeName: "sk", AttributeType: "S" },
+            ],
+            KeySchema: [
+                { AttributeName: "pk", KeyType: "HASH" },
+                { AttributeName: "sk", KeyType: "RANGE" },
+            ],
         });
     });
     after(async () => {
@@ -49,12 +55,16 @@ describe("harness: DynamoDB stream records for dynalite", function () {
 
     it("filters like Lambda event filtering for the operators it supports, and refuses the others", () => {
         const pattern = { dynamodb: { Keys: { deviceId: { S: [{ "anything-but": ["#summary"] }] } } } };
-        const record = (deviceId: string) => ({ dynamodb: { Keys: { userId: { S: "u" }, deviceId: { S: deviceId } } } });
+        const record = (deviceId: string) => ({
+            dynamodb: { Keys: { userId: { S: "u" }, deviceId: { S: deviceId } } },
+        });
         expect(matchesPattern(pattern, record("phone"))).to.equal(true);
         expect(matchesPattern(pattern, record("#summary"))).to.equal(false);
         expect(matchesPattern({ eventName: ["INSERT", "MODIFY"] }, { eventName: "REMOVE" })).to.equal(false);
         expect(matchesPattern({ a: [{ prefix: "x" }] }, { a: "xy" })).to.equal(true);
         expect(matchesPattern({ a: [{ exists: false }] }, {})).to.equal(true);
-        expect(() => matchesPattern({ a: [{ numeric: [">", 1] }] }, { a: 2 })).to.throw(/unsupported filter operator numeric/);
+        expect(() => matchesPattern({ a: [{ numeric: [">", 1] }] }, { a: 2 })).to.throw(
+            /unsupported filter operator numeric/,
+        );
     });
 });

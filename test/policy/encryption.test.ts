@@ -7,17 +7,58 @@ const only = (name: string) => ({ all: "disabled", [name]: "mandatory" });
 
 describe("policy encryption-at-rest-cmk", () => {
     const cases: { type: string; good: object; bad: object; expected: string }[] = [
-        { type: "aws:sns/topic:Topic", good: { kmsMasterKeyId: keyArn }, bad: { kmsMasterKeyId: "alias/aws/sns" }, expected: "kmsMasterKeyId is the AWS-managed key alias/aws/sns" },
-        { type: "aws:sqs/queue:Queue", good: { kmsMasterKeyId: keyArn }, bad: { sqsManagedSseEnabled: true }, expected: "kmsMasterKeyId is not set (SSE-SQS is not allowed" },
-        { type: "aws:dynamodb/table:Table", good: { serverSideEncryption: { enabled: true, kmsKeyArn: keyArn } }, bad: { serverSideEncryption: { enabled: true } }, expected: "serverSideEncryption.kmsKeyArn is not set" },
-        { type: "aws:cloudwatch/logGroup:LogGroup", good: { kmsKeyId: keyArn, retentionInDays: 30 }, bad: { retentionInDays: 30 }, expected: "kmsKeyId is not set" },
-        { type: "aws:lambda/function:Function", good: { kmsKeyArn: keyArn, environment: { variables: { A: "1" } } }, bad: { environment: { variables: { A: "1" } } }, expected: "kmsKeyArn (environment variables) is not set" },
-        { type: "aws:scheduler/schedule:Schedule", good: { kmsKeyArn: keyArn }, bad: {}, expected: "kmsKeyArn is not set" },
-        { type: "aws:pipes/pipe:Pipe", good: { kmsKeyIdentifier: keyArn }, bad: { kmsKeyIdentifier: "arn:aws:kms:eu-west-1:1:alias/aws/pipes" }, expected: "kmsKeyIdentifier is the AWS-managed key arn:aws:kms:eu-west-1:1:alias/aws/pipes" },
+        {
+            type: "aws:sns/topic:Topic",
+            good: { kmsMasterKeyId: keyArn },
+            bad: { kmsMasterKeyId: "alias/aws/sns" },
+            expected: "kmsMasterKeyId is the AWS-managed key alias/aws/sns",
+        },
+        {
+            type: "aws:sqs/queue:Queue",
+            good: { kmsMasterKeyId: keyArn },
+            bad: { sqsManagedSseEnabled: true },
+            expected: "kmsMasterKeyId is not set (SSE-SQS is not allowed",
+        },
+        {
+            type: "aws:dynamodb/table:Table",
+            good: { serverSideEncryption: { enabled: true, kmsKeyArn: keyArn } },
+            bad: { serverSideEncryption: { enabled: true } },
+            expected: "serverSideEncryption.kmsKeyArn is not set",
+        },
+        {
+            type: "aws:cloudwatch/logGroup:LogGroup",
+            good: { kmsKeyId: keyArn, retentionInDays: 30 },
+            bad: { retentionInDays: 30 },
+            expected: "kmsKeyId is not set",
+        },
+        {
+            type: "aws:lambda/function:Function",
+            good: { kmsKeyArn: keyArn, environment: { variables: { A: "1" } } },
+            bad: { environment: { variables: { A: "1" } } },
+            expected: "kmsKeyArn (environment variables) is not set",
+        },
+        {
+            type: "aws:scheduler/schedule:Schedule",
+            good: { kmsKeyArn: keyArn },
+            bad: {},
+            expected: "kmsKeyArn is not set",
+        },
+        {
+            type: "aws:pipes/pipe:Pipe",
+            good: { kmsKeyIdentifier: keyArn },
+            bad: { kmsKeyIdentifier: "arn:aws:kms:eu-west-1:1:alias/aws/pipes" },
+            expected: "kmsKeyIdentifier is the AWS-managed key arn:aws:kms:eu-west-1:1:alias/aws/pipes",
+        },
         {
             type: "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream",
-            good: { serverSideEncryption: { enabled: true, keyType: "CUSTOMER_MANAGED_CMK", keyArn }, extendedS3Configuration: { kmsKeyArn: keyArn } },
-            bad: { serverSideEncryption: { enabled: true, keyType: "AWS_OWNED_CMK" }, extendedS3Configuration: { kmsKeyArn: keyArn } },
+            good: {
+                serverSideEncryption: { enabled: true, keyType: "CUSTOMER_MANAGED_CMK", keyArn },
+                extendedS3Configuration: { kmsKeyArn: keyArn },
+            },
+            bad: {
+                serverSideEncryption: { enabled: true, keyType: "AWS_OWNED_CMK" },
+                extendedS3Configuration: { kmsKeyArn: keyArn },
+            },
             expected: 'serverSideEncryption.keyType is not "CUSTOMER_MANAGED_CMK"',
         },
     ];
@@ -34,12 +75,24 @@ describe("policy encryption-at-rest-cmk", () => {
 
     it("allows SSE-SQS only for queues the config names", () => {
         const config = { all: "disabled", [policy]: { enforcementLevel: "mandatory", sseSqsAllowed: ["scratch-*"] } };
-        const report = gate([res("aws:sqs/queue:Queue", "scratch-1", {}), res("aws:sqs/queue:Queue", "orders", {}), res("aws:sqs/queue:Queue", "scratch-2", { sqsManagedSseEnabled: false })], config);
+        const report = gate(
+            [
+                res("aws:sqs/queue:Queue", "scratch-1", {}),
+                res("aws:sqs/queue:Queue", "orders", {}),
+                res("aws:sqs/queue:Queue", "scratch-2", { sqsManagedSseEnabled: false }),
+            ],
+            config,
+        );
         expect(violationsOf(report, policy).map((v) => v.split(":")[0])).to.deep.equal(["orders", "scratch-2"]);
     });
 
     it("needs no key for a function without environment variables", () => {
-        expect(violationsOf(gate([res("aws:lambda/function:Function", "fn", { runtime: "nodejs22.x" })], only(policy)), policy)).to.deep.equal([]);
+        expect(
+            violationsOf(
+                gate([res("aws:lambda/function:Function", "fn", { runtime: "nodejs22.x" })], only(policy)),
+                policy,
+            ),
+        ).to.deep.equal([]);
     });
 
     it("recognises AWS-managed key references in every form", () => {
@@ -68,19 +121,34 @@ describe("policy s3-bucket-encryption-cmk (stack policy over the v7 split resour
     const sse = (name: string, algorithm: string, kmsMasterKeyId?: string) =>
         res("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", name, {
             bucket: "computed-id",
-            rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: algorithm, ...(kmsMasterKeyId ? { kmsMasterKeyId } : {}) } }],
+            rules: [
+                {
+                    applyServerSideEncryptionByDefault: {
+                        sseAlgorithm: algorithm,
+                        ...(kmsMasterKeyId ? { kmsMasterKeyId } : {}),
+                    },
+                },
+            ],
         });
 
     it("accepts a bucket whose encryption configuration depends on it and uses aws:kms with the CMK", () => {
         const bucket = res("aws:s3/bucket:Bucket", "data", {});
-        const report = gate([bucket, dependsOn(sse("data-sse", "aws:kms", keyArn), "bucket", bucket)], only("s3-bucket-encryption-cmk"));
+        const report = gate(
+            [bucket, dependsOn(sse("data-sse", "aws:kms", keyArn), "bucket", bucket)],
+            only("s3-bucket-encryption-cmk"),
+        );
         expect(violationsOf(report, "s3-bucket-encryption-cmk")).to.deep.equal([]);
     });
 
     it("links by equal bucket name when there is no dependency", () => {
         const bucket = res("aws:s3/bucket:Bucket", "named", { bucket: "my-bucket" });
-        const config = { ...sse("named-sse", "aws:kms", keyArn), inputs: { ...sse("x", "aws:kms", keyArn).inputs, bucket: "my-bucket" } };
-        expect(violationsOf(gate([bucket, config], only("s3-bucket-encryption-cmk")), "s3-bucket-encryption-cmk")).to.deep.equal([]);
+        const config = {
+            ...sse("named-sse", "aws:kms", keyArn),
+            inputs: { ...sse("x", "aws:kms", keyArn).inputs, bucket: "my-bucket" },
+        };
+        expect(
+            violationsOf(gate([bucket, config], only("s3-bucket-encryption-cmk")), "s3-bucket-encryption-cmk"),
+        ).to.deep.equal([]);
     });
 
     it("rejects a bucket without configuration, with SSE-S3, or with aws:kms but no key", () => {
@@ -89,7 +157,14 @@ describe("policy s3-bucket-encryption-cmk (stack policy over the v7 split resour
         const nokey = res("aws:s3/bucket:Bucket", "nokey", {});
         const other = res("aws:s3/bucket:Bucket", "other", {});
         const report = gate(
-            [none, s3, nokey, other, dependsOn(sse("sses3-sse", "AES256"), "bucket", s3), dependsOn(sse("nokey-sse", "aws:kms"), "bucket", nokey)],
+            [
+                none,
+                s3,
+                nokey,
+                other,
+                dependsOn(sse("sses3-sse", "AES256"), "bucket", s3),
+                dependsOn(sse("nokey-sse", "aws:kms"), "bucket", nokey),
+            ],
             only("s3-bucket-encryption-cmk"),
         );
         expect(violationsOf(report, "s3-bucket-encryption-cmk")).to.deep.equal([

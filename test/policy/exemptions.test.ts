@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import * as path from "path";
-import { ResourceValidationPolicy } from "@pulumi/policy";
+import * as path from "node:path";
+import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { findExemption, isExpired } from "../../policy/exemptions";
 import { runGate } from "../../toolkit/gate/gate";
 import { createPolicies } from "../../policy/policies";
@@ -22,7 +22,11 @@ describe("exemptions", () => {
     });
 
     it("suppress the violation and are listed as used", () => {
-        const report = gate([legacy()], withExemptions({ resource: "legacy-*", reason: "SEC-42: removed with the v1 API", expires: "2026-12-31" }), { now });
+        const report = gate(
+            [legacy()],
+            withExemptions({ resource: "legacy-*", reason: "SEC-42: removed with the v1 API", expires: "2026-12-31" }),
+            { now },
+        );
         expect(violationsOf(report, "no-wildcard-iam")).to.deep.equal([]);
         expect(report.exitCode).to.equal(0);
         expect(report.exemptionsUsed).to.have.length(1);
@@ -44,19 +48,39 @@ describe("exemptions", () => {
 
     it("apply to stack policies (by the URN the policy reports)", () => {
         const queue = res("aws:sqs/queue:Queue", "legacy-queue", { kmsMasterKeyId: "alias/k" });
-        const report = gate([queue], { all: "disabled", "tls-only-access": { enforcementLevel: "mandatory", exemptions: [{ resource: "legacy-*", reason: "consumer needs HTTP until Q1" }] } }, { now });
+        const report = gate(
+            [queue],
+            {
+                all: "disabled",
+                "tls-only-access": {
+                    enforcementLevel: "mandatory",
+                    exemptions: [{ resource: "legacy-*", reason: "consumer needs HTTP until Q1" }],
+                },
+            },
+            { now },
+        );
         expect(violationsOf(report, "tls-only-access")).to.deep.equal([]);
-        expect(report.exemptionsUsed.map((u) => `${u.policy}/${u.resourceName}`)).to.deep.equal(["tls-only-access/legacy-queue"]);
+        expect(report.exemptionsUsed.map((u) => `${u.policy}/${u.resourceName}`)).to.deep.equal([
+            "tls-only-access/legacy-queue",
+        ]);
     });
 
     it("reject a missing reason, a bad date or an unknown field with a clear error", () => {
-        expect(() => gate([legacy()], withExemptions({ resource: "x" }))).to.throw(/exemptions\[0\]\.reason is required/);
-        expect(() => gate([legacy()], withExemptions({ resource: "x", reason: "r", expires: "2026-02-30" }))).to.throw(/"expires" must be a date YYYY-MM-DD/);
-        expect(() => gate([legacy()], withExemptions({ resource: "x", reason: "r", until: "2026-01-01" }))).to.throw(/until is not a known setting/);
+        expect(() => gate([legacy()], withExemptions({ resource: "x" }))).to.throw(
+            /exemptions\[0\]\.reason is required/,
+        );
+        expect(() => gate([legacy()], withExemptions({ resource: "x", reason: "r", expires: "2026-02-30" }))).to.throw(
+            /"expires" must be a date YYYY-MM-DD/,
+        );
+        expect(() => gate([legacy()], withExemptions({ resource: "x", reason: "r", until: "2026-01-01" }))).to.throw(
+            /until is not a known setting/,
+        );
     });
 
     it("show as advisory notices under the CLI, where no gate collects them", () => {
-        const policy = createPolicies({ now: () => now }).find((p) => p.name === "no-wildcard-iam") as ResourceValidationPolicy;
+        const policy = createPolicies({ now: () => now }).find(
+            (p) => p.name === "no-wildcard-iam",
+        ) as ResourceValidationPolicy;
         const reported: unknown[] = [];
         const args: any = {
             type: "aws:iam/policy:Policy",
@@ -76,14 +100,21 @@ describe("exemptions", () => {
 });
 
 describe("per-stack enforcement", () => {
-    const oldRuntime = (stack = "prod") => res("aws:lambda/function:Function", "fn", { runtime: "nodejs18.x" }, { stack });
+    const oldRuntime = (stack = "prod") =>
+        res("aws:lambda/function:Function", "fn", { runtime: "nodejs18.x" }, { stack });
     const stackConfig = (stack: string) => path.join(__dirname, "..", "..", "policy", `config.${stack}.json`);
 
     it("makes hygiene advisory in dev and mandatory in prod", () => {
-        const dev = runGate(previewOf([oldRuntime("dev")], { stack: "dev" }), { stack: "dev", configFile: stackConfig("dev") });
+        const dev = runGate(previewOf([oldRuntime("dev")], { stack: "dev" }), {
+            stack: "dev",
+            configFile: stackConfig("dev"),
+        });
         expect(dev.violations.map((v) => `${v.level} ${v.policy}`)).to.deep.equal(["advisory lambda-runtime-pinned"]);
         expect(dev.exitCode).to.equal(0);
-        const prod = runGate(previewOf([oldRuntime()], { stack: "prod" }), { stack: "prod", configFile: stackConfig("prod") });
+        const prod = runGate(previewOf([oldRuntime()], { stack: "prod" }), {
+            stack: "prod",
+            configFile: stackConfig("prod"),
+        });
         expect(prod.violations.map((v) => `${v.level} ${v.policy}`)).to.deep.equal(["mandatory lambda-runtime-pinned"]);
         expect(prod.exitCode).to.equal(1);
     });
@@ -93,7 +124,10 @@ describe("per-stack enforcement", () => {
         expect(config.all).to.equal("mandatory");
         for (const [name, entry] of Object.entries<any>(config)) {
             if (name !== "all") {
-                expect(typeof entry === "string" ? entry : entry.enforcementLevel, name).to.be.oneOf([undefined, "mandatory"]);
+                expect(typeof entry === "string" ? entry : entry.enforcementLevel, name).to.be.oneOf([
+                    undefined,
+                    "mandatory",
+                ]);
                 expect(entry.exemptions ?? [], name).to.deep.equal([]);
             }
         }
@@ -107,10 +141,20 @@ describe("per-stack enforcement", () => {
     });
 
     it("rejects config naming an unknown policy or level, and a stack without config", () => {
-        expect(() => gate([], { all: "mandatory", "no-such-policy": "advisory" })).to.throw(/"no-such-policy" is not a policy of this pack/);
-        expect(() => gate([], { all: "strict" })).to.throw(/"all" must be one of advisory, mandatory, remediate, disabled/);
-        expect(() => gate([], { "required-tags": { requiredKeys: "Owner" } })).to.throw(/requiredKeys must be an array/);
-        expect(() => runGate(previewOf([], { stack: "qa" }), { stack: "qa" })).to.throw(/no policy config for stack "qa"/);
-        expect(() => runGate(previewOf([]), { stack: "prod", configFile: configFile({}) + ".missing" })).to.throw(/does not exist/);
+        expect(() => gate([], { all: "mandatory", "no-such-policy": "advisory" })).to.throw(
+            /"no-such-policy" is not a policy of this pack/,
+        );
+        expect(() => gate([], { all: "strict" })).to.throw(
+            /"all" must be one of advisory, mandatory, remediate, disabled/,
+        );
+        expect(() => gate([], { "required-tags": { requiredKeys: "Owner" } })).to.throw(
+            /requiredKeys must be an array/,
+        );
+        expect(() => runGate(previewOf([], { stack: "qa" }), { stack: "qa" })).to.throw(
+            /no policy config for stack "qa"/,
+        );
+        expect(() => runGate(previewOf([]), { stack: "prod", configFile: `${configFile({})}.missing` })).to.throw(
+            /does not exist/,
+        );
     });
 });

@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import * as fs from "fs";
-import * as path from "path";
-import { formatGateReport, GateReport, runGate } from "../../toolkit/gate/gate";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { formatGateReport, type GateReport, runGate } from "../../toolkit/gate/gate";
 import { createPolicies } from "../../policy/policies";
 import { awsPackageDir, collectTaggableTypes, taggableTypesFile } from "../../policy/tools/taggable-types";
 import { previewProgram } from "../../toolkit/preview/preview";
@@ -45,9 +45,16 @@ describe("offline policy gate", function () {
             const topic = broken.resources.find((r) => r.type === "aws:sns/topic:Topic")!;
             delete topic.inputs.kmsMasterKeyId;
             const report = runGate(broken, { stack: "prod" });
-            const tagged = broken.resources.filter((r) => r.custom && r.type.startsWith("aws:") && violationsOf(report, "required-tags").some((v) => v.startsWith(`${r.name}:`)));
+            const tagged = broken.resources.filter(
+                (r) =>
+                    r.custom &&
+                    r.type.startsWith("aws:") &&
+                    violationsOf(report, "required-tags").some((v) => v.startsWith(`${r.name}:`)),
+            );
             expect(tagged.length).to.be.greaterThan(30);
-            expect(violationsOf(report, "encryption-at-rest-cmk")).to.deep.equal([`${topic.name}: kmsMasterKeyId is not set.`]);
+            expect(violationsOf(report, "encryption-at-rest-cmk")).to.deep.equal([
+                `${topic.name}: kmsMasterKeyId is not set.`,
+            ]);
             expect(report.exitCode).to.equal(1);
         });
     });
@@ -60,16 +67,37 @@ describe("offline policy gate", function () {
         });
 
         it("finds exactly the five known violations and exits 1", () => {
-            const broad = ["AWSLambda_FullAccess", "CloudWatchFullAccessV2", "CloudWatchEventsFullAccess", "AmazonS3FullAccess", "AmazonDynamoDBFullAccess", "AmazonSQSFullAccess", "AmazonKinesisFullAccess", "AmazonCognitoPowerUser"];
-            expect(report.violations.map((v) => `${v.level} ${v.policy} ${v.resourceType} ${v.resourceName}`).filter((v) => !v.includes("no-broad-managed-policies"))).to.deep.equal([
+            const broad = [
+                "AWSLambda_FullAccess",
+                "CloudWatchFullAccessV2",
+                "CloudWatchEventsFullAccess",
+                "AmazonS3FullAccess",
+                "AmazonDynamoDBFullAccess",
+                "AmazonSQSFullAccess",
+                "AmazonKinesisFullAccess",
+                "AmazonCognitoPowerUser",
+            ];
+            expect(
+                report.violations
+                    .map((v) => `${v.level} ${v.policy} ${v.resourceType} ${v.resourceName}`)
+                    .filter((v) => !v.includes("no-broad-managed-policies")),
+            ).to.deep.equal([
                 "mandatory encryption-at-rest-cmk aws:sns/topic:Topic unencrypted-topic",
                 "mandatory no-wildcard-iam aws:iam/policy:Policy wildcard-policy",
                 "mandatory required-tags aws:s3/bucket:Bucket untagged-bucket",
                 "mandatory sqs-consumer-dlq aws:sqs/queue:Queue no-dlq-queue",
             ]);
             const attachments = report.violations.filter((v) => v.policy === "no-broad-managed-policies");
-            expect(attachments.map((v) => v.message.replace(/^attaches the AWS-managed policy arn:aws:iam::aws:policy\//, "").replace(/\.$/, ""))).to.deep.equal(broad);
-            expect(attachments.every((v) => v.level === "mandatory" && v.resourceName.startsWith("default-policies-fn-"))).to.equal(true);
+            expect(
+                attachments.map((v) =>
+                    v.message
+                        .replace(/^attaches the AWS-managed policy arn:aws:iam::aws:policy\//, "")
+                        .replace(/\.$/, ""),
+                ),
+            ).to.deep.equal(broad);
+            expect(
+                attachments.every((v) => v.level === "mandatory" && v.resourceName.startsWith("default-policies-fn-")),
+            ).to.equal(true);
             expect(report.exitCode).to.equal(1);
         });
 
@@ -79,14 +107,18 @@ describe("offline policy gate", function () {
             expect(text).to.contain("- [mandatory]  required-tags  (aws:s3/bucket:Bucket: untagged-bucket)");
             expect(text).to.contain("Missing tags: Environment, Application, Owner, CostCenter.");
             expect(text).to.contain("- [mandatory]  sqs-consumer-dlq  (aws:sqs/queue:Queue: no-dlq-queue)");
-            expect(text.split("\n").pop()).to.match(/^Policy gate \(stack prod, config .*config\.prod\.json\): 11 policies over \d+ resources; 12 mandatory, 0 advisory violations; 0 exemptions used -> FAIL$/);
+            expect(text.split("\n").pop()).to.match(
+                /^Policy gate \(stack prod, config .*config\.prod\.json\): 11 policies over \d+ resources; 12 mandatory, 0 advisory violations; 0 exemptions used -> FAIL$/,
+            );
         });
 
         it("gives the same verdicts as @pulumi/policy's own analyzer functions fed the engine's requests", async () => {
             const result = await previewProgram({ programDir: fixtureDir, stack: "prod" });
             const engine = await analyzeLikeTheEngine(result);
             const gateOnly = runGate(result, { stack: "prod", configFile: configFile({}) });
-            const fromGate = gateOnly.violations.map((v) => `${v.level} ${v.policy} ${v.resourceUrn} ${v.message}`).sort();
+            const fromGate = gateOnly.violations
+                .map((v) => `${v.level} ${v.policy} ${v.resourceUrn} ${v.message}`)
+                .sort();
             expect(fromGate).to.deep.equal(engine.sort());
             expect(fromGate).to.have.length(12);
         });
@@ -94,28 +126,50 @@ describe("offline policy gate", function () {
 
     it("treats values unknown during preview like the engine: set-ness judged, unreadable documents advisory", () => {
         const unknownString = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-        const report = gate([
-            res("aws:sns/topic:Topic", "topic", { kmsMasterKeyId: unknownString }),
-            res("aws:iam/rolePolicy:RolePolicy", "policy", { role: "r", policy: unknownString }),
-        ], { all: "disabled", "encryption-at-rest-cmk": "mandatory", "no-wildcard-iam": "mandatory" });
+        const report = gate(
+            [
+                res("aws:sns/topic:Topic", "topic", { kmsMasterKeyId: unknownString }),
+                res("aws:iam/rolePolicy:RolePolicy", "policy", { role: "r", policy: unknownString }),
+            ],
+            { all: "disabled", "encryption-at-rest-cmk": "mandatory", "no-wildcard-iam": "mandatory" },
+        );
         expect(violationsOf(report, "encryption-at-rest-cmk")).to.deep.equal([]);
-        expect(report.violations.map((v) => `${v.level} ${v.policy} ${v.resourceName}`)).to.deep.equal(["advisory no-wildcard-iam policy"]);
-        expect(report.violations[0].message).to.match(/can't run policy 'no-wildcard-iam' .* during preview: string value at \.policy can't be known during preview/);
+        expect(report.violations.map((v) => `${v.level} ${v.policy} ${v.resourceName}`)).to.deep.equal([
+            "advisory no-wildcard-iam policy",
+        ]);
+        expect(report.violations[0].message).to.match(
+            /can't run policy 'no-wildcard-iam' .* during preview: string value at \.policy can't be known during preview/,
+        );
         expect(report.exitCode).to.equal(0);
     });
 
     it("gives resources without an explicit provider the default provider, configured from the stack file", () => {
-        const dir = fs.mkdtempSync(path.join(require("os").tmpdir(), "gate-program-"));
-        fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), "config:\n  aws:region: eu-west-1\n  aws:defaultTags:\n    tags:\n      Environment: prod\n      Application: a\n      Owner: o\n      CostCenter: c\n");
-        const topic = { ...res("aws:sns/topic:Topic", "topic", { kmsMasterKeyId: "alias/notify" }), provider: undefined };
+        const dir = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "gate-program-"));
+        fs.writeFileSync(
+            path.join(dir, "Pulumi.prod.yaml"),
+            "config:\n  aws:region: eu-west-1\n  aws:defaultTags:\n    tags:\n      Environment: prod\n      Application: a\n      Owner: o\n      CostCenter: c\n",
+        );
+        const topic = {
+            ...res("aws:sns/topic:Topic", "topic", { kmsMasterKeyId: "alias/notify" }),
+            provider: undefined,
+        };
         const preview = require("./harness").previewOf([topic]);
-        expect(violationsOf(runGate(preview, { stack: "prod", configFile: configFile({}), programDir: dir }), "required-tags")).to.deep.equal([]);
-        expect(violationsOf(runGate(preview, { stack: "prod", configFile: configFile({}) }), "required-tags")).to.have.length(1);
+        expect(
+            violationsOf(
+                runGate(preview, { stack: "prod", configFile: configFile({}), programDir: dir }),
+                "required-tags",
+            ),
+        ).to.deep.equal([]);
+        expect(
+            violationsOf(runGate(preview, { stack: "prod", configFile: configFile({}) }), "required-tags"),
+        ).to.have.length(1);
     });
 
     it("keeps policy/taggable-types.json in step with the installed @pulumi/aws", () => {
         const file = JSON.parse(fs.readFileSync(taggableTypesFile, "utf8"));
-        expect(file.types, "regenerate: npx ts-node --transpile-only policy/tools/taggable-types.ts").to.deep.equal(collectTaggableTypes(awsPackageDir()));
+        expect(file.types, "regenerate: npx ts-node --transpile-only policy/tools/taggable-types.ts").to.deep.equal(
+            collectTaggableTypes(awsPackageDir()),
+        );
     });
 });
 
@@ -152,12 +206,16 @@ async function analyzeLikeTheEngine(result: PreviewResult): Promise<string[]> {
         return msg;
     };
     const call = (fn: any, request: any) =>
-        new Promise<any>((resolve, reject) => fn({ request }, (err: any, response: any) => (err ? reject(err) : resolve(response))));
+        new Promise<any>((resolve, reject) =>
+            fn({ request }, (err: any, response: any) => (err ? reject(err) : resolve(response))),
+        );
     const lines: string[] = [];
     const collect = (response: any, fallbackUrn: string) => {
         for (const d of response.getDiagnosticsList()) {
             const message = d.getMessage().split("\n").slice(1).join("\n");
-            lines.push(`${levels[d.getEnforcementlevel()]} ${d.getPolicyname()} ${d.getUrn() || fallbackUrn} ${message}`);
+            lines.push(
+                `${levels[d.getEnforcementlevel()]} ${d.getPolicyname()} ${d.getUrn() || fallbackUrn} ${message}`,
+            );
         }
     };
 

@@ -3,10 +3,10 @@
  * which hands each policy the engine's argument shapes (see toolkit/gate/gate.ts and the parity test in
  * gate.test.ts that compares the gate with @pulumi/policy's own analyzer functions).
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { GateReport, GateViolation, runGate } from "../../toolkit/gate/gate";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { type GateReport, type GateViolation, runGate } from "../../toolkit/gate/gate";
 import type { PreviewResource, PreviewResult } from "../../toolkit/preview/types";
 
 export const project = "notify";
@@ -21,7 +21,12 @@ export interface Res extends PreviewResource {
 }
 
 /** A custom resource under the stack, using the explicit provider "main" unless told otherwise. */
-export function res(type: string, name: string, inputs: Record<string, any> = {}, extra: Partial<Res> & { stack?: string } = {}): Res {
+export function res(
+    type: string,
+    name: string,
+    inputs: Record<string, any> = {},
+    extra: Partial<Res> & { stack?: string } = {},
+): Res {
     const stack = extra.stack ?? "prod";
     const { stack: _s, ...rest } = extra;
     return {
@@ -64,7 +69,10 @@ export function previewOf(resources: Res[], options: GateOptionsForTest = {}): P
         urn: urnOf(stack, "pulumi:providers:aws", "main"),
         custom: true,
         parent: urnOf(stack, "pulumi:pulumi:Stack", `${project}-${stack}`),
-        inputs: { region: "eu-west-1", ...(tags ? { defaultTags: options.tagsAsObject ? { tags } : JSON.stringify({ tags }) } : {}) },
+        inputs: {
+            region: "eu-west-1",
+            ...(tags ? { defaultTags: options.tagsAsObject ? { tags } : JSON.stringify({ tags }) } : {}),
+        },
         dependencies: [],
         propertyDependencies: {},
     };
@@ -72,7 +80,15 @@ export function previewOf(resources: Res[], options: GateOptionsForTest = {}): P
         project,
         stack,
         resources: [
-            { type: "pulumi:pulumi:Stack", name: `${project}-${stack}`, urn: urnOf(stack, "pulumi:pulumi:Stack", `${project}-${stack}`), custom: false, inputs: {}, dependencies: [], propertyDependencies: {} },
+            {
+                type: "pulumi:pulumi:Stack",
+                name: `${project}-${stack}`,
+                urn: urnOf(stack, "pulumi:pulumi:Stack", `${project}-${stack}`),
+                custom: false,
+                inputs: {},
+                dependencies: [],
+                propertyDependencies: {},
+            },
             provider,
             ...resources,
         ],
@@ -89,13 +105,23 @@ export function configFile(config: object): string {
 }
 
 /** Runs the gate over `resources` with `config` (default: everything mandatory). */
-export function gate(resources: Res[], config: object = { all: "mandatory" }, options: GateOptionsForTest = {}): GateReport {
-    return runGate(previewOf(resources, options), { stack: options.stack ?? "prod", configFile: configFile(config), now: options.now });
+export function gate(
+    resources: Res[],
+    config: object = { all: "mandatory" },
+    options: GateOptionsForTest = {},
+): GateReport {
+    return runGate(previewOf(resources, options), {
+        stack: options.stack ?? "prod",
+        configFile: configFile(config),
+        now: options.now,
+    });
 }
 
 /** The violations of one policy, as "name: message" lines (easy to assert on). */
 export function violationsOf(report: GateReport, policy: string): string[] {
-    return report.violations.filter((v: GateViolation) => v.policy === policy).map((v) => `${v.resourceName}: ${v.message}`);
+    return report.violations
+        .filter((v: GateViolation) => v.policy === policy)
+        .map((v) => `${v.resourceName}: ${v.message}`);
 }
 
 export const key = res("aws:kms/key:Key", "key", { enableKeyRotation: true });

@@ -3,7 +3,18 @@ import { deniesInsecureTransport } from "../../policy/hygiene";
 import { dependsOn, gate, keyArn, res, violationsOf } from "./harness";
 
 const only = (name: string) => ({ all: "disabled", [name]: "mandatory" });
-const tls = (action: string) => JSON.stringify({ Statement: [{ Effect: "Deny", Principal: "*", Action: action, Resource: "arn", Condition: { Bool: { "aws:SecureTransport": "false" } } }] });
+const tls = (action: string) =>
+    JSON.stringify({
+        Statement: [
+            {
+                Effect: "Deny",
+                Principal: "*",
+                Action: action,
+                Resource: "arn",
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+        ],
+    });
 
 describe("policy lambda-runtime-pinned", () => {
     it("accepts a supported runtime and rejects none, an old one, and ignoreChanges on runtime", () => {
@@ -12,7 +23,12 @@ describe("policy lambda-runtime-pinned", () => {
                 res("aws:lambda/function:Function", "ok", { runtime: "nodejs22.x" }),
                 res("aws:lambda/function:Function", "unset", {}),
                 res("aws:lambda/function:Function", "old", { runtime: "nodejs18.x" }),
-                res("aws:lambda/function:Function", "floating", { runtime: "nodejs22.x" }, { ignoreChanges: ["runtime"] }),
+                res(
+                    "aws:lambda/function:Function",
+                    "floating",
+                    { runtime: "nodejs22.x" },
+                    { ignoreChanges: ["runtime"] },
+                ),
                 res("aws:lambda/function:Function", "image", { packageType: "Image" }),
             ],
             only("lambda-runtime-pinned"),
@@ -42,18 +58,34 @@ describe("policy log-group-retention", () => {
 
 describe("policy sqs-consumer-dlq (stack policy)", () => {
     const mapping = (name: string, queue: ReturnType<typeof res>) =>
-        dependsOn(res("aws:lambda/eventSourceMapping:EventSourceMapping", name, { eventSourceArn: "arn:aws:sqs:eu-west-1:1:q", functionName: "f" }), "eventSourceArn", queue);
+        dependsOn(
+            res("aws:lambda/eventSourceMapping:EventSourceMapping", name, {
+                eventSourceArn: "arn:aws:sqs:eu-west-1:1:q",
+                functionName: "f",
+            }),
+            "eventSourceArn",
+            queue,
+        );
 
     it("accepts a consumed queue with a DLQ and ignores queues nobody consumes", () => {
         const dlq = res("aws:sqs/queue:Queue", "dlq", {});
-        const work = res("aws:sqs/queue:Queue", "work", { redrivePolicy: JSON.stringify({ deadLetterTargetArn: "arn:aws:sqs:eu-west-1:1:dlq", maxReceiveCount: 5 }) });
-        expect(violationsOf(gate([dlq, work, mapping("m", work)], only("sqs-consumer-dlq")), "sqs-consumer-dlq")).to.deep.equal([]);
+        const work = res("aws:sqs/queue:Queue", "work", {
+            redrivePolicy: JSON.stringify({ deadLetterTargetArn: "arn:aws:sqs:eu-west-1:1:dlq", maxReceiveCount: 5 }),
+        });
+        expect(
+            violationsOf(gate([dlq, work, mapping("m", work)], only("sqs-consumer-dlq")), "sqs-consumer-dlq"),
+        ).to.deep.equal([]);
     });
 
     it("rejects a consumed queue without a redrive policy or with a low maxReceiveCount", () => {
         const bare = res("aws:sqs/queue:Queue", "bare", {});
-        const eager = res("aws:sqs/queue:Queue", "eager", { redrivePolicy: JSON.stringify({ deadLetterTargetArn: "arn:aws:sqs:eu-west-1:1:dlq", maxReceiveCount: 1 }) });
-        const found = violationsOf(gate([bare, eager, mapping("m1", bare), mapping("m2", eager)], only("sqs-consumer-dlq")), "sqs-consumer-dlq");
+        const eager = res("aws:sqs/queue:Queue", "eager", {
+            redrivePolicy: JSON.stringify({ deadLetterTargetArn: "arn:aws:sqs:eu-west-1:1:dlq", maxReceiveCount: 1 }),
+        });
+        const found = violationsOf(
+            gate([bare, eager, mapping("m1", bare), mapping("m2", eager)], only("sqs-consumer-dlq")),
+            "sqs-consumer-dlq",
+        );
         expect(found).to.have.length(2);
         expect(found[0]).to.match(/^bare: Queue consumed by m1 has no redrivePolicy/);
         expect(found[1]).to.match(/^eager: Queue consumed by m2 has maxReceiveCount 1; use at least 5/);
@@ -61,7 +93,10 @@ describe("policy sqs-consumer-dlq (stack policy)", () => {
 
     it("finds the queue by its ARN when no dependency is recorded", () => {
         const bare = res("aws:sqs/queue:Queue", "bare", { arn: "arn:aws:sqs:eu-west-1:1:bare" });
-        const m = res("aws:lambda/eventSourceMapping:EventSourceMapping", "m", { eventSourceArn: "arn:aws:sqs:eu-west-1:1:bare", functionName: "f" });
+        const m = res("aws:lambda/eventSourceMapping:EventSourceMapping", "m", {
+            eventSourceArn: "arn:aws:sqs:eu-west-1:1:bare",
+            functionName: "f",
+        });
         expect(violationsOf(gate([bare, m], only("sqs-consumer-dlq")), "sqs-consumer-dlq")).to.have.length(1);
     });
 });
@@ -71,10 +106,22 @@ describe("policy s3-public-access-blocked (stack policy)", () => {
         const full = res("aws:s3/bucket:Bucket", "full", {});
         const partial = res("aws:s3/bucket:Bucket", "partial", {});
         const none = res("aws:s3/bucket:Bucket", "none", {});
-        const pab = (name: string, flags: object) => res("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", name, { bucket: "id", ...flags });
-        const all = { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true };
+        const pab = (name: string, flags: object) =>
+            res("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", name, { bucket: "id", ...flags });
+        const all = {
+            blockPublicAcls: true,
+            blockPublicPolicy: true,
+            ignorePublicAcls: true,
+            restrictPublicBuckets: true,
+        };
         const report = gate(
-            [full, partial, none, dependsOn(pab("full-pab", all), "bucket", full), dependsOn(pab("partial-pab", { ...all, restrictPublicBuckets: false }), "bucket", partial)],
+            [
+                full,
+                partial,
+                none,
+                dependsOn(pab("full-pab", all), "bucket", full),
+                dependsOn(pab("partial-pab", { ...all, restrictPublicBuckets: false }), "bucket", partial),
+            ],
             only("s3-public-access-blocked"),
         );
         expect(violationsOf(report, "s3-public-access-blocked")).to.deep.equal([
@@ -91,7 +138,17 @@ describe("policy tls-only-access (stack policy)", () => {
         expect(deniesInsecureTransport(tls("*"), "sqs")).to.equal(true);
         expect(deniesInsecureTransport(tls("sns:Publish"), "sns")).to.equal(true);
         expect(deniesInsecureTransport(tls("sns:Subscribe"), "sns")).to.equal(false);
-        const allow = JSON.stringify({ Statement: [{ Effect: "Allow", Principal: "*", Action: "sqs:*", Resource: "a", Condition: { Bool: { "aws:SecureTransport": "false" } } }] });
+        const allow = JSON.stringify({
+            Statement: [
+                {
+                    Effect: "Allow",
+                    Principal: "*",
+                    Action: "sqs:*",
+                    Resource: "a",
+                    Condition: { Bool: { "aws:SecureTransport": "false" } },
+                },
+            ],
+        });
         expect(deniesInsecureTransport(allow, "sqs")).to.equal(false);
     });
 
@@ -103,10 +160,29 @@ describe("policy tls-only-access (stack policy)", () => {
         const weak = res("aws:sqs/queue:Queue", "weak", {});
         const report = gate(
             [
-                bucket, topic, queue, bare, weak,
-                dependsOn(res("aws:s3/bucketPolicy:BucketPolicy", "bucket-policy", { bucket: "id", policy: tls("s3:*") }), "bucket", bucket),
-                dependsOn(res("aws:sqs/queuePolicy:QueuePolicy", "queue-policy", { queueUrl: "u", policy: tls("sqs:*") }), "queueUrl", queue),
-                dependsOn(res("aws:sqs/queuePolicy:QueuePolicy", "weak-policy", { queueUrl: "w", policy: tls("sqs:SendMessage") }), "queueUrl", weak),
+                bucket,
+                topic,
+                queue,
+                bare,
+                weak,
+                dependsOn(
+                    res("aws:s3/bucketPolicy:BucketPolicy", "bucket-policy", { bucket: "id", policy: tls("s3:*") }),
+                    "bucket",
+                    bucket,
+                ),
+                dependsOn(
+                    res("aws:sqs/queuePolicy:QueuePolicy", "queue-policy", { queueUrl: "u", policy: tls("sqs:*") }),
+                    "queueUrl",
+                    queue,
+                ),
+                dependsOn(
+                    res("aws:sqs/queuePolicy:QueuePolicy", "weak-policy", {
+                        queueUrl: "w",
+                        policy: tls("sqs:SendMessage"),
+                    }),
+                    "queueUrl",
+                    weak,
+                ),
             ],
             only("tls-only-access"),
         );

@@ -1,5 +1,10 @@
 import { expect } from "chai";
-import { actionsWithoutResourceLevelPermissions, documentProblems, isBroadManagedPolicy, parseStatements } from "../../policy/iam";
+import {
+    actionsWithoutResourceLevelPermissions,
+    documentProblems,
+    isBroadManagedPolicy,
+    parseStatements,
+} from "../../policy/iam";
 import { gate, res, violationsOf } from "./harness";
 
 const policy = "no-wildcard-iam";
@@ -9,37 +14,80 @@ const queueArn = "arn:aws:sqs:eu-west-1:123456789012:q";
 
 describe("IAM document analysis", () => {
     it("parses JSON strings and objects, a single Statement object, string or array Action/Resource", () => {
-        const single = JSON.stringify({ Statement: { Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArn } });
-        expect(parseStatements(single)[0]).to.deep.include({ effect: "Allow", action: ["sqs:SendMessage"], resource: [queueArn] });
-        expect(parseStatements(doc({ Effect: "Allow", Action: ["a:B", "c:D"], Resource: ["x", "y"] }))[0].action).to.deep.equal(["a:B", "c:D"]);
-        expect(documentProblems("{not json", "identity")).to.deep.equal(["cannot be checked: the policy document is not a JSON object"]);
+        const single = JSON.stringify({
+            Statement: { Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArn },
+        });
+        expect(parseStatements(single)[0]).to.deep.include({
+            effect: "Allow",
+            action: ["sqs:SendMessage"],
+            resource: [queueArn],
+        });
+        expect(
+            parseStatements(doc({ Effect: "Allow", Action: ["a:B", "c:D"], Resource: ["x", "y"] }))[0].action,
+        ).to.deep.equal(["a:B", "c:D"]);
+        expect(documentProblems("{not json", "identity")).to.deep.equal([
+            "cannot be checked: the policy document is not a JSON object",
+        ]);
     });
 
     it("accepts named actions on named resources", () => {
-        expect(documentProblems(doc({ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: queueArn }), "identity")).to.deep.equal([]);
+        expect(
+            documentProblems(doc({ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: queueArn }), "identity"),
+        ).to.deep.equal([]);
     });
 
     it('rejects "*" and "service:*" actions, NotAction and NotResource allows', () => {
-        expect(documentProblems(doc({ Sid: "All", Effect: "Allow", Action: "*", Resource: "*" }), "identity")).to.deep.equal([
-            'Statement "All": wildcard Action "*"; Resource "*" for every action',
-        ]);
-        expect(documentProblems(doc({ Effect: "Allow", Action: "sqs:*", Resource: queueArn }), "identity")).to.deep.equal(['Statement[0]: wildcard Action "sqs:*"']);
-        expect(documentProblems(doc({ Effect: "Allow", NotAction: "iam:*", Resource: queueArn }), "identity")[0]).to.contain("NotAction in an Allow");
-        expect(documentProblems(doc({ Effect: "Allow", Action: "sqs:SendMessage", NotResource: queueArn }), "identity")[0]).to.contain("NotResource in an Allow");
+        expect(
+            documentProblems(doc({ Sid: "All", Effect: "Allow", Action: "*", Resource: "*" }), "identity"),
+        ).to.deep.equal(['Statement "All": wildcard Action "*"; Resource "*" for every action']);
+        expect(
+            documentProblems(doc({ Effect: "Allow", Action: "sqs:*", Resource: queueArn }), "identity"),
+        ).to.deep.equal(['Statement[0]: wildcard Action "sqs:*"']);
+        expect(
+            documentProblems(doc({ Effect: "Allow", NotAction: "iam:*", Resource: queueArn }), "identity")[0],
+        ).to.contain("NotAction in an Allow");
+        expect(
+            documentProblems(doc({ Effect: "Allow", Action: "sqs:SendMessage", NotResource: queueArn }), "identity")[0],
+        ).to.contain("NotResource in an Allow");
     });
 
     it('allows Resource "*" only for actions without resource-level permissions, with the condition AWS offers', () => {
-        expect(documentProblems(doc({ Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "sns:CheckIfPhoneNumberIsOptedOut"], Resource: "*" }), "identity")).to.deep.equal([]);
-        expect(documentProblems(doc({ Effect: "Allow", Action: "sqs:SendMessage", Resource: "*" }), "identity")).to.deep.equal([
+        expect(
+            documentProblems(
+                doc({
+                    Effect: "Allow",
+                    Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "sns:CheckIfPhoneNumberIsOptedOut"],
+                    Resource: "*",
+                }),
+                "identity",
+            ),
+        ).to.deep.equal([]);
+        expect(
+            documentProblems(doc({ Effect: "Allow", Action: "sqs:SendMessage", Resource: "*" }), "identity"),
+        ).to.deep.equal([
             'Statement[0]: Resource "*" with actions that support resource-level permissions (sqs:SendMessage)',
         ]);
-        expect(documentProblems(doc({ Effect: "Allow", Action: "ses:SendEmail", Resource: "*" }), "identity")[0]).to.contain("ses:SendEmail");
-        expect(documentProblems(doc({ Effect: "Allow", Action: "cloudwatch:PutMetricData", Resource: "*" }), "identity")).to.deep.equal([
-            'Statement[0]: cloudwatch:PutMetricData on "*" without a Condition on cloudwatch:namespace',
-        ]);
-        const scoped = doc({ Effect: "Allow", Action: "cloudwatch:PutMetricData", Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": "Notify" } } });
+        expect(
+            documentProblems(doc({ Effect: "Allow", Action: "ses:SendEmail", Resource: "*" }), "identity")[0],
+        ).to.contain("ses:SendEmail");
+        expect(
+            documentProblems(doc({ Effect: "Allow", Action: "cloudwatch:PutMetricData", Resource: "*" }), "identity"),
+        ).to.deep.equal(['Statement[0]: cloudwatch:PutMetricData on "*" without a Condition on cloudwatch:namespace']);
+        const scoped = doc({
+            Effect: "Allow",
+            Action: "cloudwatch:PutMetricData",
+            Resource: "*",
+            Condition: { StringEquals: { "cloudwatch:namespace": "Notify" } },
+        });
         expect(documentProblems(scoped, "identity")).to.deep.equal([]);
-        for (const action of ["cloudwatch:putmetricdata", "xray:getsamplingrules", "xray:getsamplingtargets", "sns:listphonenumbersoptedout", "sns:getsmsattributes", "sns:setsmsattributes"]) {
+        for (const action of [
+            "cloudwatch:putmetricdata",
+            "xray:getsamplingrules",
+            "xray:getsamplingtargets",
+            "sns:listphonenumbersoptedout",
+            "sns:getsmsattributes",
+            "sns:setsmsattributes",
+        ]) {
             expect(actionsWithoutResourceLevelPermissions).to.have.property(action);
         }
         expect(actionsWithoutResourceLevelPermissions).not.to.have.property("ses:sendemail");
@@ -54,22 +102,44 @@ describe("IAM document analysis", () => {
     });
 
     it('judges wildcards in Allow only: TLS-only Deny statements with Principal "*" pass', () => {
-        const tls = { Effect: "Deny", Principal: "*", Action: "sqs:*", Resource: queueArn, Condition: { Bool: { "aws:SecureTransport": "false" } } };
+        const tls = {
+            Effect: "Deny",
+            Principal: "*",
+            Action: "sqs:*",
+            Resource: queueArn,
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+        };
         expect(documentProblems(doc(tls), "resource")).to.deep.equal([]);
     });
 
     it('rejects Principal "*" without a condition in resource policies', () => {
-        expect(documentProblems(doc({ Effect: "Allow", Principal: { AWS: "*" }, Action: "sqs:SendMessage", Resource: queueArn }), "resource")).to.deep.equal([
-            'Statement[0]: Principal "*" without a Condition',
-        ]);
-        const conditioned = doc({ Effect: "Allow", Principal: "*", Action: "sqs:SendMessage", Resource: queueArn, Condition: { ArnEquals: { "aws:SourceArn": "arn:aws:sns:eu-west-1:1:t" } } });
+        expect(
+            documentProblems(
+                doc({ Effect: "Allow", Principal: { AWS: "*" }, Action: "sqs:SendMessage", Resource: queueArn }),
+                "resource",
+            ),
+        ).to.deep.equal(['Statement[0]: Principal "*" without a Condition']);
+        const conditioned = doc({
+            Effect: "Allow",
+            Principal: "*",
+            Action: "sqs:SendMessage",
+            Resource: queueArn,
+            Condition: { ArnEquals: { "aws:SourceArn": "arn:aws:sns:eu-west-1:1:t" } },
+        });
         expect(documentProblems(conditioned, "resource")).to.deep.equal([]);
     });
 
     it('accepts Resource "*" in a KMS key policy but still requires named actions', () => {
-        const admin = { Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: ["kms:Describe*", "kms:PutKeyPolicy"], Resource: "*" };
+        const admin = {
+            Effect: "Allow",
+            Principal: { AWS: "arn:aws:iam::123456789012:root" },
+            Action: ["kms:Describe*", "kms:PutKeyPolicy"],
+            Resource: "*",
+        };
         expect(documentProblems(doc(admin), "key")).to.deep.equal([]);
-        expect(documentProblems(doc({ ...admin, Action: "kms:*" }), "key")).to.deep.equal(['Statement[0]: wildcard Action "kms:*"']);
+        expect(documentProblems(doc({ ...admin, Action: "kms:*" }), "key")).to.deep.equal([
+            'Statement[0]: wildcard Action "kms:*"',
+        ]);
     });
 });
 
@@ -88,7 +158,13 @@ describe("policy no-wildcard-iam", () => {
     ];
     for (const [type, property, label] of types) {
         it(`checks ${type}.${property}`, () => {
-            const report = gate([res(type, "good", { [property]: fine, enableKeyRotation: true }), res(type, "bad", { [property]: star, enableKeyRotation: true })], only(policy));
+            const report = gate(
+                [
+                    res(type, "good", { [property]: fine, enableKeyRotation: true }),
+                    res(type, "bad", { [property]: star, enableKeyRotation: true }),
+                ],
+                only(policy),
+            );
             const found = violationsOf(report, policy);
             expect(found).to.have.length(1);
             expect(found[0]).to.match(new RegExp(`^bad: ${label}: Statement\\[0\\]: wildcard Action "\\*"`));
@@ -97,7 +173,18 @@ describe("policy no-wildcard-iam", () => {
 
     it("checks a role's inline policies and its trust policy", () => {
         const trust = JSON.stringify(doc({ Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" }));
-        const report = gate([res("aws:iam/role:Role", "role", { assumeRolePolicy: trust, inlinePolicies: [{ name: "p", policy: fine }, { name: "q", policy: star }] })], only(policy));
+        const report = gate(
+            [
+                res("aws:iam/role:Role", "role", {
+                    assumeRolePolicy: trust,
+                    inlinePolicies: [
+                        { name: "p", policy: fine },
+                        { name: "q", policy: star },
+                    ],
+                }),
+            ],
+            only(policy),
+        );
         expect(violationsOf(report, policy)).to.deep.equal([
             'role: assumeRolePolicy: Statement[0]: Principal "*" without a Condition.',
             'role: inlinePolicies[1].policy: Statement[0]: wildcard Action "*"; Resource "*" for every action.',
@@ -107,12 +194,23 @@ describe("policy no-wildcard-iam", () => {
     it('rejects a Lambda permission for principal "*" without a source', () => {
         const report = gate(
             [
-                res("aws:lambda/permission:Permission", "open", { action: "lambda:InvokeFunction", function: "f", principal: "*" }),
-                res("aws:lambda/permission:Permission", "scoped", { action: "lambda:InvokeFunction", function: "f", principal: "*", sourceArn: "arn:aws:sns:eu-west-1:1:t" }),
+                res("aws:lambda/permission:Permission", "open", {
+                    action: "lambda:InvokeFunction",
+                    function: "f",
+                    principal: "*",
+                }),
+                res("aws:lambda/permission:Permission", "scoped", {
+                    action: "lambda:InvokeFunction",
+                    function: "f",
+                    principal: "*",
+                    sourceArn: "arn:aws:sns:eu-west-1:1:t",
+                }),
             ],
             only(policy),
         );
-        expect(violationsOf(report, policy)).to.deep.equal(['open: principal "*" without sourceArn, sourceAccount or principalOrgId.']);
+        expect(violationsOf(report, policy)).to.deep.equal([
+            'open: principal "*" without sourceArn, sourceAccount or principalOrgId.',
+        ]);
     });
 });
 
@@ -121,13 +219,24 @@ describe("policy no-broad-managed-policies", () => {
         expect(isBroadManagedPolicy("arn:aws:iam::aws:policy/AdministratorAccess")).to.equal(true);
         expect(isBroadManagedPolicy("arn:aws:iam::aws:policy/CloudWatchFullAccessV2")).to.equal(true);
         expect(isBroadManagedPolicy("arn:aws:iam::aws:policy/AmazonCognitoPowerUser")).to.equal(true);
-        expect(isBroadManagedPolicy("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")).to.equal(false);
+        expect(isBroadManagedPolicy("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")).to.equal(
+            false,
+        );
         expect(isBroadManagedPolicy("arn:aws:iam::123456789012:policy/AdministratorAccess")).to.equal(false);
         const report = gate(
             [
-                res("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "admin", { role: "r", policyArn: "arn:aws:iam::aws:policy/AdministratorAccess" }),
-                res("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "xray", { role: "r", policyArn: "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess" }),
-                res("aws:iam/role:Role", "role", { assumeRolePolicy: "{}", managedPolicyArns: ["arn:aws:iam::aws:policy/AmazonSQSFullAccess"] }),
+                res("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "admin", {
+                    role: "r",
+                    policyArn: "arn:aws:iam::aws:policy/AdministratorAccess",
+                }),
+                res("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "xray", {
+                    role: "r",
+                    policyArn: "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+                }),
+                res("aws:iam/role:Role", "role", {
+                    assumeRolePolicy: "{}",
+                    managedPolicyArns: ["arn:aws:iam::aws:policy/AmazonSQSFullAccess"],
+                }),
             ],
             only("no-broad-managed-policies"),
         );

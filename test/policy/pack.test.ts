@@ -3,8 +3,8 @@
  * analyzer over gRPC on 127.0.0.1 and prints its port; this test talks to it the way the engine does.
  */
 import { expect } from "chai";
-import { ChildProcess, spawn } from "child_process";
-import * as path from "path";
+import { type ChildProcess, spawn } from "node:child_process";
+import * as path from "node:path";
 import { basePolicies } from "../../policy/policies";
 
 const pulumiDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
@@ -40,7 +40,9 @@ describe("policy pack served as the CLI runs it (policy/index.ts)", function () 
     });
 
     const rpc = (method: string, request: any) =>
-        new Promise<any>((resolve, reject) => client[method](request, (err: any, response: any) => (err ? reject(err) : resolve(response))));
+        new Promise<any>((resolve, reject) =>
+            client[method](request, (err: any, response: any) => (err ? reject(err) : resolve(response))),
+        );
 
     it("announces every policy, mandatory by default, with exemptions in each config schema", async () => {
         const info = await rpc("getAnalyzerInfo", new Empty());
@@ -50,7 +52,9 @@ describe("policy pack served as the CLI runs it (policy/index.ts)", function () 
         expect(policies.map((p: any) => p.getName())).to.deep.equal(basePolicies.map((p) => p.name));
         for (const p of policies) {
             expect(p.getEnforcementlevel(), p.getName()).to.equal(1); // MANDATORY
-            expect(Object.keys(p.getConfigschema().getProperties().toJavaScript()), p.getName()).to.include("exemptions");
+            expect(Object.keys(p.getConfigschema().getProperties().toJavaScript()), p.getName()).to.include(
+                "exemptions",
+            );
         }
     });
 
@@ -64,7 +68,9 @@ describe("policy pack served as the CLI runs it (policy/index.ts)", function () 
         options.setProtect(false);
         req.setOptions(options);
         const response = await rpc("analyze", req);
-        const found = response.getDiagnosticsList().map((d: any) => `${d.getPolicyname()}: ${d.getMessage().split("\n")[1]}`);
+        const found = response
+            .getDiagnosticsList()
+            .map((d: any) => `${d.getPolicyname()}: ${d.getMessage().split("\n")[1]}`);
         expect(found).to.deep.equal([
             "required-tags: Missing tags: Environment, Application, Owner, CostCenter.",
             "encryption-at-rest-cmk: kmsMasterKeyId is not set.",

@@ -20,8 +20,14 @@ describe("policy required-tags", () => {
     });
 
     it("reports each missing key of an untagged resource without provider tags", () => {
-        const report = gate([res("aws:s3/bucket:Bucket", "bucket", { tags: { Owner: "team" } })], { all: "mandatory" }, { tags: null });
-        expect(violationsOf(report, policy)).to.deep.equal(["bucket: Missing tags: Environment, Application, CostCenter."]);
+        const report = gate(
+            [res("aws:s3/bucket:Bucket", "bucket", { tags: { Owner: "team" } })],
+            { all: "mandatory" },
+            { tags: null },
+        );
+        expect(violationsOf(report, policy)).to.deep.equal([
+            "bucket: Missing tags: Environment, Application, CostCenter.",
+        ]);
         expect(report.exitCode).to.equal(1);
     });
 
@@ -32,11 +38,16 @@ describe("policy required-tags", () => {
 
     it("requires Environment to name the stack", () => {
         const report = gate([res("aws:sns/topic:Topic", "topic", { tags: { Environment: "dev" } })]);
-        expect(violationsOf(report, policy)).to.deep.equal(['topic: Tag Environment="dev" does not name the stack "prod".']);
+        expect(violationsOf(report, policy)).to.deep.equal([
+            'topic: Tag Environment="dev" does not name the stack "prod".',
+        ]);
     });
 
     it("takes the required keys from config", () => {
-        const report = gate([res("aws:sns/topic:Topic", "topic")], { all: "mandatory", [policy]: { requiredKeys: ["DataClass"] } });
+        const report = gate([res("aws:sns/topic:Topic", "topic")], {
+            all: "mandatory",
+            [policy]: { requiredKeys: ["DataClass"] },
+        });
         expect(violationsOf(report, policy)).to.deep.equal(["topic: Missing tag: DataClass."]);
     });
 

@@ -2,8 +2,8 @@
  * The CI/CD workflows do what the README promises: checked structurally (they run only on GitHub).
  */
 import { expect } from "chai";
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as YAML from "yaml";
 
 const dir = path.join(__dirname, "..", "..", ".github", "workflows");
@@ -26,6 +26,7 @@ describe("CI/CD workflows", () => {
         expect(step.with).to.deep.include({
             command: "preview",
             policyPacks: "policy",
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a JS template.
             policyPackConfigs: "policy/config.${{ matrix.stack }}.json",
             "comment-on-pr": true,
         });
@@ -39,7 +40,11 @@ describe("CI/CD workflows", () => {
             const job = wf.jobs[stack];
             expect(job.environment).to.equal(stack);
             const [step] = pulumiSteps(job);
-            expect(step.with).to.deep.include({ command: "up", policyPacks: "policy", policyPackConfigs: `policy/config.${stack}.json` });
+            expect(step.with).to.deep.include({
+                command: "up",
+                policyPacks: "policy",
+                policyPackConfigs: `policy/config.${stack}.json`,
+            });
             expect(step.with["stack-name"]).to.equal(`\${{ vars.PULUMI_STACK_PREFIX }}${stack}`);
         }
         expect(wf.jobs.prod.needs).to.deep.equal(["test-and-gate", "dev"]);

@@ -11,15 +11,15 @@
  * Prints a table, writes bench/results.json, and says which targets of issue 5 are met or missed and why.
  * Exits 1 only if the run itself failed (lost a notification, a child crashed): targets are reported.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { runGate } from "../gate/gate";
 import { loadProgram } from "../local-cloud/program";
 import { measureColdLoads } from "./coldload";
 import { defaultArchiveDependencies, measurePackages, REPO_ROOT } from "./packages";
 import { formatCalls, formatColdLoads, formatPackages, formatThroughput, judge, TARGETS } from "./report";
-import { runWorkload, SLEEP_SCALE, WorkloadRunResult } from "./workload-run";
+import { runWorkload, SLEEP_SCALE, type WorkloadRunResult } from "./workload-run";
 import { startPlatform } from "../local-cloud/platform";
 import { generateWorkload, MAX_WORKLOAD_USERS } from "../sandbox/workload";
 import { runCommand, UsageError } from "../command";
@@ -32,12 +32,18 @@ interface BenchOptions {
     stack: string;
 }
 
-
 function parseArgs(argv: string[]): BenchOptions {
-    const options: BenchOptions = { runs: 10, users: 1000, roundTripMs: 2, out: path.join(REPO_ROOT, "bench", "results.json"), stack: "prod" };
+    const options: BenchOptions = {
+        runs: 10,
+        users: 1000,
+        roundTripMs: 2,
+        out: path.join(REPO_ROOT, "bench", "results.json"),
+        stack: "prod",
+    };
     const int = (flag: string, raw: string | undefined, min: number, max: number) => {
         const v = Number(raw);
-        if (raw === undefined || !/^\d+$/.test(raw) || v < min || v > max) throw new UsageError(`${flag} must be an integer from ${min} to ${max}`);
+        if (raw === undefined || !/^\d+$/.test(raw) || v < min || v > max)
+            throw new UsageError(`${flag} must be an integer from ${min} to ${max}`);
         return v;
     };
     for (let i = 0; i < argv.length; i++) {
@@ -59,7 +65,9 @@ function parseArgs(argv: string[]): BenchOptions {
                 break;
             }
             default:
-                throw new UsageError(`unknown option ${flag} (options: --runs N (>= 10), --users N, --round-trip-ms N, --out file)`);
+                throw new UsageError(
+                    `unknown option ${flag} (options: --runs N (>= 10), --users N, --round-trip-ms N, --out file)`,
+                );
         }
     }
     return options;
@@ -77,7 +85,9 @@ async function main(options: BenchOptions): Promise<number> {
         node: process.version,
         platform: `${os.platform()} ${os.arch()}`,
     };
-    console.log(`notify bench — ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GB, Node ${machine.node}, ${machine.platform}; stack ${options.stack}; offline`);
+    console.log(
+        `notify bench — ${machine.cores} cores (${machine.cpu}), ${machine.memoryGb} GB, Node ${machine.node}, ${machine.platform}; stack ${options.stack}; offline`,
+    );
 
     // (5) first: the offline preview of prod is also what every other part reads the program from.
     let t = Date.now();
@@ -91,20 +101,32 @@ async function main(options: BenchOptions): Promise<number> {
     const dependencies = await defaultArchiveDependencies();
     const packages = await measurePackages(program, dependencies);
     console.log(`\n(1) Package size per function, zipped bytes (deflate level 6 for all three)`);
-    console.log(`    default = CallbackFunction without codePathOptions: __index.js + ${dependencies.packages.length} packages from dependencies (${dependencies.entries.length} files, pulumi.runtime.computeCodePaths);`);
-    console.log(`    ours = the archive the program ships; floor = esbuild --bundle --minify of the same factory, @aws-sdk/* external`);
-    formatPackages(packages).forEach((l) => console.log(l));
+    console.log(
+        `    default = CallbackFunction without codePathOptions: __index.js + ${dependencies.packages.length} packages from dependencies (${dependencies.entries.length} files, pulumi.runtime.computeCodePaths);`,
+    );
+    console.log(
+        `    ours = the archive the program ships; floor = esbuild --bundle --minify of the same factory, @aws-sdk/* external`,
+    );
+    formatPackages(packages).forEach((l) => {
+        console.log(l);
+    });
 
     // (3) + (4): the workload, ours and the seed port, in one process on the same emulators
     const platform = await startPlatform({ stack: options.stack });
     let workload: WorkloadRunResult;
     let rtt: WorkloadRunResult | undefined;
-    let coldLoads;
+    let coldLoads: Awaited<ReturnType<typeof measureColdLoads>>;
     try {
         const batchSize = platform.channelQueue("push").batchSize;
-        workload = await runWorkload(platform, generateWorkload({ users: options.users, prefix: "bench" }), { suffix: "bench", roundTripMs: 0 });
+        workload = await runWorkload(platform, generateWorkload({ users: options.users, prefix: "bench" }), {
+            suffix: "bench",
+            roundTripMs: 0,
+        });
         if (options.roundTripMs > 0) {
-            rtt = await runWorkload(platform, generateWorkload({ users: options.users, prefix: "rtt" }), { suffix: "rtt", roundTripMs: options.roundTripMs });
+            rtt = await runWorkload(platform, generateWorkload({ users: options.users, prefix: "rtt" }), {
+                suffix: "rtt",
+                roundTripMs: options.roundTripMs,
+            });
         }
 
         // (2) cold loads, with the emulators warm (and the data the first calls read in place)
@@ -112,7 +134,11 @@ async function main(options: BenchOptions): Promise<number> {
         for (const [k, v] of Object.entries(process.env)) if (k.startsWith("AWS_") && v !== undefined) baseEnv[k] = v;
         coldLoads = await measureColdLoads({
             functions: [...program.functions].sort((a, b) => a.name.localeCompare(b.name)),
-            envOf: (fn) => ({ ...platform.plane.rewriteEnv(fn.environment), APNS_APPLICATION_ARN: platform.apps.apns, FCM_APPLICATION_ARN: platform.apps.fcm }),
+            envOf: (fn) => ({
+                ...platform.plane.rewriteEnv(fn.environment),
+                APNS_APPLICATION_ARN: platform.apps.apns,
+                FCM_APPLICATION_ARN: platform.apps.fcm,
+            }),
             baseEnv,
             defaultDependencies: dependencies.entries,
             runs: options.runs,
@@ -120,32 +146,68 @@ async function main(options: BenchOptions): Promise<number> {
             budgetMs: 45_000,
         });
 
-        console.log(`\n(2) Cold load per function: median of fresh processes doing require(__index.js) + the first handler call, emulators warm`);
-        console.log(`    ours = __index.js with the SDK from the runtime's node_modules; default = __index.js beside the default archive's node_modules`);
-        console.log(`    (both load the same SDK code, so they time alike here; what Lambda adds for the default archive — fetching and`);
-        console.log(`    unpacking ~${(packages[0].defaultBytes / 2 ** 20).toFixed(1)} MB instead of ~${Math.round(Math.max(...packages.map((p) => p.oursBytes)) / 1024)} KB per function — happens before init and is not in these numbers)`);
-        formatColdLoads(coldLoads).forEach((l) => console.log(l));
+        console.log(
+            `\n(2) Cold load per function: median of fresh processes doing require(__index.js) + the first handler call, emulators warm`,
+        );
+        console.log(
+            `    ours = __index.js with the SDK from the runtime's node_modules; default = __index.js beside the default archive's node_modules`,
+        );
+        console.log(
+            `    (both load the same SDK code, so they time alike here; what Lambda adds for the default archive — fetching and`,
+        );
+        console.log(
+            `    unpacking ~${(packages[0].defaultBytes / 2 ** 20).toFixed(1)} MB instead of ~${Math.round(Math.max(...packages.map((p) => p.oursBytes)) / 1024)} KB per function — happens before init and is not in these numbers)`,
+        );
+        formatColdLoads(coldLoads).forEach((l) => {
+            console.log(l);
+        });
 
         const w = workload;
-        console.log(`\n(3) API calls per delivered notification — ${w.users} users, ${w.devices} devices, ${w.requests} requests (seeded PRNG), batch size ${batchSize} (stack ${options.stack}),`);
-        console.log(`    ${w.throttledTokens} device tokens throttled once by the provider for both designs, backoff sleeps x${SLEEP_SCALE} for both; push 'delivered' = endpoint publishes`);
-        formatCalls(w).forEach((l) => console.log(l));
-        console.log(`    ours outcomes: ${Object.entries(w.oursStatuses).map(([c, s]) => `${c} ${JSON.stringify(s)}`).join("; ")}; lost ${w.lost}`);
-        console.log(`    the seed has no preferences, quiet hours or disabled-device check: it publishes to every device of every push request (DLQ ${w.seedDeadLettered})`);
+        console.log(
+            `\n(3) API calls per delivered notification — ${w.users} users, ${w.devices} devices, ${w.requests} requests (seeded PRNG), batch size ${batchSize} (stack ${options.stack}),`,
+        );
+        console.log(
+            `    ${w.throttledTokens} device tokens throttled once by the provider for both designs, backoff sleeps x${SLEEP_SCALE} for both; push 'delivered' = endpoint publishes`,
+        );
+        formatCalls(w).forEach((l) => {
+            console.log(l);
+        });
+        console.log(
+            `    ours outcomes: ${Object.entries(w.oursStatuses)
+                .map(([c, s]) => `${c} ${JSON.stringify(s)}`)
+                .join("; ")}; lost ${w.lost}`,
+        );
+        console.log(
+            `    the seed has no preferences, quiet hours or disabled-device check: it publishes to every device of every push request (DLQ ${w.seedDeadLettered})`,
+        );
 
-        console.log(`\n(4) Throughput, delivered notifications per second, one event source invocation at a time for both`);
-        formatThroughput(w, "emulator latency only (in-process, sub-millisecond)").forEach((l) => console.log(l));
-        if (rtt) formatThroughput(rtt, `${options.roundTripMs} ms simulated network round trip per API call, both designs`).forEach((l) => console.log(l));
+        console.log(
+            `\n(4) Throughput, delivered notifications per second, one event source invocation at a time for both`,
+        );
+        formatThroughput(w, "emulator latency only (in-process, sub-millisecond)").forEach((l) => {
+            console.log(l);
+        });
+        if (rtt)
+            formatThroughput(
+                rtt,
+                `${options.roundTripMs} ms simulated network round trip per API call, both designs`,
+            ).forEach((l) => {
+                console.log(l);
+            });
     } finally {
         await platform.close();
     }
 
-    console.log(`\n(5) Offline preview + policy gate, stack ${options.stack}: preview ${seconds(previewMs)} (child process: ts-node + mock runtime, ${program.resources.length} resources), gate ${gateMs} ms (${gate.policiesRun} policies, ${gate.violations.length} violations, exit ${gate.exitCode})`);
+    console.log(
+        `\n(5) Offline preview + policy gate, stack ${options.stack}: preview ${seconds(previewMs)} (child process: ts-node + mock runtime, ${program.resources.length} resources), gate ${gateMs} ms (${gate.policiesRun} policies, ${gate.violations.length} violations, exit ${gate.exitCode})`,
+    );
 
     const verdicts = judge(packages, workload, rtt, options.roundTripMs);
     console.log(`\nTargets (reported, not asserted):`);
     for (const v of verdicts) {
-        const shown = v.target.startsWith("package <= 1 MB") ? `${v.value.toLocaleString("en-US")} B` : v.value.toFixed(3);
+        const shown = v.target.startsWith("package <= 1 MB")
+            ? `${v.value.toLocaleString("en-US")} B`
+            : v.value.toFixed(3);
         console.log(`    ${v.met ? "met   " : "MISSED"} ${v.target.padEnd(52)} ${v.subject.padEnd(34)} ${shown}`);
         if (v.note) console.log(`           ${v.note}`);
     }
@@ -154,25 +216,64 @@ async function main(options: BenchOptions): Promise<number> {
         generatedAt: new Date().toISOString(),
         machine,
         stack: options.stack,
-        options: { runs: options.runs, users: options.users, roundTripMs: options.roundTripMs, sleepScale: SLEEP_SCALE },
+        options: {
+            runs: options.runs,
+            users: options.users,
+            roundTripMs: options.roundTripMs,
+            sleepScale: SLEEP_SCALE,
+        },
         packages,
         coldLoads,
-        apiCalls: { workload: { users: workload.users, devices: workload.devices, requests: workload.requests, throttledTokens: workload.throttledTokens }, ours: workload.ours, seed: workload.seed, oursOutcomes: workload.oursStatuses },
+        apiCalls: {
+            workload: {
+                users: workload.users,
+                devices: workload.devices,
+                requests: workload.requests,
+                throttledTokens: workload.throttledTokens,
+            },
+            ours: workload.ours,
+            seed: workload.seed,
+            oursOutcomes: workload.oursStatuses,
+        },
         throughput: {
-            emulatorLatency: { oursPushPerSecond: workload.ours[0].deliveredPerSecond, seedPerSecond: workload.seed.deliveredPerSecond, ratio: workload.throughputRatio },
+            emulatorLatency: {
+                oursPushPerSecond: workload.ours[0].deliveredPerSecond,
+                seedPerSecond: workload.seed.deliveredPerSecond,
+                ratio: workload.throughputRatio,
+            },
             ...(rtt
-                ? { simulatedRoundTrip: { roundTripMs: options.roundTripMs, oursPushPerSecond: rtt.ours[0].deliveredPerSecond, seedPerSecond: rtt.seed.deliveredPerSecond, ratio: rtt.throughputRatio } }
+                ? {
+                      simulatedRoundTrip: {
+                          roundTripMs: options.roundTripMs,
+                          oursPushPerSecond: rtt.ours[0].deliveredPerSecond,
+                          seedPerSecond: rtt.seed.deliveredPerSecond,
+                          ratio: rtt.throughputRatio,
+                      },
+                  }
                 : {}),
         },
-        previewAndGate: { previewMs, gateMs, resources: program.resources.length, policies: gate.policiesRun, violations: gate.violations.length, exitCode: gate.exitCode },
+        previewAndGate: {
+            previewMs,
+            gateMs,
+            resources: program.resources.length,
+            policies: gate.policiesRun,
+            violations: gate.violations.length,
+            exitCode: gate.exitCode,
+        },
         targets: { limits: TARGETS, verdicts },
         durationMs: Date.now() - started,
     };
     fs.mkdirSync(path.dirname(options.out), { recursive: true });
-    fs.writeFileSync(options.out, JSON.stringify(results, null, 2) + "\n");
-    console.log(`\nWrote ${path.relative(process.cwd(), options.out) || options.out} — ${seconds(Date.now() - started)}`);
+    fs.writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(
+        `\nWrote ${path.relative(process.cwd(), options.out) || options.out} — ${seconds(Date.now() - started)}`,
+    );
 
-    const failures = [workload.lost > 0 && `ours lost ${workload.lost}`, rtt && rtt.lost > 0 && `ours lost ${rtt.lost} (round-trip run)`, coldLoads.some((c) => c.runs < Math.min(options.runs, 10)) && "cold-load runs cut short by the time budget"].filter(Boolean);
+    const failures = [
+        workload.lost > 0 && `ours lost ${workload.lost}`,
+        rtt && rtt.lost > 0 && `ours lost ${rtt.lost} (round-trip run)`,
+        coldLoads.some((c) => c.runs < Math.min(options.runs, 10)) && "cold-load runs cut short by the time budget",
+    ].filter(Boolean);
     if (failures.length > 0) {
         console.error(`\nerror: ${failures.join("; ")}`);
         return 1;

@@ -9,12 +9,12 @@
  *   `node_modules` holding exactly the default archive's files (so every package resolves from it).
  * Firehose and Scheduler have no emulator: a local stand-in answers them (so no call leaves 127.0.0.1).
  */
-import { execFile } from "child_process";
-import * as fs from "fs";
-import * as http from "http";
-import type { AddressInfo } from "net";
-import * as os from "os";
-import * as path from "path";
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
 import type { ShippedFunction } from "../local-cloud/program";
 import type { ZipEntry } from "./zip";
 import { REPO_ROOT } from "./packages";
@@ -54,7 +54,11 @@ async function startJsonStandIn(): Promise<{ url: string; close(): Promise<void>
             let out: unknown = {};
             if (target.endsWith("PutRecordBatch")) {
                 const records = (JSON.parse(body || "{}").Records ?? []) as unknown[];
-                out = { FailedPutCount: 0, Encrypted: false, RequestResponses: records.map((_, i) => ({ RecordId: `r-${i}` })) };
+                out = {
+                    FailedPutCount: 0,
+                    Encrypted: false,
+                    RequestResponses: records.map((_, i) => ({ RecordId: `r-${i}` })),
+                };
             }
             res.writeHead(200, { "content-type": "application/x-amz-json-1.1" });
             res.end(JSON.stringify(out));
@@ -63,24 +67,62 @@ async function startJsonStandIn(): Promise<{ url: string; close(): Promise<void>
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     return {
         url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+        close: () =>
+            new Promise<void>((resolve) => {
+                server.closeAllConnections();
+                server.close(() => resolve());
+            }),
     };
 }
 
 /** The event of a representative first call: it reads, writes the bookkeeping and analytics, sends nothing. */
 export function firstCallEvent(fn: ShippedFunction): unknown {
     const sqs = (body: string) => ({
-        Records: [{ messageId: "cold-1", receiptHandle: "cold-1", body, attributes: { ApproximateReceiveCount: "1" }, messageAttributes: {}, md5OfBody: "", eventSource: "aws:sqs", eventSourceARN: "arn:aws:sqs:eu-west-1:000000000000:cold", awsRegion: "eu-west-1" }],
+        Records: [
+            {
+                messageId: "cold-1",
+                receiptHandle: "cold-1",
+                body,
+                attributes: { ApproximateReceiveCount: "1" },
+                messageAttributes: {},
+                md5OfBody: "",
+                eventSource: "aws:sqs",
+                eventSourceARN: "arn:aws:sqs:eu-west-1:000000000000:cold",
+                awsRegion: "eu-west-1",
+            },
+        ],
     });
     if (fn.name.endsWith("-sender-fn")) {
-        return sqs(JSON.stringify({ notificationId: "cold-start-1", userId: "cold-start-nobody", title: "t", subject: "s", body: "b" }));
+        return sqs(
+            JSON.stringify({
+                notificationId: "cold-start-1",
+                userId: "cold-start-nobody",
+                title: "t",
+                subject: "s",
+                body: "b",
+            }),
+        );
     }
     if (fn.name.startsWith("feedback")) {
-        return sqs(JSON.stringify({ eventType: "Delivery", mail: { messageId: "m-1", tags: { notificationId: ["cold-start-1"], channel: ["email"], userId: ["cold-start-nobody"] } }, delivery: {} }));
+        return sqs(
+            JSON.stringify({
+                eventType: "Delivery",
+                mail: {
+                    messageId: "m-1",
+                    tags: { notificationId: ["cold-start-1"], channel: ["email"], userId: ["cold-start-nobody"] },
+                },
+                delivery: {},
+            }),
+        );
     }
     if (fn.name.startsWith("device-maintenance")) return { Records: [] };
     // A run over an empty segment: reads its checkpoint and the segment's first page, publishes nothing.
-    return { campaignId: "cold-start", template: "order-shipped", segment: "cold-start-empty-segment", scheduledTime: "2026-01-01T09:00:00Z" };
+    return {
+        campaignId: "cold-start",
+        template: "order-shipped",
+        segment: "cold-start-empty-segment",
+        scheduledTime: "2026-01-01T09:00:00Z",
+    };
 }
 
 function median(values: number[]): number {
@@ -91,11 +133,19 @@ function median(values: number[]): number {
 
 function runChild(childFile: string, dir: string, eventFile: string, env: NodeJS.ProcessEnv, timeoutMs: number) {
     return new Promise<{ loadMs: number; totalMs: number; outcome: string }>((resolve, reject) => {
-        execFile(process.execPath, ["--no-warnings", childFile, dir, eventFile], { env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, stderr) => {
-            const line = stderr.split("\n").find((l) => l.startsWith("@@cold "));
-            if (!line) return reject(new Error(`cold-load child for ${dir} failed: ${err?.message ?? ""} ${stderr.slice(-500)}`));
-            resolve(JSON.parse(line.slice("@@cold ".length)));
-        });
+        execFile(
+            process.execPath,
+            ["--no-warnings", childFile, dir, eventFile],
+            { env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+            (err, _stdout, stderr) => {
+                const line = stderr.split("\n").find((l) => l.startsWith("@@cold "));
+                if (!line)
+                    return reject(
+                        new Error(`cold-load child for ${dir} failed: ${err?.message ?? ""} ${stderr.slice(-500)}`),
+                    );
+                resolve(JSON.parse(line.slice("@@cold ".length)));
+            },
+        );
     });
 }
 
@@ -150,7 +200,8 @@ export async function measureColdLoads(options: ColdLoadOptions): Promise<ColdLo
                 LOG_LEVEL: "ERROR",
             };
             const jobs: { layout: "ours" | "default"; dir: string }[] = [];
-            for (let i = 0; i < options.runs; i++) jobs.push({ layout: "ours", dir: ours }, { layout: "default", dir: dflt });
+            for (let i = 0; i < options.runs; i++)
+                jobs.push({ layout: "ours", dir: ours }, { layout: "default", dir: dflt });
             const times = { ours: [] as number[], default: [] as number[] };
             let firstCall = "";
             let next = 0;

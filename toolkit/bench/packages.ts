@@ -7,11 +7,11 @@
  * - floor: an esbuild-minified bundle of the same handler factory (AWS SDK external: nodejs22.x ships it).
  * All three are zipped the same way (zip.ts), so the ratios compare like with like.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { LoadedProgram, ShippedFunction } from "../local-cloud/program";
-import { buildZip, entriesOfDirectory, ZipEntry } from "./zip";
+import { buildZip, entriesOfDirectory, type ZipEntry } from "./zip";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -63,7 +63,9 @@ export function handlerOf(fn: ShippedFunction): { file: string; exportName: stri
     const exportName = base.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
     const file = path.join(REPO_ROOT, "handlers", `${exportName}.ts`);
     if (!fs.existsSync(file) || !new RegExp(`export function ${exportName}\\b`).test(fs.readFileSync(file, "utf8"))) {
-        throw new Error(`${fn.name}: expected its factory as 'export function ${exportName}' in handlers/${exportName}.ts`);
+        throw new Error(
+            `${fn.name}: expected its factory as 'export function ${exportName}' in handlers/${exportName}.ts`,
+        );
     }
     return { file, exportName };
 }

@@ -43,7 +43,12 @@ function callsNote(r: DesignResult, statuses: Record<string, number> | undefined
     );
 }
 
-export function judge(packages: PackageSizes[], workload: WorkloadRunResult, rtt: WorkloadRunResult | undefined, roundTripMs: number): TargetVerdict[] {
+export function judge(
+    packages: PackageSizes[],
+    workload: WorkloadRunResult,
+    rtt: WorkloadRunResult | undefined,
+    roundTripMs: number,
+): TargetVerdict[] {
     const verdicts: TargetVerdict[] = [];
     for (const r of workload.ours) {
         const met = r.callsPerDelivered <= TARGETS.callsPerDelivered;
@@ -53,7 +58,9 @@ export function judge(packages: PackageSizes[], workload: WorkloadRunResult, rtt
             value: r.callsPerDelivered,
             limit: TARGETS.callsPerDelivered,
             met,
-            note: met ? undefined : `missed by ${pct(r.callsPerDelivered, TARGETS.callsPerDelivered)}: ${callsNote(r, r.channel === "overall" ? undefined : workload.oursStatuses[r.channel])}`,
+            note: met
+                ? undefined
+                : `missed by ${pct(r.callsPerDelivered, TARGETS.callsPerDelivered)}: ${callsNote(r, r.channel === "overall" ? undefined : workload.oursStatuses[r.channel])}`,
         });
     }
     for (const p of packages) {
@@ -74,7 +81,8 @@ export function judge(packages: PackageSizes[], workload: WorkloadRunResult, rtt
             value: p.oursBytes,
             limit: TARGETS.packageBytes,
             met: p.oursBytes <= TARGETS.packageBytes,
-            note: p.oursBytes <= TARGETS.packageBytes ? undefined : `missed by ${pct(p.oursBytes, TARGETS.packageBytes)}`,
+            note:
+                p.oursBytes <= TARGETS.packageBytes ? undefined : `missed by ${pct(p.oursBytes, TARGETS.packageBytes)}`,
         });
     }
     const tMet = workload.throughputRatio >= TARGETS.throughputRatio;
@@ -104,23 +112,40 @@ export function judge(packages: PackageSizes[], workload: WorkloadRunResult, rtt
 }
 
 export function formatPackages(rows: PackageSizes[]): string[] {
-    const lines = [`    ${"function".padEnd(24)}${"default".padStart(12)}${"ours".padStart(10)}${"floor".padStart(10)}${"ours/floor".padStart(12)}${"default/ours".padStart(14)}`];
+    const lines = [
+        `    ${"function".padEnd(24)}${"default".padStart(12)}${"ours".padStart(10)}${"floor".padStart(10)}${"ours/floor".padStart(12)}${"default/ours".padStart(14)}`,
+    ];
     for (const r of rows) {
-        lines.push(`    ${r.function.padEnd(24)}${n(r.defaultBytes).padStart(12)}${n(r.oursBytes).padStart(10)}${n(r.floorBytes).padStart(10)}${f(r.ratio, 2).padStart(12)}${`${f(r.defaultBytes / r.oursBytes, 0)}x`.padStart(14)}`);
+        lines.push(
+            `    ${r.function.padEnd(24)}${n(r.defaultBytes).padStart(12)}${n(r.oursBytes).padStart(10)}${n(r.floorBytes).padStart(10)}${f(r.ratio, 2).padStart(12)}${`${f(r.defaultBytes / r.oursBytes, 0)}x`.padStart(14)}`,
+        );
     }
     return lines;
 }
 
 export function formatColdLoads(rows: ColdLoadRow[]): string[] {
-    const lines = [`    ${"function".padEnd(24)}${"runs".padStart(6)}${"ours ms".padStart(10)}${"default ms".padStart(12)}   first call`];
-    for (const r of rows) lines.push(`    ${r.function.padEnd(24)}${String(r.runs).padStart(6)}${f(r.oursMedianMs, 1).padStart(10)}${f(r.defaultMedianMs, 1).padStart(12)}   ${r.firstCall.slice(0, 60)}`);
+    const lines = [
+        `    ${"function".padEnd(24)}${"runs".padStart(6)}${"ours ms".padStart(10)}${"default ms".padStart(12)}   first call`,
+    ];
+    for (const r of rows)
+        lines.push(
+            `    ${r.function.padEnd(24)}${String(r.runs).padStart(6)}${f(r.oursMedianMs, 1).padStart(10)}${f(r.defaultMedianMs, 1).padStart(12)}   ${r.firstCall.slice(0, 60)}`,
+        );
     return lines;
 }
 
 export function formatCalls(w: WorkloadRunResult): string[] {
-    const lines = [`    ${"design".padEnd(7)}${"channel".padEnd(9)}${"delivered".padStart(10)}${"calls".padStart(8)}${"per deliv.".padStart(11)}   calls by operation`];
+    const lines = [
+        `    ${"design".padEnd(7)}${"channel".padEnd(9)}${"delivered".padStart(10)}${"calls".padStart(8)}${"per deliv.".padStart(11)}   calls by operation`,
+    ];
     for (const r of [...w.ours, w.seed]) {
-        lines.push(`    ${r.design.padEnd(7)}${r.channel.padEnd(9)}${n(r.delivered).padStart(10)}${n(r.calls).padStart(8)}${f(r.callsPerDelivered).padStart(11)}   ${Object.entries(r.operations).map(([op, c]) => `${op} ${c}`).join(", ")}`);
+        lines.push(
+            `    ${r.design.padEnd(7)}${r.channel.padEnd(9)}${n(r.delivered).padStart(10)}${n(r.calls).padStart(8)}${f(r.callsPerDelivered).padStart(11)}   ${Object.entries(
+                r.operations,
+            )
+                .map(([op, c]) => `${op} ${c}`)
+                .join(", ")}`,
+        );
     }
     return lines;
 }

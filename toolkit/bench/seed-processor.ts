@@ -17,10 +17,10 @@
  * while it reads `record["body"]` (the SQS field): the bench feeds it through SQS, where `body` exists.
  * `sleep` is injected so the benchmark can shorten the backoff by the same factor as ours.
  */
-import { DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { type DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 
 export interface SeedEnvironment {
     DEVICE_TOKENS_TABLE: string;
@@ -34,7 +34,10 @@ export interface SeedEnvironment {
 
 /** boto3's `cloudwatch.put_metric_data`: the bench passes a counting stand-in (no emulator serves it). */
 export interface MetricsApi {
-    putMetricData(input: { Namespace: string; MetricData: { MetricName: string; Value: number; Unit: string }[] }): Promise<void>;
+    putMetricData(input: {
+        Namespace: string;
+        MetricData: { MetricName: string; Value: number; Unit: string }[];
+    }): Promise<void>;
 }
 
 export interface SeedClients {
@@ -54,7 +57,11 @@ function isClientError(error: unknown): error is Error {
     return typeof error === "object" && error !== null && "$fault" in error && "$metadata" in error;
 }
 
-export function createSeedProcessor(env: SeedEnvironment, clients: SeedClients, sleep: (seconds: number) => Promise<void>) {
+export function createSeedProcessor(
+    env: SeedEnvironment,
+    clients: SeedClients,
+    sleep: (seconds: number) => Promise<void>,
+) {
     const { dynamodb, sns, s3, sqs, cloudwatch } = clients;
     return async (event: any, context: SeedContext) => {
         const tableName = env.DEVICE_TOKENS_TABLE;
@@ -188,8 +195,12 @@ export class MetricsStandIn implements MetricsApi {
     readonly calls: { Namespace: string; MetricData: { MetricName: string; Value: number; Unit: string }[] }[] = [];
     private static readonly UNITS = new Set(["Count", "Seconds", "Milliseconds", "Bytes", "Percent", "None"]);
 
-    async putMetricData(input: { Namespace: string; MetricData: { MetricName: string; Value: number; Unit: string }[] }): Promise<void> {
-        if (!input.Namespace || input.Namespace.startsWith("AWS/")) throw new Error(`InvalidParameterValue: Namespace ${input.Namespace}`);
+    async putMetricData(input: {
+        Namespace: string;
+        MetricData: { MetricName: string; Value: number; Unit: string }[];
+    }): Promise<void> {
+        if (!input.Namespace || input.Namespace.startsWith("AWS/"))
+            throw new Error(`InvalidParameterValue: Namespace ${input.Namespace}`);
         if (!Array.isArray(input.MetricData) || input.MetricData.length < 1 || input.MetricData.length > 1000) {
             throw new Error("InvalidParameterValue: MetricData must hold 1-1000 entries");
         }

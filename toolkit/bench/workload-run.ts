@@ -6,7 +6,7 @@
  * with the same batch size. The provider throttles the same device tokens once for both designs, and
  * every backoff sleep (theirs: 1 s, 2 s; ours: 50 ms-based full jitter) is shortened by one factor.
  */
-import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
+import type { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, PublishBatchCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
@@ -16,9 +16,9 @@ import { drainQueue } from "../local-cloud/drain";
 import { clientConfig } from "../local-cloud/emulators";
 import type { ApiCall } from "../local-cloud/sdk";
 import { createSeedProcessor, MetricsStandIn } from "./seed-processor";
-import { captureStdout, CHANNELS, LocalPlatform, REGION } from "../local-cloud/platform";
+import { captureStdout, CHANNELS, type LocalPlatform, REGION } from "../local-cloud/platform";
 import { byOperation, perDelivered, runPass } from "../sandbox/run";
-import { routedChannels, Workload } from "../sandbox/workload";
+import { routedChannels, type Workload } from "../sandbox/workload";
 
 /** Backoff sleeps of both designs run at this fraction of their nominal length (1 s -> 10 ms). */
 export const SLEEP_SCALE = 0.01;
@@ -56,7 +56,13 @@ function simulateRoundTrip(ms: number, harnessClients: object[]): () => void {
         };
         undo.push(() => (own ? Object.defineProperty(proto, "send", own) : delete proto.send));
     }
-    return () => undo.splice(0).reverse().forEach((u) => u());
+    return () =>
+        undo
+            .splice(0)
+            .reverse()
+            .forEach((u) => {
+                u();
+            });
 }
 
 export interface DesignResult {
@@ -101,7 +107,15 @@ async function withScaledTimers<T>(factor: number, work: () => Promise<T>): Prom
     }
 }
 
-function result(design: "ours" | "seed", channel: Channel | "overall", calls: ApiCall[], delivered: number, elapsedMs: number, invocations: number, batchSize: number): DesignResult {
+function result(
+    design: "ours" | "seed",
+    channel: Channel | "overall",
+    calls: ApiCall[],
+    delivered: number,
+    elapsedMs: number,
+    invocations: number,
+    batchSize: number,
+): DesignResult {
     return {
         design,
         channel,
@@ -145,19 +159,34 @@ async function createSeedResources(platform: LocalPlatform, suffix: string) {
     } satisfies ConstructorParameters<typeof CreateTableCommand>[0]);
     // The mobile stand-in mocks SNSClient for every instance; topic management goes to fauxqs directly.
     const realSend = Object.getPrototypeOf(SNSClient.prototype).send as (this: SNSClient, command: any) => Promise<any>;
-    const topic = async (name: string) => (await realSend.call(plane.sns, new CreateTopicCommand({ Name: name }))).TopicArn as string;
+    const topic = async (name: string) =>
+        (await realSend.call(plane.sns, new CreateTopicCommand({ Name: name }))).TopicArn as string;
     const notificationTopic = await topic(`push-notifications-${suffix}`);
     const iosTopic = await topic(`ios-notifications-${suffix}`);
     const androidTopic = await topic(`android-notifications-${suffix}`);
     const queue = async (name: string) => {
         const { QueueUrl } = await plane.sqs.send(new CreateQueueCommand({ QueueName: name }));
         const attrs = await plane.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
-        return { logicalName: name, name, url: QueueUrl!, arn: attrs.Attributes!.QueueArn!, visibilityTimeoutSeconds: 30 };
+        return {
+            logicalName: name,
+            name,
+            url: QueueUrl!,
+            arn: attrs.Attributes!.QueueArn!,
+            visibilityTimeoutSeconds: 30,
+        };
     };
     const dlq = await queue(`push-notification-dlq-${suffix}`);
     // The seed's Lambda reads record["body"]: it is fed through SQS, subscribed raw to its topic.
     const input = await queue(`notification-processor-input-${suffix}`);
-    await realSend.call(plane.sns, new SubscribeCommand({ TopicArn: notificationTopic, Protocol: "sqs", Endpoint: input.arn, Attributes: { RawMessageDelivery: "true" } }));
+    await realSend.call(
+        plane.sns,
+        new SubscribeCommand({
+            TopicArn: notificationTopic,
+            Protocol: "sqs",
+            Endpoint: input.arn,
+            Attributes: { RawMessageDelivery: "true" },
+        }),
+    );
     const s3 = new S3Client({ ...clientConfig(e, "sns"), forcePathStyle: true });
     const bucket = `campaign-analytics-${suffix}-000000000000`;
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -171,7 +200,11 @@ export interface WorkloadRunOptions {
     roundTripMs: number;
 }
 
-export async function runWorkload(platform: LocalPlatform, workload: Workload, options: WorkloadRunOptions): Promise<WorkloadRunResult> {
+export async function runWorkload(
+    platform: LocalPlatform,
+    workload: Workload,
+    options: WorkloadRunOptions,
+): Promise<WorkloadRunResult> {
     const { plane, emulators } = platform;
     const e = emulators.endpoints;
     platform.throttle(workload.throttledTokens);
@@ -182,7 +215,13 @@ export async function runWorkload(platform: LocalPlatform, workload: Workload, o
     const seed = await createSeedResources(platform, options.suffix);
     await plane.db.putItems(
         seed.table,
-        workload.users.flatMap((u) => Object.values(u.devices ?? {}).map((d) => ({ userId: u.userId, deviceToken: d.token, platform: d.platform }))),
+        workload.users.flatMap((u) =>
+            Object.values(u.devices ?? {}).map((d) => ({
+                userId: u.userId,
+                deviceToken: d.token,
+                platform: d.platform,
+            })),
+        ),
     );
     const metrics = new MetricsStandIn();
     const seedClients = {
@@ -191,7 +230,12 @@ export async function runWorkload(platform: LocalPlatform, workload: Workload, o
         s3: new S3Client({ ...clientConfig(e, "sns"), forcePathStyle: true }),
         sqs: new (await import("@aws-sdk/client-sqs")).SQSClient(clientConfig(e, "sqs")),
         // The stand-in answers at once; a real PutMetricData waits a round trip like every other call.
-        cloudwatch: { putMetricData: async (input: Parameters<MetricsStandIn["putMetricData"]>[0]) => (options.roundTripMs > 0 && (await pause(options.roundTripMs)), metrics.putMetricData(input)) },
+        cloudwatch: {
+            putMetricData: async (input: Parameters<MetricsStandIn["putMetricData"]>[0]) => {
+                if (options.roundTripMs > 0) await pause(options.roundTripMs);
+                return metrics.putMetricData(input);
+            },
+        },
     };
     const seedHandler = createSeedProcessor(
         {
@@ -208,7 +252,11 @@ export async function runWorkload(platform: LocalPlatform, workload: Workload, o
     );
 
     const harnessDynamo = (plane.db as { client?: object }).client;
-    const restoreRoundTrip = simulateRoundTrip(options.roundTripMs, [plane.sqs, plane.sns, ...(harnessDynamo ? [harnessDynamo] : [])]);
+    const restoreRoundTrip = simulateRoundTrip(options.roundTripMs, [
+        plane.sqs,
+        plane.sns,
+        ...(harnessDynamo ? [harnessDynamo] : []),
+    ]);
     try {
         return await runBoth(platform, workload, seed, seedHandler, metrics);
     } finally {
@@ -230,8 +278,12 @@ async function runBoth(
     // --- ours: the whole workload through the program's senders ---
     platform.counter.reset();
     platform.throttles.splice(0);
-    const pass = await withScaledTimers(SLEEP_SCALE, () => runPass(platform, workload.requests, { observeRouting: false }));
-    const ours: DesignResult[] = pass.channels.map((c) => result("ours", c.channel, c.calls, c.delivered, c.elapsedMs, c.invocations, c.batchSize));
+    const pass = await withScaledTimers(SLEEP_SCALE, () =>
+        runPass(platform, workload.requests, { observeRouting: false }),
+    );
+    const ours: DesignResult[] = pass.channels.map((c) =>
+        result("ours", c.channel, c.calls, c.delivered, c.elapsedMs, c.invocations, c.batchSize),
+    );
     const all = pass.channels.flatMap((c) => c.calls);
     ours.push(
         result(
@@ -275,15 +327,20 @@ async function runBoth(
             region: REGION,
             batchSize,
             maxInvocations: 2_000,
-            invoke: (event) => captureStdout(output, () => seedHandler(event, { awsRequestId: `seed-${++invocation}` })),
+            invoke: (event) =>
+                captureStdout(output, () => seedHandler(event, { awsRequestId: `seed-${++invocation}` })),
         }),
     );
     const seedElapsed = Number(process.hrtime.bigint() - started) / 1e6;
     const seedCalls: ApiCall[] = [
         ...platform.counter.calls.slice(callsBefore),
-        ...metrics.calls.slice(metricsBefore).map((input) => ({ service: "CloudWatch", operation: "PutMetricData", input })),
+        ...metrics.calls
+            .slice(metricsBefore)
+            .map((input) => ({ service: "CloudWatch", operation: "PutMetricData", input })),
     ];
-    const topicPublishes = seedCalls.filter((c) => c.service === "SNS" && c.operation === "Publish" && c.input?.TopicArn).length;
+    const topicPublishes = seedCalls.filter(
+        (c) => c.service === "SNS" && c.operation === "Publish" && c.input?.TopicArn,
+    ).length;
     const seedThrottled = platform.throttles.slice(throttlesBefore).filter((t) => t.design === "topic").length;
     const seedDelivered = topicPublishes - seedThrottled;
     const seedResult = result("seed", "push", seedCalls, seedDelivered, seedElapsed, report.invocations, batchSize);
@@ -297,11 +354,14 @@ async function runBoth(
         throttledTokens: workload.throttledTokens.length,
         ours,
         seed: seedResult,
-        throughputRatio: seedResult.deliveredPerSecond > 0 ? oursPush.deliveredPerSecond / seedResult.deliveredPerSecond : Infinity,
+        throughputRatio:
+            seedResult.deliveredPerSecond > 0 ? oursPush.deliveredPerSecond / seedResult.deliveredPerSecond : Infinity,
         lost: pass.accounting.lost.length + pass.accounting.leftInQueues,
         oursStatuses: pass.accounting.statuses,
         seedDeadLettered: seedDlq,
-        seedFailedInvocations: report.batches.filter((b) => (b.response as { statusCode?: number } | undefined)?.statusCode !== 200).length,
+        seedFailedInvocations: report.batches.filter(
+            (b) => (b.response as { statusCode?: number } | undefined)?.statusCode !== 200,
+        ).length,
     };
 }
 

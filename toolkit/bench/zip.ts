@@ -3,9 +3,9 @@
  * code archives the Pulumi engine uploads): enough to measure a Lambda code archive byte for byte
  * without a zip dependency. Entries are sorted by path so the size is the same on every machine.
  */
-import * as fs from "fs";
-import * as path from "path";
-import * as zlib from "zlib";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as zlib from "node:zlib";
 
 export interface ZipEntry {
     /** Path inside the archive, "/"-separated. */

@@ -9,10 +9,10 @@
  * (the engine gives outputs; during preview those are the inputs plus unknowns), and secrets are
  * "[secret]" placeholders.
  */
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as YAML from "yaml";
-import {
+import type {
     EnforcementLevel,
     PolicyProviderResource,
     PolicyResource,
@@ -23,8 +23,8 @@ import {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import type { PreviewResource, PreviewResult } from "../preview/types";
-import { ExemptionUse, validateExemption, withExemptionsSchema } from "../../policy/exemptions";
-import { loadPolicyConfig, ResolvedPolicyConfig } from "../../policy/lib/config";
+import { type ExemptionUse, validateExemption, withExemptionsSchema } from "../../policy/exemptions";
+import { loadPolicyConfig, type ResolvedPolicyConfig } from "../../policy/lib/config";
 import { isUnknownValueError } from "../../policy/lib/values";
 import { basePolicies, createPolicies, policyPackName, policyPackVersion } from "../../policy/policies";
 
@@ -90,7 +90,7 @@ function defaultProviderProps(programDir: string, stack: string): Record<string,
     if (!fs.existsSync(file)) {
         return {};
     }
-    const config = (YAML.parse(fs.readFileSync(file, "utf8")) ?? {}).config ?? {};
+    const config = YAML.parse(fs.readFileSync(file, "utf8"))?.config ?? {};
     const props: Record<string, any> = {};
     for (const [key, value] of Object.entries(config)) {
         if (key.startsWith("aws:")) {
@@ -129,7 +129,10 @@ function assertSync(result: unknown, policy: string): void {
     }
 }
 
-function levelOf(policy: { enforcementLevel?: EnforcementLevel }, config: ResolvedPolicyConfig | undefined): EnforcementLevel {
+function levelOf(
+    policy: { enforcementLevel?: EnforcementLevel },
+    config: ResolvedPolicyConfig | undefined,
+): EnforcementLevel {
     return config?.enforcementLevel ?? policy.enforcementLevel ?? "advisory";
 }
 
@@ -139,11 +142,16 @@ export function runGate(result: PreviewResult, options: GateOptions): GateReport
         throw new Error(`no policy config for stack "${options.stack}": ${configFile} does not exist`);
     }
     // Checked against the schemas the pack declares (each policy's settings plus `exemptions`), as the CLI does.
-    const config = loadPolicyConfig(configFile, basePolicies.map((p) => ({ name: p.name, configSchema: withExemptionsSchema(p.configSchema) })));
+    const config = loadPolicyConfig(
+        configFile,
+        basePolicies.map((p) => ({ name: p.name, configSchema: withExemptionsSchema(p.configSchema) })),
+    );
     for (const [policy, c] of config) {
         const exemptions = c.settings.exemptions;
         if (Array.isArray(exemptions)) {
-            exemptions.forEach((e, i) => validateExemption(policy, e, i));
+            exemptions.forEach((e, i) => {
+                validateExemption(policy, e, i);
+            });
         }
     }
     const now = options.now ?? new Date();
@@ -166,17 +174,30 @@ export function runGate(result: PreviewResult, options: GateOptions): GateReport
     const providerOf = (r: RecordedResource): PolicyProviderResource | undefined => {
         const explicit = r.provider ? byUrn.get(r.provider) : undefined;
         if (explicit) {
-            return { type: explicit.type, name: explicit.name, urn: explicit.urn, props: unknownCheckingProxy(structuredClone(explicit.inputs)) };
+            return {
+                type: explicit.type,
+                name: explicit.name,
+                urn: explicit.urn,
+                props: unknownCheckingProxy(structuredClone(explicit.inputs)),
+            };
         }
         // The engine gives custom resources of a package without an explicit provider that package's default provider.
         return r.custom && r.type.startsWith("aws:") ? defaultAws : undefined;
     };
 
-    const report = (policy: { name: string; description: string }, level: EnforcementLevel, fallback: RecordedResource | undefined) =>
+    const report =
+        (
+            policy: { name: string; description: string },
+            level: EnforcementLevel,
+            fallback: RecordedResource | undefined,
+        ) =>
         (message: string | { message?: string; enforcementLevel?: EnforcementLevel; urn?: string }, urn?: string) => {
-            const detail = typeof message === "string" ? message : message.message ?? "";
-            const levelHere = typeof message === "string" ? level : message.enforcementLevel ?? level;
-            const target = (urn ? byUrn.get(urn) : undefined) ?? (typeof message === "object" && message.urn ? byUrn.get(message.urn) : undefined) ?? fallback;
+            const detail = typeof message === "string" ? message : (message.message ?? "");
+            const levelHere = typeof message === "string" ? level : (message.enforcementLevel ?? level);
+            const target =
+                (urn ? byUrn.get(urn) : undefined) ??
+                (typeof message === "object" && message.urn ? byUrn.get(message.urn) : undefined) ??
+                fallback;
             violations.push({
                 level: levelHere === "advisory" ? "advisory" : "mandatory",
                 policy: policy.name,
@@ -188,8 +209,18 @@ export function runGate(result: PreviewResult, options: GateOptions): GateReport
             });
         };
 
-    const cannotRunDuringPreview = (policy: { name: string; description: string }, target: RecordedResource | undefined, err: Error) =>
-        report(policy, "advisory", target)(`can't run policy '${policy.name}' from policy pack '${policyPackName}@v${policyPackVersion}' during preview: ${err.message}`);
+    const cannotRunDuringPreview = (
+        policy: { name: string; description: string },
+        target: RecordedResource | undefined,
+        err: Error,
+    ) =>
+        report(
+            policy,
+            "advisory",
+            target,
+        )(
+            `can't run policy '${policy.name}' from policy pack '${policyPackName}@v${policyPackVersion}' during preview: ${err.message}`,
+        );
 
     // Per-resource policies, in registration order, as the engine calls Analyze for each registration.
     for (const resource of resources) {
@@ -201,8 +232,16 @@ export function runGate(result: PreviewResult, options: GateOptions): GateReport
             if (level === "remediate") {
                 level = "mandatory";
             }
-            const validations = Array.isArray(policy.validateResource) ? policy.validateResource : policy.validateResource ? [policy.validateResource] : [];
-            if (validations.length === 1 && (validations[0] as any).__pulumiType && (validations[0] as any).__pulumiType !== resource.type) {
+            const validations = Array.isArray(policy.validateResource)
+                ? policy.validateResource
+                : policy.validateResource
+                  ? [policy.validateResource]
+                  : [];
+            if (
+                validations.length === 1 &&
+                (validations[0] as any).__pulumiType &&
+                (validations[0] as any).__pulumiType !== resource.type
+            ) {
                 continue;
             }
             for (const validation of validations) {
@@ -215,7 +254,8 @@ export function runGate(result: PreviewResult, options: GateOptions): GateReport
                     opts: optionsOf(resource),
                     stackTags,
                     isType: (resourceClass) => isTypeOf(resource.type, resourceClass),
-                    asType: ((resourceClass: any) => (isTypeOf(resource.type, resourceClass) ? props : undefined)) as any,
+                    asType: ((resourceClass: any) =>
+                        isTypeOf(resource.type, resourceClass) ? props : undefined) as any,
                     getConfig: <T extends object>() => structuredClone(config.get(policy.name)?.settings ?? {}) as T,
                     notApplicable: throwNotApplicable,
                 };
@@ -233,7 +273,9 @@ export function runGate(result: PreviewResult, options: GateOptions): GateReport
                         cannotRunDuringPreview(policy, resource, err as Error);
                         continue;
                     }
-                    throw new Error(`Error validating resource ${resource.urn} with policy '${policy.name}': ${(err as Error).message}`);
+                    throw new Error(
+                        `Error validating resource ${resource.urn} with policy '${policy.name}': ${(err as Error).message}`,
+                    );
                 }
             }
         }
@@ -273,7 +315,8 @@ export function runGate(result: PreviewResult, options: GateOptions): GateReport
             }
             policyResources.set(r.urn, pr);
         }
-        const resolve = (urns: string[]) => urns.map((u) => policyResources.get(u)).filter((x): x is PolicyResource => x !== undefined);
+        const resolve = (urns: string[]) =>
+            urns.map((u) => policyResources.get(u)).filter((x): x is PolicyResource => x !== undefined);
         for (const r of resources) {
             const pr = policyResources.get(r.urn)!;
             const parent = r.parent ? policyResources.get(r.parent) : undefined;
@@ -335,7 +378,9 @@ export function formatGateReport(report: GateReport): string {
         lines.push("    Exemptions used:");
         for (const e of report.exemptionsUsed) {
             const until = e.exemption.expires ? `, until ${e.exemption.expires}` : "";
-            lines.push(`        - ${e.policy}  (${e.resourceName})  "${e.exemption.resource}": ${e.exemption.reason}${until}`);
+            lines.push(
+                `        - ${e.policy}  (${e.resourceName})  "${e.exemption.resource}": ${e.exemption.reason}${until}`,
+            );
         }
     }
     const config = path.relative(process.cwd(), report.configFile) || report.configFile;

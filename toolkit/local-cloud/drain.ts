@@ -7,9 +7,9 @@ import {
     ChangeMessageVisibilityBatchCommand,
     DeleteMessageBatchCommand,
     GetQueueAttributesCommand,
-    Message,
+    type Message,
     ReceiveMessageCommand,
-    SQSClient,
+    type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { QueueInfo } from "./resources";
 
@@ -19,14 +19,27 @@ export interface SqsEventRecord {
     receiptHandle: string;
     body: string;
     attributes: Record<string, string>;
-    messageAttributes: Record<string, { stringValue?: string; binaryValue?: string; stringListValues: string[]; binaryListValues: string[]; dataType: string }>;
+    messageAttributes: Record<
+        string,
+        {
+            stringValue?: string;
+            binaryValue?: string;
+            stringListValues: string[];
+            binaryListValues: string[];
+            dataType: string;
+        }
+    >;
     md5OfBody: string;
     eventSource: "aws:sqs";
     eventSourceARN: string;
     awsRegion: string;
 }
 
-export function toSqsEvent(messages: Message[], queue: Pick<QueueInfo, "arn">, region: string): { Records: SqsEventRecord[] } {
+export function toSqsEvent(
+    messages: Message[],
+    queue: Pick<QueueInfo, "arn">,
+    region: string,
+): { Records: SqsEventRecord[] } {
     return {
         Records: messages.map((m) => ({
             messageId: m.MessageId!,
@@ -133,7 +146,8 @@ export async function drainQueue(options: DrainOptions): Promise<DrainReport> {
                     Entries: chunk.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle! })),
                 }),
             );
-            if (out.Failed?.length) throw new Error(`${queue.logicalName}: delete failed: ${JSON.stringify(out.Failed)}`);
+            if (out.Failed?.length)
+                throw new Error(`${queue.logicalName}: delete failed: ${JSON.stringify(out.Failed)}`);
         }
         if (options.retryFailuresNow) {
             for (let i = 0; i < retry.length; i += 10) {
@@ -141,7 +155,11 @@ export async function drainQueue(options: DrainOptions): Promise<DrainReport> {
                 await sqs.send(
                     new ChangeMessageVisibilityBatchCommand({
                         QueueUrl: queue.url,
-                        Entries: chunk.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })),
+                        Entries: chunk.map((m, j) => ({
+                            Id: String(j),
+                            ReceiptHandle: m.ReceiptHandle!,
+                            VisibilityTimeout: 0,
+                        })),
                     }),
                 );
             }
@@ -191,7 +209,9 @@ export async function peekAll(sqs: SQSClient, queue: QueueInfo, limit = 1000): P
         await sqs.send(
             new ChangeMessageVisibilityBatchCommand({
                 QueueUrl: queue.url,
-                Entries: handles.slice(i, i + 10).map((h, j) => ({ Id: String(j), ReceiptHandle: h, VisibilityTimeout: 0 })),
+                Entries: handles
+                    .slice(i, i + 10)
+                    .map((h, j) => ({ Id: String(j), ReceiptHandle: h, VisibilityTimeout: 0 })),
             }),
         );
     }
@@ -203,7 +223,11 @@ export async function queueDepth(sqs: SQSClient, queue: QueueInfo): Promise<numb
     const { Attributes = {} } = await sqs.send(
         new GetQueueAttributesCommand({
             QueueUrl: queue.url,
-            AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"],
+            AttributeNames: [
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+                "ApproximateNumberOfMessagesDelayed",
+            ],
         }),
     );
     return (

@@ -9,11 +9,22 @@ import { DynamoDBClient, waitUntilTableExists } from "@aws-sdk/client-dynamodb";
 import { HARNESS_HEADER } from "./emulators";
 
 // The same marshalling the processors use: a harness that wrote rows differently would test nothing.
-import { marshall, unmarshall, type AttributeValue, type Item } from "../../handlers/core/attributes";
-export { marshall, marshallValue, unmarshall, unmarshallValue, type AttributeValue, type Item } from "../../handlers/core/attributes";
+import { marshall, unmarshall, type Item } from "../../handlers/core/attributes";
+export {
+    marshall,
+    marshallValue,
+    unmarshall,
+    unmarshallValue,
+    type AttributeValue,
+    type Item,
+} from "../../handlers/core/attributes";
 
 export class DynamoError extends Error {
-    constructor(public readonly code: string, message: string, options?: { cause?: unknown }) {
+    constructor(
+        public readonly code: string,
+        message: string,
+        options?: { cause?: unknown },
+    ) {
         super(`${code}: ${message}`, options);
         this.name = code;
     }
@@ -80,7 +91,10 @@ export class DynamoHttpClient {
      */
     async createTable(input: DynamoDB.CreateTableCommandInput): Promise<void> {
         await this.call("CreateTable", input);
-        await waitUntilTableExists({ client: this.client, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 }, { TableName: input.TableName! });
+        await waitUntilTableExists(
+            { client: this.client, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 },
+            { TableName: input.TableName! },
+        );
     }
 
     async putItem(table: string, item: Item): Promise<void> {
@@ -92,7 +106,8 @@ export class DynamoHttpClient {
         for (let i = 0; i < items.length; i += 25) {
             let requests: unknown[] = items.slice(i, i + 25).map((item) => ({ PutRequest: { Item: marshall(item) } }));
             for (let attempt = 0; requests.length > 0; attempt++) {
-                if (attempt === 10) throw new Error(`BatchWriteItem left ${requests.length} items unprocessed on ${table}`);
+                if (attempt === 10)
+                    throw new Error(`BatchWriteItem left ${requests.length} items unprocessed on ${table}`);
                 const out = await this.call("BatchWriteItem", { RequestItems: { [table]: requests } });
                 requests = out.UnprocessedItems?.[table] ?? [];
             }

@@ -4,8 +4,8 @@
  * (SES v2, read back through its /store). Everything an emulator cannot do (mobile push, SMS, opt-out,
  * Scheduler) is left to aws-sdk-client-mock in the tests (see sdk.ts).
  */
-import type { Server } from "http";
-import type { AddressInfo } from "net";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { registerFauxqsFidelityHook } from "./fauxqs-fidelity";
 
 /** Where each emulator listens, and the region and fake credentials the clients must use. */
@@ -68,7 +68,9 @@ function closeServer(server: Server): Promise<void> {
     return new Promise((resolve, reject) => {
         // Keep-alive sockets of the SDK clients would hold close() open until they time out.
         (server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
-        server.close((err) => (err && (err as NodeJS.ErrnoException).code !== "ERR_SERVER_NOT_RUNNING" ? reject(err) : resolve()));
+        server.close((err) =>
+            err && (err as NodeJS.ErrnoException).code !== "ERR_SERVER_NOT_RUNNING" ? reject(err) : resolve(),
+        );
     });
 }
 

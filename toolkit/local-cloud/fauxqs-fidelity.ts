@@ -8,8 +8,8 @@
  * fauxqs/dist/sns/filter.js as it is loaded. If fauxqs's source ever changes shape, the hook throws
  * instead of silently routing differently from AWS.
  */
-import * as nodeModule from "module";
-import { pathToFileURL } from "url";
+import * as nodeModule from "node:module";
+import { pathToFileURL } from "node:url";
 
 /** Inserted before matchesKeyConditions: array attributes match when any element matches. */
 const ARRAY_AWARE_KEY_MATCH = `

@@ -7,13 +7,13 @@
  */
 import { PublishBatchCommand, PublishCommand, SNSClient, ThrottledException } from "@aws-sdk/client-sns";
 import type { Channel } from "../../handlers/lib/telemetry-names";
-import { drainQueue, DrainReport, peekAll, queueDepth } from "./drain";
-import { Emulators, startEmulators, useEmulatorEnv } from "./emulators";
-import { loadProgram, LoadedFunction, LoadedProgram } from "./program";
-import { createDataPlane, DataPlane, QueueInfo } from "./resources";
-import { ApiCallCounter, countApiCalls, MobileStandIn, ServiceStandIns } from "./sdk";
-import { SeedDevice, userRows } from "./seed";
-import { CHANNELS, WorkloadRequest, WorkloadUser } from "../sandbox/workload";
+import { drainQueue, type DrainReport, peekAll, queueDepth } from "./drain";
+import { type Emulators, startEmulators, useEmulatorEnv } from "./emulators";
+import { loadProgram, type LoadedFunction, type LoadedProgram } from "./program";
+import { createDataPlane, type DataPlane, type QueueInfo } from "./resources";
+import { type ApiCallCounter, countApiCalls, MobileStandIn, ServiceStandIns } from "./sdk";
+import { type SeedDevice, userRows } from "./seed";
+import { CHANNELS, type WorkloadRequest, type WorkloadUser } from "../sandbox/workload";
 
 export const REGION = "eu-west-1";
 /** Upper bound of event-source invocations per drain: a message that never settles is an error. */
@@ -108,7 +108,9 @@ function injectThrottles(standIn: MobileStandIn, tokens: Set<string>, log: Local
             if (token && tokens.has(token) && !done.has(key)) {
                 done.add(key);
                 log.push({ token, design });
-                return Promise.reject(new ThrottledException({ message: "Rate exceeded", $metadata: { httpStatusCode: 400 } }));
+                return Promise.reject(
+                    new ThrottledException({ message: "Rate exceeded", $metadata: { httpStatusCode: 400 } }),
+                );
             }
         }
         return inner.call(this, command, ...rest);
@@ -157,8 +159,11 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
             const dlq = plane.queue(`messaging-${channel}-dlq`);
             const functionName = `${channel}-sender-fn`;
             const fn = program.fn(`${channel}-sender`);
-            const mapping = mappings.find((m) => plane.mapping.get(m.inputs.eventSourceArn) === queue.arn && fn.parent && m.parent === fn.parent);
-            if (!mapping) throw new Error(`no event source mapping from ${queue.logicalName} to ${functionName} in the program`);
+            const mapping = mappings.find(
+                (m) => plane.mapping.get(m.inputs.eventSourceArn) === queue.arn && fn.parent && m.parent === fn.parent,
+            );
+            if (!mapping)
+                throw new Error(`no event source mapping from ${queue.logicalName} to ${functionName} in the program`);
             return { queue, dlq, batchSize: Number(mapping.inputs.batchSize ?? 10), functionName };
         };
         const loaded = new Map<string, LoadedFunction>();
@@ -166,7 +171,11 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
             const name = `${channel}-sender`;
             if (!loaded.has(name)) {
                 const fn = program.fn(name);
-                const env = { ...plane.rewriteEnv(fn.environment), APNS_APPLICATION_ARN: apps.apns, FCM_APPLICATION_ARN: apps.fcm };
+                const env = {
+                    ...plane.rewriteEnv(fn.environment),
+                    APNS_APPLICATION_ARN: apps.apns,
+                    FCM_APPLICATION_ARN: apps.fcm,
+                };
                 // The module's top level runs the factory (the cold start), which may log.
                 loaded.set(name, fn.load(env));
             }
@@ -193,10 +202,20 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
             },
             async seedUsers(users) {
                 const endpointFor = (device: SeedDevice) =>
-                    standIn.addEndpoint({ applicationArn: device.platform === "ios" ? apps.apns : apps.fcm, token: device.token, enabled: device.enabled ?? true }).arn;
+                    standIn.addEndpoint({
+                        applicationArn: device.platform === "ios" ? apps.apns : apps.fcm,
+                        token: device.token,
+                        enabled: device.enabled ?? true,
+                    }).arn;
                 const rows = users.map((user) => userRows(user, endpointFor));
-                await plane.db.putItems(plane.tables.preferences, rows.flatMap((r) => r.preferences));
-                await plane.db.putItems(plane.tables.devices, rows.flatMap((r) => r.devices));
+                await plane.db.putItems(
+                    plane.tables.preferences,
+                    rows.flatMap((r) => r.preferences),
+                );
+                await plane.db.putItems(
+                    plane.tables.devices,
+                    rows.flatMap((r) => r.devices),
+                );
             },
             async publish(requests) {
                 const topic = plane.topic("-ingress");
@@ -209,7 +228,12 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
                                 Id: String(j),
                                 Message: JSON.stringify(request),
                                 MessageAttributes: Array.isArray(request.channels)
-                                    ? { channels: { DataType: "String.Array", StringValue: JSON.stringify(request.channels) } }
+                                    ? {
+                                          channels: {
+                                              DataType: "String.Array",
+                                              StringValue: JSON.stringify(request.channels),
+                                          },
+                                      }
                                     : undefined,
                             })),
                         }),
@@ -251,7 +275,8 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
 export function requestOfBody(body: string): Record<string, unknown> | undefined {
     try {
         const parsed = JSON.parse(body);
-        if (parsed && parsed.Type === "Notification" && typeof parsed.Message === "string") return JSON.parse(parsed.Message);
+        if (parsed && parsed.Type === "Notification" && typeof parsed.Message === "string")
+            return JSON.parse(parsed.Message);
         return parsed && typeof parsed === "object" ? parsed : undefined;
     } catch {
         return undefined;

@@ -8,10 +8,10 @@
  * Pulumi.<stack>.yaml, same mock outputs), and results are cached per program and stack: any number of
  * test files and stacks can share one mocha process.
  */
-import { execFile } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import type { PreviewResource as RecordedResource, PreviewResult as RecordedResult } from "../preview/types";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");

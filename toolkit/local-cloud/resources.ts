@@ -10,9 +10,9 @@
  */
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
-import { TABLES, TableName, TableSpec } from "../../infra/tables";
+import { TABLES, type TableName, type TableSpec } from "../../infra/tables";
 import { DynamoHttpClient } from "./dynamo";
-import { clientConfig, EmulatorEndpoints } from "./emulators";
+import { clientConfig, type EmulatorEndpoints } from "./emulators";
 import type { LoadedProgram, PreviewResource } from "./program";
 import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 
@@ -60,7 +60,9 @@ export interface DataPlane {
 
 function exactlyOne<T extends { name: string }>(items: T[], what: string): T {
     if (items.length !== 1) {
-        throw new Error(`expected exactly one ${what}, found ${items.length}: ${items.map((i) => i.name).join(", ") || "none"}`);
+        throw new Error(
+            `expected exactly one ${what}, found ${items.length}: ${items.map((i) => i.name).join(", ") || "none"}`,
+        );
     }
     return items[0];
 }
@@ -74,7 +76,10 @@ export function createTableInput(tableName: string, spec: TableSpec): CreateTabl
     return {
         TableName: tableName,
         BillingMode: "PAY_PER_REQUEST" as const,
-        AttributeDefinitions: Object.entries(spec.attributes).map(([name, type]) => ({ AttributeName: name, AttributeType: type })),
+        AttributeDefinitions: Object.entries(spec.attributes).map(([name, type]) => ({
+            AttributeName: name,
+            AttributeType: type,
+        })),
         KeySchema: keySchema(spec.hashKey, spec.rangeKey),
         GlobalSecondaryIndexes:
             spec.indexes.length > 0
@@ -96,19 +101,28 @@ function assertTableMatchesModel(resource: PreviewResource, tableName: TableName
     const inputs = resource.inputs;
     const problems: string[] = [];
     if (inputs.hashKey !== spec.hashKey) problems.push(`hashKey ${inputs.hashKey} != ${spec.hashKey}`);
-    if ((inputs.rangeKey ?? undefined) !== spec.rangeKey) problems.push(`rangeKey ${inputs.rangeKey} != ${spec.rangeKey}`);
+    if ((inputs.rangeKey ?? undefined) !== spec.rangeKey)
+        problems.push(`rangeKey ${inputs.rangeKey} != ${spec.rangeKey}`);
     const attrs = Object.fromEntries((inputs.attributes ?? []).map((a: any) => [a.name, a.type]));
     if (JSON.stringify(attrs) !== JSON.stringify(spec.attributes)) problems.push(`attributes ${JSON.stringify(attrs)}`);
     const gsis = (inputs.globalSecondaryIndexes ?? []).map((g: any) => g.name).sort();
-    if (JSON.stringify(gsis) !== JSON.stringify(spec.indexes.map((i) => i.name).sort())) problems.push(`indexes ${gsis}`);
-    if ((inputs.ttl?.attributeName ?? undefined) !== spec.ttlAttribute) problems.push(`ttl ${inputs.ttl?.attributeName}`);
+    if (JSON.stringify(gsis) !== JSON.stringify(spec.indexes.map((i) => i.name).sort()))
+        problems.push(`indexes ${gsis}`);
+    if ((inputs.ttl?.attributeName ?? undefined) !== spec.ttlAttribute)
+        problems.push(`ttl ${inputs.ttl?.attributeName}`);
     if (problems.length > 0) {
-        throw new Error(`table ${resource.name} does not match TABLES.${tableName} in infra/tables.ts: ${problems.join("; ")}`);
+        throw new Error(
+            `table ${resource.name} does not match TABLES.${tableName} in infra/tables.ts: ${problems.join("; ")}`,
+        );
     }
 }
 
 /** Emulator limitation, recorded rather than hidden: dynalite has no TTL and no streams. */
-export const EMULATOR_GAPS = ["DynamoDB TTL (dynalite)", "DynamoDB streams (dynalite)", "SQS/SNS KMS encryption (fauxqs)"];
+export const EMULATOR_GAPS = [
+    "DynamoDB TTL (dynalite)",
+    "DynamoDB streams (dynalite)",
+    "SQS/SNS KMS encryption (fauxqs)",
+];
 
 export async function createDataPlane(program: LoadedProgram, endpoints: EmulatorEndpoints): Promise<DataPlane> {
     const db = new DynamoHttpClient({ endpoint: endpoints.dynamodb, region: endpoints.region });
@@ -130,7 +144,10 @@ export async function createDataPlane(program: LoadedProgram, endpoints: Emulato
         await db.createTable(createTableInput(physical, spec));
         tables[tableName] = physical;
         if (resource.outputs.arn) {
-            mapping.set(resource.outputs.arn, `arn:aws:dynamodb:${endpoints.region}:${endpoints.accountId}:table/${physical}`);
+            mapping.set(
+                resource.outputs.arn,
+                `arn:aws:dynamodb:${endpoints.region}:${endpoints.accountId}:table/${physical}`,
+            );
         }
     }
 
@@ -138,12 +155,15 @@ export async function createDataPlane(program: LoadedProgram, endpoints: Emulato
     const queueResources = program.ofType("aws:sqs/queue:Queue");
     const byMockArn = new Map(queueResources.map((r) => [r.outputs.arn as string, r]));
     const redriveOf = (r: PreviewResource) =>
-        r.inputs.redrivePolicy ? (JSON.parse(r.inputs.redrivePolicy) as { deadLetterTargetArn: string; maxReceiveCount: number }) : undefined;
+        r.inputs.redrivePolicy
+            ? (JSON.parse(r.inputs.redrivePolicy) as { deadLetterTargetArn: string; maxReceiveCount: number })
+            : undefined;
     const ordered = [...queueResources].sort((a, b) => Number(!!redriveOf(a)) - Number(!!redriveOf(b)));
     const queues: Record<string, QueueInfo> = {};
     for (const resource of ordered) {
         const name: string = resource.outputs.name;
-        if (resource.inputs.fifoQueue) throw new Error(`${resource.name}: FIFO queues are not modelled by the harness yet`);
+        if (resource.inputs.fifoQueue)
+            throw new Error(`${resource.name}: FIFO queues are not modelled by the harness yet`);
         const attributes: Record<string, string> = {};
         const copy = (input: string, attribute: string) => {
             if (resource.inputs[input] !== undefined) attributes[attribute] = String(resource.inputs[input]);
@@ -157,7 +177,10 @@ export async function createDataPlane(program: LoadedProgram, endpoints: Emulato
         let redriveInfo: QueueInfo["redrive"];
         if (redrive) {
             const target = byMockArn.get(redrive.deadLetterTargetArn);
-            if (!target) throw new Error(`${resource.name}: redrive target ${redrive.deadLetterTargetArn} is not a queue of the program`);
+            if (!target)
+                throw new Error(
+                    `${resource.name}: redrive target ${redrive.deadLetterTargetArn} is not a queue of the program`,
+                );
             attributes.RedrivePolicy = JSON.stringify({
                 deadLetterTargetArn: queues[target.name].arn,
                 maxReceiveCount: redrive.maxReceiveCount,
@@ -165,7 +188,9 @@ export async function createDataPlane(program: LoadedProgram, endpoints: Emulato
             redriveInfo = { deadLetterQueue: target.name, maxReceiveCount: Number(redrive.maxReceiveCount) };
         }
         const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
-        const got = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn", "VisibilityTimeout"] }));
+        const got = await sqs.send(
+            new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn", "VisibilityTimeout"] }),
+        );
         queues[resource.name] = {
             logicalName: resource.name,
             name,
@@ -181,7 +206,8 @@ export async function createDataPlane(program: LoadedProgram, endpoints: Emulato
     // --- topics ---
     const topics: Record<string, string> = {};
     for (const resource of program.ofType("aws:sns/topic:Topic")) {
-        if (resource.inputs.fifoTopic) throw new Error(`${resource.name}: FIFO topics are not modelled by the harness yet`);
+        if (resource.inputs.fifoTopic)
+            throw new Error(`${resource.name}: FIFO topics are not modelled by the harness yet`);
         const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: resource.outputs.name }));
         topics[resource.name] = TopicArn!;
         mapping.set(resource.outputs.arn, TopicArn!);
@@ -199,10 +225,13 @@ export async function createDataPlane(program: LoadedProgram, endpoints: Emulato
             continue;
         }
         const attributes: Record<string, string> = {};
-        if (resource.inputs.rawMessageDelivery !== undefined) attributes.RawMessageDelivery = String(resource.inputs.rawMessageDelivery);
+        if (resource.inputs.rawMessageDelivery !== undefined)
+            attributes.RawMessageDelivery = String(resource.inputs.rawMessageDelivery);
         if (resource.inputs.filterPolicy !== undefined) attributes.FilterPolicy = resource.inputs.filterPolicy;
-        if (resource.inputs.filterPolicyScope !== undefined) attributes.FilterPolicyScope = resource.inputs.filterPolicyScope;
-        if (resource.inputs.redrivePolicy !== undefined) attributes.RedrivePolicy = rewrite(resource.inputs.redrivePolicy, mapping);
+        if (resource.inputs.filterPolicyScope !== undefined)
+            attributes.FilterPolicyScope = resource.inputs.filterPolicyScope;
+        if (resource.inputs.redrivePolicy !== undefined)
+            attributes.RedrivePolicy = rewrite(resource.inputs.redrivePolicy, mapping);
         const out = await sns.send(
             new SubscribeCommand({
                 TopicArn: topics[topicName],
@@ -225,7 +254,8 @@ export async function createDataPlane(program: LoadedProgram, endpoints: Emulato
 
     const bySuffix = <T>(record: Record<string, T>, suffix: string, what: string): T => {
         const keys = Object.keys(record).filter((k) => k.endsWith(suffix));
-        if (keys.length !== 1) throw new Error(`expected exactly one ${what} named *${suffix}, found: ${keys.join(", ") || "none"}`);
+        if (keys.length !== 1)
+            throw new Error(`expected exactly one ${what} named *${suffix}, found: ${keys.join(", ") || "none"}`);
         return record[keys[0]];
     };
     return {

@@ -23,7 +23,12 @@ import {
     SNSClient,
 } from "@aws-sdk/client-sns";
 import { FirehoseClient, PutRecordBatchCommand, PutRecordCommand } from "@aws-sdk/client-firehose";
-import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, SchedulerClient } from "@aws-sdk/client-scheduler";
+import {
+    ConflictException,
+    CreateScheduleCommand,
+    DeleteScheduleCommand,
+    SchedulerClient,
+} from "@aws-sdk/client-scheduler";
 import { mockClient } from "aws-sdk-client-mock";
 
 /** SDK client classes whose calls are counted, where installed. */
@@ -72,7 +77,9 @@ export function countApiCalls(options: { ignore?: object[]; dynamodbServerCalls?
     const classes = server ? CLIENT_CLASSES.filter(([m]) => !m.includes("dynamodb")) : CLIENT_CLASSES;
     const all = (): ApiCall[] => [
         ...sdkCalls,
-        ...(server ?? []).slice(serverStart.at).map((operation) => ({ service: "DynamoDB", operation, input: undefined })),
+        ...(server ?? [])
+            .slice(serverStart.at)
+            .map((operation) => ({ service: "DynamoDB", operation, input: undefined })),
     ];
     for (const [moduleName, className] of classes) {
         let cls: any;
@@ -108,12 +115,19 @@ export function countApiCalls(options: { ignore?: object[]; dynamodbServerCalls?
             return out;
         },
         count: (service, operation) =>
-            all().filter((c) => (!service || c.service === service) && (!operation || c.operation === operation)).length,
+            all().filter((c) => (!service || c.service === service) && (!operation || c.operation === operation))
+                .length,
         reset: () => {
             sdkCalls.splice(0);
             serverStart.at = server?.length ?? 0;
         },
-        restore: () => undo.splice(0).reverse().forEach((u) => u()),
+        restore: () =>
+            undo
+                .splice(0)
+                .reverse()
+                .forEach((u) => {
+                    u();
+                }),
     };
 }
 
@@ -164,14 +178,18 @@ export class MobileStandIn {
     constructor() {
         // smithy's Client.send, below the stub aws-sdk-client-mock puts on SNSClient.prototype.
         const realSend = Object.getPrototypeOf(SNSClient.prototype).send as (this: SNSClient, c: any) => Promise<any>;
-        const throughToFauxqs = (Command: any) => (input: any, getClient: () => any) => realSend.call(getClient(), new Command(input));
+        const throughToFauxqs = (Command: any) => (input: any, getClient: () => any) =>
+            realSend.call(getClient(), new Command(input));
 
         // Catch-all behaviours first; tests register input-specific ones afterwards.
         this.mock.on(PublishCommand).callsFake((input: any, getClient: () => any) => {
             if (input.TopicArn) return throughToFauxqs(PublishCommand)(input, getClient);
             if (input.TargetArn) return this.publishToEndpoint(input);
             if (input.PhoneNumber) return this.publishSms(input);
-            throw new InvalidParameterException({ message: "Invalid parameter: TopicArn or TargetArn or PhoneNumber", ...meta });
+            throw new InvalidParameterException({
+                message: "Invalid parameter: TopicArn or TargetArn or PhoneNumber",
+                ...meta,
+            });
         });
         this.mock.on(PublishBatchCommand).callsFake(throughToFauxqs(PublishBatchCommand));
         this.mock.on(CreatePlatformEndpointCommand).callsFake((input: any) => this.createEndpoint(input));
@@ -285,7 +303,10 @@ export class MobileStandIn {
             try {
                 doc = JSON.parse(input.Message);
             } catch {
-                throw new InvalidParameterException({ message: "Invalid parameter: Message Structure - JSON message body failed to parse", ...meta });
+                throw new InvalidParameterException({
+                    message: "Invalid parameter: Message Structure - JSON message body failed to parse",
+                    ...meta,
+                });
             }
             const value = doc[platform] ?? doc.default;
             if (typeof value !== "string") {
@@ -295,12 +316,18 @@ export class MobileStandIn {
                 });
             }
             if (Buffer.byteLength(value) > PAYLOAD_LIMIT_BYTES) {
-                throw new InvalidParameterException({ message: `Invalid parameter: Message too long for ${platform}`, ...meta });
+                throw new InvalidParameterException({
+                    message: `Invalid parameter: Message too long for ${platform}`,
+                    ...meta,
+                });
             }
             try {
                 payload = platform === "GCM" || platform.startsWith("APNS") ? JSON.parse(value) : value;
             } catch {
-                throw new InvalidParameterException({ message: `Invalid parameter: ${platform} payload is not JSON`, ...meta });
+                throw new InvalidParameterException({
+                    message: `Invalid parameter: ${platform} payload is not JSON`,
+                    ...meta,
+                });
             }
         }
         const messageId = `push-${++this.counter}`;
@@ -309,13 +336,16 @@ export class MobileStandIn {
     }
 
     private publishSms(input: any) {
-        if (!E164.test(input.PhoneNumber)) throw new InvalidParameterException({ message: "Invalid parameter: PhoneNumber", ...meta });
+        if (!E164.test(input.PhoneNumber))
+            throw new InvalidParameterException({ message: "Invalid parameter: PhoneNumber", ...meta });
         if (this.optedOut.has(input.PhoneNumber)) {
             // SNS refuses SMS to an opted-out number.
             throw new OptedOutException({ message: "Phone number is opted out", ...meta });
         }
         const attributes = Object.fromEntries(
-            Object.entries((input.MessageAttributes ?? {}) as Record<string, { StringValue?: string }>).map(([k, v]) => [k, v.StringValue ?? ""]),
+            Object.entries((input.MessageAttributes ?? {}) as Record<string, { StringValue?: string }>).map(
+                ([k, v]) => [k, v.StringValue ?? ""],
+            ),
         );
         const messageId = `sms-${++this.counter}`;
         this.sms.push({ phoneNumber: input.PhoneNumber, message: input.Message, attributes, messageId });
@@ -337,8 +367,15 @@ export class ServiceStandIns {
     constructor() {
         const decode = (data: unknown) => Buffer.from(data as Uint8Array).toString("utf8");
         this.firehose.on(PutRecordBatchCommand).callsFake((input: any) => {
-            for (const record of input.Records ?? []) this.analytics.push({ stream: input.DeliveryStreamName, data: decode(record.Data) });
-            return { FailedPutCount: 0, Encrypted: true, RequestResponses: (input.Records ?? []).map((_: unknown, i: number) => ({ RecordId: `r-${this.analytics.length}-${i}` })) };
+            for (const record of input.Records ?? [])
+                this.analytics.push({ stream: input.DeliveryStreamName, data: decode(record.Data) });
+            return {
+                FailedPutCount: 0,
+                Encrypted: true,
+                RequestResponses: (input.Records ?? []).map((_: unknown, i: number) => ({
+                    RecordId: `r-${this.analytics.length}-${i}`,
+                })),
+            };
         });
         this.firehose.on(PutRecordCommand).callsFake((input: any) => {
             this.analytics.push({ stream: input.DeliveryStreamName, data: decode(input.Record?.Data) });
@@ -346,7 +383,11 @@ export class ServiceStandIns {
         });
         this.scheduler.on(CreateScheduleCommand).callsFake((input: any) => {
             const key = `${input.GroupName ?? "default"}/${input.Name}`;
-            if (this.schedules.has(key)) throw new ConflictException({ message: `Schedule ${input.Name} already exists.`, $metadata: {} } as any);
+            if (this.schedules.has(key))
+                throw new ConflictException({
+                    message: `Schedule ${input.Name} already exists.`,
+                    $metadata: {},
+                } as any);
             this.schedules.set(key, input);
             return { ScheduleArn: `arn:aws:scheduler:eu-west-1:000000000000:schedule/${key}` };
         });

@@ -43,7 +43,14 @@ export function userRows(user: SeedUser, endpointFor: (device: SeedDevice) => st
         for (const [deviceId, device] of Object.entries(user.devices)) {
             const enabled = device.enabled ?? true;
             const endpointArn = endpointFor(device);
-            devices.push({ userId: user.userId, deviceId, platform: device.platform, token: device.token, endpointArn, enabled });
+            devices.push({
+                userId: user.userId,
+                deviceId,
+                platform: device.platform,
+                token: device.token,
+                endpointArn,
+                enabled,
+            });
             summary[deviceId] = { platform: device.platform, endpointArn, enabled };
         }
         devices.push({ userId: user.userId, deviceId: SUMMARY_DEVICE_ID, devices: summary });

@@ -66,7 +66,10 @@ export class TableStream {
     ) {}
 
     get arn(): string {
-        return this.options.streamArn ?? `arn:aws:dynamodb:${this.options.region}:000000000000:table/${this.table}/stream/local`;
+        return (
+            this.options.streamArn ??
+            `arn:aws:dynamodb:${this.options.region}:000000000000:table/${this.table}/stream/local`
+        );
     }
 
     /** Remembers the table's current content: the next changes() reports what differs from it. */
@@ -100,7 +103,12 @@ export class TableStream {
     }
 
     /** A record built by hand (e.g. a change the table cannot show, or a malformed one). */
-    record(eventName: StreamRecord["eventName"], oldImage: RawItem | undefined, newImage: RawItem | undefined, byTtl = false): StreamRecord {
+    record(
+        eventName: StreamRecord["eventName"],
+        oldImage: RawItem | undefined,
+        newImage: RawItem | undefined,
+        byTtl = false,
+    ): StreamRecord {
         const image = (newImage ?? oldImage)!;
         const keys: RawItem = { [this.options.hashKey]: image[this.options.hashKey] };
         if (this.options.rangeKey) keys[this.options.rangeKey] = image[this.options.rangeKey];
@@ -123,7 +131,8 @@ export class TableStream {
             eventSourceARN: this.arn,
             dynamodb,
         };
-        if (byTtl && eventName === "REMOVE") record.userIdentity = { type: "Service", principalId: "dynamodb.amazonaws.com" };
+        if (byTtl && eventName === "REMOVE")
+            record.userIdentity = { type: "Service", principalId: "dynamodb.amazonaws.com" };
         return record;
     }
 
@@ -136,7 +145,11 @@ export class TableStream {
         const items = new Map<string, RawItem>();
         let startKey: unknown;
         for (let page = 0; page < 10_000; page++) {
-            const out = await this.db.call("Scan", { TableName: this.table, ExclusiveStartKey: startKey, ConsistentRead: true });
+            const out = await this.db.call("Scan", {
+                TableName: this.table,
+                ExclusiveStartKey: startKey,
+                ConsistentRead: true,
+            });
             for (const item of (out.Items ?? []) as RawItem[]) items.set(this.keyOf(item), item);
             startKey = out.LastEvaluatedKey;
             if (!startKey) return items;
@@ -155,7 +168,8 @@ export function matchesPattern(pattern: unknown, event: unknown): boolean {
     if (pattern && typeof pattern === "object") {
         return Object.entries(pattern as Record<string, unknown>).every(([field, sub]) => {
             const value = event && typeof event === "object" ? (event as Record<string, unknown>)[field] : undefined;
-            if (Array.isArray(sub) && sub.length === 1 && isExists(sub[0])) return (value !== undefined) === (sub[0] as { exists: boolean }).exists;
+            if (Array.isArray(sub) && sub.length === 1 && isExists(sub[0]))
+                return (value !== undefined) === (sub[0] as { exists: boolean }).exists;
             if (value === undefined) return false;
             return matchesPattern(sub, value);
         });
@@ -190,8 +204,11 @@ export function eventSourceFilter(program: LoadedProgram, functionNamePart: stri
     const fn = program.fn(functionNamePart);
     const mappings = program
         .ofType("aws:lambda/eventSourceMapping:EventSourceMapping")
-        .filter((m) => typeof m.inputs.functionName === "string" && m.inputs.functionName.includes(`:function:${fn.name}`));
-    if (mappings.length !== 1) throw new Error(`expected one event source mapping for ${fn.name}, found ${mappings.length}`);
+        .filter(
+            (m) => typeof m.inputs.functionName === "string" && m.inputs.functionName.includes(`:function:${fn.name}`),
+        );
+    if (mappings.length !== 1)
+        throw new Error(`expected one event source mapping for ${fn.name}, found ${mappings.length}`);
     const filters: { pattern: string }[] = mappings[0].inputs.filterCriteria?.filters ?? [];
     if (filters.length === 0) return () => true;
     const patterns = filters.map((f) => JSON.parse(f.pattern));

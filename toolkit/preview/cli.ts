@@ -6,9 +6,9 @@
  * previewed resources with the stack's enforcement config. Exits 1 on a program or config error, or on
  * a mandatory policy violation.
  */
-import * as fs from "fs";
-import * as path from "path";
-import { PreviewError, PreviewResource, PreviewResult, runPreview } from "./preview";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { PreviewError, type PreviewResource, type PreviewResult, runPreview } from "./preview";
 
 interface CliOptions {
     stack: string;
@@ -40,7 +40,9 @@ function parseArgs(argv: string[]): CliOptions {
                 options.gate = false;
                 break;
             default:
-                throw new PreviewError(`unknown option ${flag} (options: --stack <name>, --json <file>, --program <dir>, --no-gate)`);
+                throw new PreviewError(
+                    `unknown option ${flag} (options: --stack <name>, --json <file>, --program <dir>, --no-gate)`,
+                );
         }
     }
     return options;
@@ -57,9 +59,15 @@ export function renderTree(resources: PreviewResource[]): string {
     const walk = (r: PreviewResource, prefix: string, last: boolean, root: boolean) => {
         rows.push([`${root ? "" : prefix + (last ? "└─ " : "├─ ")}${r.type}`, r.name]);
         const kids = children.get(r.urn) ?? [];
-        kids.forEach((kid, i) => walk(kid, root ? "" : prefix + (last ? "   " : "│  "), i === kids.length - 1, false));
+        kids.forEach((kid, i) => {
+            walk(kid, root ? "" : prefix + (last ? "   " : "│  "), i === kids.length - 1, false);
+        });
     };
-    resources.filter((r) => !r.parent).forEach((r) => walk(r, "", true, true));
+    resources
+        .filter((r) => !r.parent)
+        .forEach((r) => {
+            walk(r, "", true, true);
+        });
     const width = Math.max(...rows.map(([t]) => t.length)) + 2;
     return [`     ${"Type".padEnd(width)}Name`, ...rows.map(([t, n]) => ` +   ${t.padEnd(width)}${n}`)].join("\n");
 }
@@ -72,7 +80,9 @@ export function renderSummary(result: PreviewResult): string {
     for (const [type, n] of byType) lines.push(`    ${String(n).padStart(4)}  ${type}`);
     lines.push(`    + ${result.resources.length} to create`, "", "Outputs:");
     for (const [key, value] of Object.entries(result.outputs)) {
-        lines.push(`    ${key.padEnd(28)}: ${typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value)}`);
+        lines.push(
+            `    ${key.padEnd(28)}: ${typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value)}`,
+        );
     }
     return lines.join("\n");
 }
@@ -80,7 +90,9 @@ export function renderSummary(result: PreviewResult): string {
 async function main(argv: string[]): Promise<number> {
     const options = parseArgs(argv);
     const started = Date.now();
-    console.log(`Previewing update (${options.stack}) of ${options.programDir} — offline: mock runtime, no AWS account, no Pulumi CLI\n`);
+    console.log(
+        `Previewing update (${options.stack}) of ${options.programDir} — offline: mock runtime, no AWS account, no Pulumi CLI\n`,
+    );
     const result = await runPreview({ programDir: options.programDir, stack: options.stack });
     console.log(renderTree(result.resources));
     console.log(renderSummary(result));
@@ -109,7 +121,7 @@ export function previewCommand(argv: string[]): void {
     main(argv).then(
         (code) => process.exit(code),
         (err) => {
-            const message = err instanceof PreviewError ? err.message : (err as Error)?.stack ?? String(err);
+            const message = err instanceof PreviewError ? err.message : ((err as Error)?.stack ?? String(err));
             console.error(`\nerror: ${message}`);
             process.exit(1);
         },

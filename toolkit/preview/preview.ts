@@ -4,10 +4,10 @@
  * config schema the way the engine checks it, and records every resource registration (type, name,
  * URN, parent, provider, inputs, dependencies). No Pulumi CLI, no provider plugin, no AWS call.
  */
-import { execFile } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as YAML from "yaml";
@@ -79,7 +79,9 @@ export function resolveStackConfig(programDir: string, project: ProjectFile, sta
     for (const [key, declared] of Object.entries(project.config ?? {})) {
         const full = qualify(key);
         const schema: ConfigSchema =
-            declared !== null && typeof declared === "object" && !Array.isArray(declared) ? declared : { value: declared };
+            declared !== null && typeof declared === "object" && !Array.isArray(declared)
+                ? declared
+                : { value: declared };
         const fromStack = raw[full];
         if (fromStack === undefined) {
             const fallback = schema.default ?? schema.value;
@@ -91,10 +93,14 @@ export function resolveStackConfig(programDir: string, project: ProjectFile, sta
             continue;
         }
         if (schema.secret && !isSecure(fromStack)) {
-            problems.push(`configuration key '${full}' must be encrypted as it's secret (pulumi config set --secret ${key} ...)`);
+            problems.push(
+                `configuration key '${full}' must be encrypted as it's secret (pulumi config set --secret ${key} ...)`,
+            );
         }
         if (schema.type && !isSecure(fromStack) && !hasType(fromStack, schema.type)) {
-            problems.push(`configuration key '${full}' must be of type '${schema.type}', got ${JSON.stringify(fromStack)}`);
+            problems.push(
+                `configuration key '${full}' must be of type '${schema.type}', got ${JSON.stringify(fromStack)}`,
+            );
         }
     }
     for (const [full, value] of Object.entries(raw)) {
@@ -158,10 +164,12 @@ function mockState(type: string, name: string, inputs: Record<string, any>, regi
             "aws:scheduler/scheduleGroup:ScheduleGroup": () => arn(`schedule-group/${physicalName}`),
             "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": () =>
                 `arn:aws:firehose:${region}:${ACCOUNT_ID}:deliverystream/${physicalName}`,
-            "aws:sesv2/emailIdentity:EmailIdentity": () => `arn:aws:ses:${region}:${ACCOUNT_ID}:identity/${inputs.emailIdentity}`,
+            "aws:sesv2/emailIdentity:EmailIdentity": () =>
+                `arn:aws:ses:${region}:${ACCOUNT_ID}:identity/${inputs.emailIdentity}`,
         };
         state.arn = arns[type]?.() ?? arn(physicalName);
-        if (type === "aws:sqs/queue:Queue") state.url = `https://sqs.${region}.amazonaws.com/${ACCOUNT_ID}/${physicalName}`;
+        if (type === "aws:sqs/queue:Queue")
+            state.url = `https://sqs.${region}.amazonaws.com/${ACCOUNT_ID}/${physicalName}`;
         if (type === "aws:dynamodb/table:Table") state.streamArn = `${state.arn}/stream/2026-01-01T00:00:00.000`;
         if (type === "aws:kms/key:Key") state.keyId = physicalName;
         if (type === "aws:s3/bucket:Bucket") state.bucket = inputs.bucket ?? physicalName;
@@ -239,9 +247,20 @@ export async function runPreview(options: PreviewOptions): Promise<PreviewResult
         call: (args) => {
             switch (args.token) {
                 case "aws:index/getCallerIdentity:getCallerIdentity":
-                    return { accountId: ACCOUNT_ID, arn: `arn:aws:iam::${ACCOUNT_ID}:user/preview`, userId: "preview", id: ACCOUNT_ID };
+                    return {
+                        accountId: ACCOUNT_ID,
+                        arn: `arn:aws:iam::${ACCOUNT_ID}:user/preview`,
+                        userId: "preview",
+                        id: ACCOUNT_ID,
+                    };
                 case "aws:index/getRegion:getRegion":
-                    return { name: region, region, id: region, description: region, endpoint: `ec2.${region}.amazonaws.com` };
+                    return {
+                        name: region,
+                        region,
+                        id: region,
+                        description: region,
+                        endpoint: `ec2.${region}.amazonaws.com`,
+                    };
                 case "aws:index/getPartition:getPartition":
                     return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
                 default:
@@ -265,7 +284,9 @@ export async function runPreview(options: PreviewOptions): Promise<PreviewResult
                         urn: response.getUrn(),
                         custom: req.getCustom(),
                         parent: req.getParent() || stackUrn,
-                        provider: provider ? String(provider).split("::").slice(0, -1).join("::") || String(provider) : undefined,
+                        provider: provider
+                            ? String(provider).split("::").slice(0, -1).join("::") || String(provider)
+                            : undefined,
                         inputs: plain(req.getObject()?.toJavaScript() ?? {}),
                         dependencies: req.getDependenciesList(),
                         propertyDependencies,
@@ -291,7 +312,8 @@ export async function runPreview(options: PreviewOptions): Promise<PreviewResult
 
     // Errors thrown inside apply callbacks surface as rejections, not as exceptions from require().
     const asyncErrors: Error[] = [];
-    const onRejection = (reason: unknown) => asyncErrors.push(reason instanceof Error ? reason : new Error(String(reason)));
+    const onRejection = (reason: unknown) =>
+        asyncErrors.push(reason instanceof Error ? reason : new Error(String(reason)));
     process.on("unhandledRejection", onRejection);
     try {
         const entry = path.resolve(programDir, project.main ?? "index.ts");

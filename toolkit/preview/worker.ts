@@ -1,5 +1,5 @@
 // Child-process entry of previewProgram(): argv = <programDir> <stack> <result.json>.
-import * as fs from "fs";
+import * as fs from "node:fs";
 import { runPreview } from "./preview";
 
 const [programDir, stack, out] = process.argv.slice(2);

@@ -21,14 +21,18 @@ export function checkAnalytics(calls: ApiCall[], streams: Set<string>): Analytic
     for (const call of calls) {
         if (call.service !== "Firehose") continue;
         if (call.operation !== "PutRecordBatch") {
-            out.problems.push(`Firehose.${call.operation}: the functions are meant to send one PutRecordBatch per invocation`);
+            out.problems.push(
+                `Firehose.${call.operation}: the functions are meant to send one PutRecordBatch per invocation`,
+            );
             continue;
         }
         out.calls++;
         const input = call.input ?? {};
-        if (!streams.has(input.DeliveryStreamName)) out.problems.push(`PutRecordBatch to unknown stream ${input.DeliveryStreamName}`);
+        if (!streams.has(input.DeliveryStreamName))
+            out.problems.push(`PutRecordBatch to unknown stream ${input.DeliveryStreamName}`);
         const records: { Data?: Uint8Array }[] = input.Records ?? [];
-        if (records.length < 1 || records.length > MAX_RECORDS) out.problems.push(`PutRecordBatch with ${records.length} records (1-${MAX_RECORDS})`);
+        if (records.length < 1 || records.length > MAX_RECORDS)
+            out.problems.push(`PutRecordBatch with ${records.length} records (1-${MAX_RECORDS})`);
         let total = 0;
         for (const record of records) {
             const data = Buffer.from(record.Data ?? new Uint8Array());
@@ -39,7 +43,8 @@ export function checkAnalytics(calls: ApiCall[], streams: Set<string>): Analytic
             try {
                 const event = JSON.parse(text);
                 for (const key of ["type", "notificationId", "channel", "status", "timestamp"]) {
-                    if (typeof event[key] !== "string") out.problems.push(`analytics event without ${key}: ${text.trim().slice(0, 120)}`);
+                    if (typeof event[key] !== "string")
+                        out.problems.push(`analytics event without ${key}: ${text.trim().slice(0, 120)}`);
                 }
                 out.records.push(event);
             } catch {

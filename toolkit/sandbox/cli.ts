@@ -6,10 +6,9 @@
  * printed. Exits 1 if anything was lost (a request not accounted for by a delivery-log row or a DLQ
  * message), 2 on bad arguments or a bad request file.
  */
-import * as fs from "fs";
-import { MAX_SANDBOX_REQUESTS, parseRequestFile, runSandbox, SandboxOptions } from "./sandbox";
+import * as fs from "node:fs";
+import { MAX_SANDBOX_REQUESTS, parseRequestFile, runSandbox, type SandboxOptions } from "./sandbox";
 import { runCommand, UsageError } from "../command";
-
 
 function parseArgs(argv: string[]): SandboxOptions {
     const options: SandboxOptions = { stack: "dev" };
@@ -42,7 +41,8 @@ function parseArgs(argv: string[]): SandboxOptions {
             case "--requests": {
                 const raw = value();
                 const n = Number(raw);
-                if (!/^\d+$/.test(raw) || n < 1 || n > MAX_SANDBOX_REQUESTS) throw new UsageError(`--requests must be an integer from 1 to ${MAX_SANDBOX_REQUESTS}, got ${raw}`);
+                if (!/^\d+$/.test(raw) || n < 1 || n > MAX_SANDBOX_REQUESTS)
+                    throw new UsageError(`--requests must be an integer from 1 to ${MAX_SANDBOX_REQUESTS}, got ${raw}`);
                 options.requests = n;
                 break;
             }
@@ -50,7 +50,9 @@ function parseArgs(argv: string[]): SandboxOptions {
                 options.verbose = true;
                 break;
             default:
-                throw new UsageError(`unknown option ${flag} (options: --stack <name>, --request <file.json>, --requests <N>, --verbose)`);
+                throw new UsageError(
+                    `unknown option ${flag} (options: --stack <name>, --request <file.json>, --requests <N>, --verbose)`,
+                );
         }
     }
     if (options.request && options.requests) throw new UsageError("--request and --requests exclude each other");
@@ -62,5 +64,10 @@ const DEADLINE_MS = 110_000;
 
 /** `npm run sandbox`: parse the arguments, run, exit 0 when nothing was lost. */
 export function sandboxCommand(argv: string[]): void {
-    runCommand("sandbox", DEADLINE_MS, () => parseArgs(argv), async (options) => ((await runSandbox(options)).ok ? 0 : 1));
+    runCommand(
+        "sandbox",
+        DEADLINE_MS,
+        () => parseArgs(argv),
+        async (options) => ((await runSandbox(options)).ok ? 0 : 1),
+    );
 }

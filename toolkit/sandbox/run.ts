@@ -7,8 +7,8 @@
  */
 import type { ApiCall } from "../local-cloud/sdk";
 import type { Channel } from "../../handlers/lib/telemetry-names";
-import { CHANNELS, LocalPlatform, requestOfBody } from "../local-cloud/platform";
-import { routedChannels, WorkloadRequest } from "./workload";
+import { CHANNELS, type LocalPlatform, requestOfBody } from "../local-cloud/platform";
+import { routedChannels, type WorkloadRequest } from "./workload";
 
 export interface ChannelRun {
     channel: Channel;
@@ -72,7 +72,11 @@ function deliveredSoFar(platform: LocalPlatform, emails: number): Record<Channel
     return { push: platform.standIn.pushes.length, email: emails, sms: platform.standIn.sms.length };
 }
 
-export async function runPass(platform: LocalPlatform, requests: WorkloadRequest[], options: PassOptions): Promise<PassResult> {
+export async function runPass(
+    platform: LocalPlatform,
+    requests: WorkloadRequest[],
+    options: PassOptions,
+): Promise<PassResult> {
     const ids = new Set(requests.map((r) => r.notificationId));
     await platform.publish(requests);
 
@@ -117,7 +121,9 @@ export async function runPass(platform: LocalPlatform, requests: WorkloadRequest
         await options.onChannel?.(run);
     }
 
-    const rows = (await platform.plane.db.scanAll(platform.plane.tables.deliveryLog)).filter((r) => ids.has(r.notificationId as string));
+    const rows = (await platform.plane.db.scanAll(platform.plane.tables.deliveryLog)).filter((r) =>
+        ids.has(r.notificationId as string),
+    );
     const dlq = {} as Record<Channel, string[]>;
     let leftInQueues = 0;
     for (const channel of CHANNELS) {
@@ -153,7 +159,11 @@ export function account(
     for (const request of requests) {
         const reached = routing.get(request.notificationId) ?? [];
         if (reached.length === 0) {
-            result.lost.push({ notificationId: request.notificationId, channel: "ingress", why: "reached no channel queue" });
+            result.lost.push({
+                notificationId: request.notificationId,
+                channel: "ingress",
+                why: "reached no channel queue",
+            });
             continue;
         }
         for (const channel of reached) {
@@ -161,7 +171,12 @@ export function account(
             const key = `${request.notificationId}|${channel}`;
             if (logged.has(key)) result.logged++;
             else if (dead.has(key)) result.deadLettered++;
-            else result.lost.push({ notificationId: request.notificationId, channel, why: "no delivery-log row and not in the DLQ" });
+            else
+                result.lost.push({
+                    notificationId: request.notificationId,
+                    channel,
+                    why: "no delivery-log row and not in the DLQ",
+                });
         }
     }
     return result;

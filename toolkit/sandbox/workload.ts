@@ -95,7 +95,8 @@ export function generateWorkload(options: WorkloadOptions): Workload {
     const pick = <T>(items: [number, T][]): T => {
         let r = random() * items.reduce((n, [w]) => n + w, 0);
         for (const [w, item] of items) {
-            if ((r -= w) < 0) return item;
+            r -= w;
+            if (r < 0) return item;
         }
         return items[items.length - 1][1];
     };
@@ -110,7 +111,14 @@ export function generateWorkload(options: WorkloadOptions): Workload {
         const user: WorkloadUser = {
             userId,
             locale,
-            timezone: quiet ? "UTC" : pick([[3, "Europe/Berlin"], [2, "America/New_York"], [1, "Asia/Tokyo"], [1, "UTC"]]),
+            timezone: quiet
+                ? "UTC"
+                : pick([
+                      [3, "Europe/Berlin"],
+                      [2, "America/New_York"],
+                      [1, "Asia/Tokyo"],
+                      [1, "UTC"],
+                  ]),
             email: random() < 0.95 ? `${userId}@example.com` : undefined,
             phone: random() < 0.7 ? `+4917${String(10_000_000 + i).slice(-8)}` : undefined,
             preferences: {},
@@ -142,15 +150,21 @@ export function generateWorkload(options: WorkloadOptions): Workload {
             [5, undefined],
         ]);
         const orderId = `A-${1000 + i}`;
-        const request: WorkloadRequest = random() < 0.5
-            ? { notificationId: `${prefix}-${String(i).padStart(5, "0")}`, userId, template: "order-shipped", data: { orderId } }
-            : {
-                  notificationId: `${prefix}-${String(i).padStart(5, "0")}`,
-                  userId,
-                  title: `Order ${orderId} shipped`,
-                  subject: `Your order ${orderId} has shipped`,
-                  body: `Your order ${orderId} is on its way`,
-              };
+        const request: WorkloadRequest =
+            random() < 0.5
+                ? {
+                      notificationId: `${prefix}-${String(i).padStart(5, "0")}`,
+                      userId,
+                      template: "order-shipped",
+                      data: { orderId },
+                  }
+                : {
+                      notificationId: `${prefix}-${String(i).padStart(5, "0")}`,
+                      userId,
+                      title: `Order ${orderId} shipped`,
+                      subject: `Your order ${orderId} has shipped`,
+                      body: `Your order ${orderId} is on its way`,
+                  };
         if (channels) request.channels = channels;
         if (random() < 0.1) request.priority = "high";
         requests.push(request);
@@ -174,11 +188,18 @@ export const DEMO_USER: WorkloadUser = {
 
 /** The sandbox's sample request: a template, every channel the demo user opted in to. */
 export function sampleRequest(): WorkloadRequest {
-    return { notificationId: `sandbox-${Date.now().toString(36)}`, userId: DEMO_USER.userId, template: "order-shipped", data: { orderId: "A-17" } };
+    return {
+        notificationId: `sandbox-${Date.now().toString(36)}`,
+        userId: DEMO_USER.userId,
+        template: "order-shipped",
+        data: { orderId: "A-17" },
+    };
 }
 
 /** The channels a request reaches through the ingress filter policies (see infra/messaging.ts). */
 export function routedChannels(request: Record<string, unknown>): Channel[] {
-    const named = Array.isArray(request.channels) ? (request.channels as unknown[]).filter((c): c is Channel => CHANNELS.includes(c as Channel)) : [];
+    const named = Array.isArray(request.channels)
+        ? (request.channels as unknown[]).filter((c): c is Channel => CHANNELS.includes(c as Channel))
+        : [];
     return named.length > 0 ? [...new Set(named)] : [...CHANNELS];
 }

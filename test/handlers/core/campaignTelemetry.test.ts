@@ -1,7 +1,21 @@
 import { expect } from "chai";
-import { CAMPAIGN_ID_MAX, campaignNotificationId, campaignRequest, checkpointId, nextCheckpoint, packPublishBatches, parseCampaignInput } from "../../../handlers/core/campaign";
+import {
+    CAMPAIGN_ID_MAX,
+    campaignNotificationId,
+    campaignRequest,
+    checkpointId,
+    nextCheckpoint,
+    packPublishBatches,
+    parseCampaignInput,
+} from "../../../handlers/core/campaign";
 import { ID_PATTERN } from "../../../handlers/core/request";
-import { atExpression, deferralScheduleName, deferredRequestBody, rateCounterRows, recipientsFor } from "../../../handlers/core/deliveryLog";
+import {
+    atExpression,
+    deferralScheduleName,
+    deferredRequestBody,
+    rateCounterRows,
+    recipientsFor,
+} from "../../../handlers/core/deliveryLog";
 import { marshall, unmarshall } from "../../../handlers/core/attributes";
 import { createLogger } from "../../../handlers/lib/log";
 import { createMetrics } from "../../../handlers/lib/metrics";
@@ -19,29 +33,38 @@ describe("core/campaign: ids, batching, checkpoints", () => {
             priority: "normal",
             campaignId: "spring",
         });
-        expect(() => campaignNotificationId("c", "2026-03-29T09:00:00Z", "bad user")).to.throw(/userId bad user breaks/);
+        expect(() => campaignNotificationId("c", "2026-03-29T09:00:00Z", "bad user")).to.throw(
+            /userId bad user breaks/,
+        );
         expect(checkpointId("spring", "2026-03-29T23:59:00Z")).to.equal("campaign#spring#20260329");
     });
 
     it("gives a user whose full id would pass 128 characters a deterministic hashed id instead of skipping her", () => {
         const day = "2026-03-29T09:00:00Z";
-        const longUser = "u".repeat(120) + "-a";
-        const otherLongUser = "u".repeat(120) + "-b"; // the kept start is the same: only the hash tells them apart
+        const longUser = `${"u".repeat(120)}-a`;
+        const otherLongUser = `${"u".repeat(120)}-b`; // the kept start is the same: only the hash tells them apart
         const id = campaignNotificationId("spring", day, longUser);
         expect(id).to.have.length(128);
         expect(id).to.match(ID_PATTERN);
         expect(id).to.match(/^spring-20260329-u+_[0-9a-f]{16}$/);
         expect(campaignNotificationId("spring", day, longUser), "the same on every retry").to.equal(id);
         expect(campaignNotificationId("spring", day, otherLongUser)).to.not.equal(id);
-        expect(campaignRequest(parseCampaignInput(input), longUser)).to.include({ notificationId: id, userId: longUser });
+        expect(campaignRequest(parseCampaignInput(input), longUser)).to.include({
+            notificationId: id,
+            userId: longUser,
+        });
         // Exactly 128 still fits whole; one more takes the hash.
         const fits = "x".repeat(128 - "spring-20260329-".length);
         expect(campaignNotificationId("spring", day, fits)).to.equal(`spring-20260329-${fits}`);
-        expect(campaignNotificationId("spring", day, fits + "y")).to.match(/_[0-9a-f]{16}$/);
+        expect(campaignNotificationId("spring", day, `${fits}y`)).to.match(/_[0-9a-f]{16}$/);
         // The longest campaign id with the longest user id still fits; a longer campaign id is refused up front.
         const longestCampaign = "c".repeat(CAMPAIGN_ID_MAX);
-        expect(campaignNotificationId(longestCampaign, day, "u".repeat(128))).to.have.length(128).and.match(ID_PATTERN);
-        expect(() => parseCampaignInput({ ...input, campaignId: longestCampaign + "c" })).to.throw(/campaignId must be at most 101 characters/);
+        expect(campaignNotificationId(longestCampaign, day, "u".repeat(128)))
+            .to.have.length(128)
+            .and.match(ID_PATTERN);
+        expect(() => parseCampaignInput({ ...input, campaignId: `${longestCampaign}c` })).to.throw(
+            /campaignId must be at most 101 characters/,
+        );
         expect(parseCampaignInput({ ...input, campaignId: longestCampaign }).campaignId).to.equal(longestCampaign);
     });
 
@@ -73,24 +96,45 @@ describe("core/deliveryLog: deferral schedules and counters", () => {
     it("names schedules deterministically within Scheduler's limits", () => {
         const name = deferralScheduleName("n".repeat(128), "push", "push#u1", AT);
         expect(name).to.match(/^[0-9A-Za-z_.-]{1,64}$/);
-        expect(deferralScheduleName("n1", "push", "push#u1", AT)).to.equal(deferralScheduleName("n1", "push", "push#u1", AT));
-        expect(deferralScheduleName("n1", "push", "push#u1", AT)).to.not.equal(deferralScheduleName("n1", "email", "push#u1", AT));
+        expect(deferralScheduleName("n1", "push", "push#u1", AT)).to.equal(
+            deferralScheduleName("n1", "push", "push#u1", AT),
+        );
+        expect(deferralScheduleName("n1", "push", "push#u1", AT)).to.not.equal(
+            deferralScheduleName("n1", "email", "push#u1", AT),
+        );
         expect(atExpression(Date.parse("2026-03-29T05:00:00.200Z"))).to.equal("at(2026-03-29T05:00:01)");
     });
 
     it("narrows the deferred body to the channel and recipient and drops sendAt", () => {
-        const request = { notificationId: "n", recipients: [{ userId: "a" }, { userId: "b" }], body: "x", priority: "normal" as const, sendAt: "2030-01-01T00:00:00Z" };
+        const request = {
+            notificationId: "n",
+            recipients: [{ userId: "a" }, { userId: "b" }],
+            body: "x",
+            priority: "normal" as const,
+            sendAt: "2030-01-01T00:00:00Z",
+        };
         const [, b] = recipientsFor(request, "email");
-        expect(JSON.parse(deferredRequestBody(request, "email", b))).to.deep.equal({ notificationId: "n", recipients: [{ userId: "b" }], body: "x", priority: "normal", channels: ["email"] });
+        expect(JSON.parse(deferredRequestBody(request, "email", b))).to.deep.equal({
+            notificationId: "n",
+            recipients: [{ userId: "b" }],
+            body: "x",
+            priority: "normal",
+            channels: ["email"],
+        });
     });
 
     it("adds this batch's sends to the previous counts", () => {
         const rows = rateCounterRows(
-            [{ rateCounterId: "r1" }, { rateCounterId: "r1" }, { rateCounterId: "r2" }, {}].map((o) => ({ notificationId: "n", recipientKey: "k", channel: "sms", status: "SENT", ...o }) as any),
+            [{ rateCounterId: "r1" }, { rateCounterId: "r1" }, { rateCounterId: "r2" }, {}].map(
+                (o) => ({ notificationId: "n", recipientKey: "k", channel: "sms", status: "SENT", ...o }) as any,
+            ),
             new Map([["r1", 4]]),
             Date.parse("2026-01-01T10:30:00Z"),
         );
-        expect(rows.map((r) => [r.id, r.count])).to.deep.equal([["r1", 6], ["r2", 1]]);
+        expect(rows.map((r) => [r.id, r.count])).to.deep.equal([
+            ["r1", 6],
+            ["r2", 1],
+        ]);
         expect(rows[0].expiration).to.equal(Date.parse("2026-01-01T12:00:00Z") / 1000);
     });
 
@@ -112,7 +156,12 @@ describe("core/deliveryLog: deferral schedules and counters", () => {
 describe("lib: structured logger and EMF metrics", () => {
     it("writes Powertools-compatible JSON lines with the invocation context and appended keys", () => {
         const lines: string[] = [];
-        const log = createLogger({ service: "notify-dev", level: "INFO", write: (l) => lines.push(l), now: () => new Date(0) });
+        const log = createLogger({
+            service: "notify-dev",
+            level: "INFO",
+            write: (l) => lines.push(l),
+            now: () => new Date(0),
+        });
         log.addContext({ awsRequestId: "req-1", functionName: "f" });
         log.appendKeys({ notificationId: "n1", channel: "push" });
         log.debug("hidden");
@@ -121,7 +170,17 @@ describe("lib: structured logger and EMF metrics", () => {
         log.error("boom", { error: new Error("bad") });
         expect(lines).to.have.length(2);
         const [first, second] = lines.map((l) => JSON.parse(l));
-        expect(first).to.deep.include({ level: "INFO", message: "sent", service: "notify-dev", cold_start: true, function_request_id: "req-1", notificationId: "n1", channel: "push", devices: 2, timestamp: "1970-01-01T00:00:00.000Z" });
+        expect(first).to.deep.include({
+            level: "INFO",
+            message: "sent",
+            service: "notify-dev",
+            cold_start: true,
+            function_request_id: "req-1",
+            notificationId: "n1",
+            channel: "push",
+            devices: 2,
+            timestamp: "1970-01-01T00:00:00.000Z",
+        });
         expect(second).to.deep.include({ cold_start: false, function_request_id: "req-2" });
         expect(second).to.not.have.property("notificationId");
         expect(second.error).to.include({ name: "Error", message: "bad" });
@@ -139,7 +198,16 @@ describe("lib: structured logger and EMF metrics", () => {
         const doc = JSON.parse(lines[0]);
         expect(doc._aws).to.deep.equal({
             Timestamp: 42,
-            CloudWatchMetrics: [{ Namespace: "NotifyPlatform", Dimensions: [["service", "channel"]], Metrics: [{ Name: "Attempted", Unit: "Count" }, { Name: "Delivered", Unit: "Count" }] }],
+            CloudWatchMetrics: [
+                {
+                    Namespace: "NotifyPlatform",
+                    Dimensions: [["service", "channel"]],
+                    Metrics: [
+                        { Name: "Attempted", Unit: "Count" },
+                        { Name: "Delivered", Unit: "Count" },
+                    ],
+                },
+            ],
         });
         expect(doc).to.include({ service: "notify-dev", channel: "push", Attempted: 3, Delivered: 2 });
     });

@@ -3,7 +3,12 @@ import { buildPushMessage, MAX_PUSH_PAYLOAD_BYTES } from "../../../handlers/core
 import { isE164, smsEncoding, smsProblem, smsSegments } from "../../../handlers/core/sms";
 import { isValidEmail } from "../../../handlers/core/email";
 
-const base = { content: { title: "T", body: "B" }, data: { order: 7, vip: true }, notificationId: "n1", priority: "high" as const };
+const base = {
+    content: { title: "T", body: "B" },
+    data: { order: 7, vip: true },
+    notificationId: "n1",
+    priority: "high" as const,
+};
 
 describe("core/push: per-platform payloads", () => {
     for (const apnsPlatform of ["APNS", "APNS_SANDBOX"] as const) {
@@ -40,13 +45,28 @@ describe("core/push: per-platform payloads", () => {
     });
 
     it("fails a payload above 4 KB and accepts one just under it", () => {
-        const big = buildPushMessage({ ...base, content: { body: "x".repeat(4100) }, platform: "ios", apnsPlatform: "APNS" });
+        const big = buildPushMessage({
+            ...base,
+            content: { body: "x".repeat(4100) },
+            platform: "ios",
+            apnsPlatform: "APNS",
+        });
         expect(big.ok).to.equal(false);
         if (!big.ok) expect(big.reason).to.match(/above the 4096-byte limit/);
         // Multi-byte characters count in bytes, not characters.
-        const euro = buildPushMessage({ ...base, content: { body: "€".repeat(1400) }, platform: "android", apnsPlatform: "APNS" });
+        const euro = buildPushMessage({
+            ...base,
+            content: { body: "€".repeat(1400) },
+            platform: "android",
+            apnsPlatform: "APNS",
+        });
         expect(euro.ok).to.equal(false);
-        const fits = buildPushMessage({ ...base, content: { body: "x".repeat(3800) }, platform: "ios", apnsPlatform: "APNS" });
+        const fits = buildPushMessage({
+            ...base,
+            content: { body: "x".repeat(3800) },
+            platform: "ios",
+            apnsPlatform: "APNS",
+        });
         expect(fits.ok).to.equal(true);
         if (fits.ok) expect(fits.push.payloadBytes).to.be.at.most(MAX_PUSH_PAYLOAD_BYTES);
     });
@@ -74,7 +94,7 @@ describe("core/sms: E.164 and GSM-7 / UCS-2 segments", () => {
         expect(smsSegments("ł".repeat(70))).to.deep.equal({ encoding: "UCS-2", units: 70, segments: 1 });
         expect(smsSegments("ł".repeat(71)).segments).to.equal(2);
         expect(smsSegments("😀".repeat(35))).to.deep.equal({ encoding: "UCS-2", units: 70, segments: 1 });
-        expect(smsSegments("a".repeat(134) + "ł").segments).to.equal(3);
+        expect(smsSegments(`${"a".repeat(134)}ł`).segments).to.equal(3);
     });
 
     it("refuses an empty text and one above the segment cap", () => {
@@ -89,7 +109,17 @@ describe("core/email: address validation", () => {
         for (const ok of ["ann@example.com", "a.b+tag@sub.example.co.uk", "x_y@xn--bcher-kva.example"]) {
             expect(isValidEmail(ok), ok).to.equal(true);
         }
-        for (const bad of ["", "ann", "ann@", "@example.com", "ann@example", "a..b@example.com", "ann@-bad.com", "an n@example.com", `${"a".repeat(65)}@example.com`]) {
+        for (const bad of [
+            "",
+            "ann",
+            "ann@",
+            "@example.com",
+            "ann@example",
+            "a..b@example.com",
+            "ann@-bad.com",
+            "an n@example.com",
+            `${"a".repeat(65)}@example.com`,
+        ]) {
             expect(isValidEmail(bad), bad).to.equal(false);
         }
     });

@@ -4,8 +4,8 @@
  * the time guard refuses a call when the invocation is nearly out of time.
  */
 import { expect } from "chai";
-import { createServer, type Server } from "http";
-import type { AddressInfo } from "net";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { SendEmailCommand, SESv2Client } from "@aws-sdk/client-sesv2";
 import { classifyError } from "../../../handlers/core/retry";
 import { callWithBackoff, OUT_OF_TIME, providerClientConfig, SEND_TIME_GUARD_MS } from "../../../handlers/lib/runtime";
@@ -35,7 +35,10 @@ describe("lib/runtime: provider clients and the send time guard", function () {
                 hung.push(() => res.destroy());
                 return;
             }
-            res.writeHead(500, { "content-type": "application/json", "x-amzn-errortype": "InternalServiceErrorException" });
+            res.writeHead(500, {
+                "content-type": "application/json",
+                "x-amzn-errortype": "InternalServiceErrorException",
+            });
             res.end(JSON.stringify({ message: "boom" }));
         });
         await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -47,12 +50,20 @@ describe("lib/runtime: provider clients and the send time guard", function () {
     });
 
     const client = (config: object) =>
-        new SESv2Client({ region: "eu-west-1", endpoint, credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "secret" }, ...config });
+        new SESv2Client({
+            region: "eu-west-1",
+            endpoint,
+            credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "secret" },
+            ...config,
+        });
 
     it("makes exactly one HTTP attempt per call (the SDK default would make three)", async () => {
         mode = "fail";
         requests = 0;
-        const error = await send(client(providerClientConfig())).then(() => undefined, (e: Error) => e);
+        const error = await send(client(providerClientConfig())).then(
+            () => undefined,
+            (e: Error) => e,
+        );
         expect(error?.name).to.equal("InternalServiceErrorException");
         expect(requests).to.equal(1);
 
@@ -64,7 +75,10 @@ describe("lib/runtime: provider clients and the send time guard", function () {
     it("ends a hung request with a TimeoutError, which is transient", async () => {
         mode = "hang";
         requests = 0;
-        const error = await send(client(providerClientConfig({ requestTimeout: 200 }))).then(() => undefined, (e: Error) => e);
+        const error = await send(client(providerClientConfig({ requestTimeout: 200 }))).then(
+            () => undefined,
+            (e: Error) => e,
+        );
         expect(error?.name).to.equal("TimeoutError");
         expect(classifyError({ name: error!.name })).to.equal("transient");
         expect(requests).to.equal(1);
@@ -76,7 +90,9 @@ describe("lib/runtime: provider clients and the send time guard", function () {
             calls++;
             return "sent";
         };
-        const refused = await callWithBackoff(call, () => SEND_TIME_GUARD_MS - 1, { minRemainingMs: SEND_TIME_GUARD_MS });
+        const refused = await callWithBackoff(call, () => SEND_TIME_GUARD_MS - 1, {
+            minRemainingMs: SEND_TIME_GUARD_MS,
+        });
         expect(calls).to.equal(0);
         expect(refused.ok).to.equal(false);
         if (!refused.ok) expect([refused.error.name, refused.errorClass]).to.deep.equal([OUT_OF_TIME, "transient"]);

@@ -15,7 +15,10 @@ function expectInvalid(body: unknown, pattern: RegExp) {
 describe("core/request: NotificationRequest validation", () => {
     it("accepts a minimal request and applies the normal priority", () => {
         const r = parse(valid);
-        expect(r).to.deep.equal({ ok: true, request: { notificationId: "n-1", userId: "u_1", body: "hello", priority: "normal" } });
+        expect(r).to.deep.equal({
+            ok: true,
+            request: { notificationId: "n-1", userId: "u_1", body: "hello", priority: "normal" },
+        });
     });
 
     it("accepts a templated request with recipients, data, locale, channels and a future sendAt", () => {

@@ -5,10 +5,19 @@ const policy: BackoffPolicy = { baseMs: 100, capMs: 1_000, maxAttempts: 5, reser
 
 describe("core/retry: error classes and full-jitter backoff", () => {
     it("classifies provider errors", () => {
-        expect(classifyError({ name: "EndpointDisabledException", message: "Endpoint is disabled" }, "push-endpoint")).to.equal("endpoint-gone");
-        expect(classifyError({ name: "InvalidParameterException", message: "Invalid parameter: TargetArn" }, "push-endpoint")).to.equal("endpoint-gone");
+        expect(
+            classifyError({ name: "EndpointDisabledException", message: "Endpoint is disabled" }, "push-endpoint"),
+        ).to.equal("endpoint-gone");
+        expect(
+            classifyError(
+                { name: "InvalidParameterException", message: "Invalid parameter: TargetArn" },
+                "push-endpoint",
+            ),
+        ).to.equal("endpoint-gone");
         expect(classifyError({ name: "NotFoundException" }, "push-endpoint")).to.equal("endpoint-gone");
-        expect(classifyError({ name: "InvalidParameterException", message: "Invalid parameter: Message too long" })).to.equal("permanent");
+        expect(
+            classifyError({ name: "InvalidParameterException", message: "Invalid parameter: Message too long" }),
+        ).to.equal("permanent");
         expect(classifyError({ name: "ThrottledException" })).to.equal("throttled");
         expect(classifyError({ name: "TooManyRequestsException" })).to.equal("throttled");
         expect(classifyError({ name: "Whatever", httpStatusCode: 429 })).to.equal("throttled");
@@ -40,7 +49,9 @@ describe("core/retry: error classes and full-jitter backoff", () => {
         ];
         for (const name of operational) {
             for (const target of ["service", "push-endpoint"] as const) {
-                expect(classifyError({ name, httpStatusCode: 400 }, target), `${name} on ${target}`).to.equal("operational");
+                expect(classifyError({ name, httpStatusCode: 400 }, target), `${name} on ${target}`).to.equal(
+                    "operational",
+                );
             }
         }
         expect(classifyError({ name: "Unheard", httpStatusCode: 403 })).to.equal("operational");
@@ -49,12 +60,21 @@ describe("core/retry: error classes and full-jitter backoff", () => {
     });
 
     it("takes NotFound as a gone endpoint only for a push endpoint: elsewhere (SES configuration set) it is ours, operational", () => {
-        expect(classifyError({ name: "NotFoundException", message: "Configuration set <x> does not exist." })).to.equal("operational");
+        expect(classifyError({ name: "NotFoundException", message: "Configuration set <x> does not exist." })).to.equal(
+            "operational",
+        );
         expect(classifyError({ name: "NotFoundException" }, "service")).to.equal("operational");
         expect(classifyError({ name: "NotFoundException" }, "push-endpoint")).to.equal("endpoint-gone");
         // An invalid phone number on an SMS publish is the message's problem, not a gone endpoint.
-        expect(classifyError({ name: "InvalidParameterException", message: "Invalid parameter: PhoneNumber Reason: +1 is not valid" })).to.equal("permanent");
-        expect(classifyError({ name: "InvalidParameterException", message: "Invalid parameter: TargetArn" })).to.equal("permanent");
+        expect(
+            classifyError({
+                name: "InvalidParameterException",
+                message: "Invalid parameter: PhoneNumber Reason: +1 is not valid",
+            }),
+        ).to.equal("permanent");
+        expect(classifyError({ name: "InvalidParameterException", message: "Invalid parameter: TargetArn" })).to.equal(
+            "permanent",
+        );
     });
 
     it("draws the delay uniformly below min(cap, base * 2^attempt)", () => {
@@ -65,7 +85,9 @@ describe("core/retry: error classes and full-jitter backoff", () => {
         for (let attempt = 0; attempt < 12; attempt++) {
             for (const r of [0, 0.25, 0.5, 0.999999]) {
                 const d = backoffDelay(attempt, policy, () => r);
-                expect(d).to.be.at.least(0).and.below(Math.min(policy.capMs, policy.baseMs * 2 ** attempt));
+                expect(d)
+                    .to.be.at.least(0)
+                    .and.below(Math.min(policy.capMs, policy.baseMs * 2 ** attempt));
             }
         }
     });

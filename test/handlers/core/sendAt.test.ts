@@ -24,8 +24,16 @@ function data(): BatchData {
 
 /** Plans one e-mail record queued at `sentAt` (undefined: no attribute) and processed at `now`. */
 function planAt(sentAt: number | undefined, now: number): RecordPlan {
-    const record = { messageId: "m1", body, attributes: sentAt === undefined ? undefined : { SentTimestamp: String(sentAt) } };
-    const [plan] = planBatch(parseBatch([record], "email", now), data(), { channel: "email", now, apnsPlatform: "APNS" });
+    const record = {
+        messageId: "m1",
+        body,
+        attributes: sentAt === undefined ? undefined : { SentTimestamp: String(sentAt) },
+    };
+    const [plan] = planBatch(parseBatch([record], "email", now), data(), {
+        channel: "email",
+        now,
+        apnsPlatform: "APNS",
+    });
     return plan;
 }
 const actionOf = (p: RecordPlan) => (p.kind === "ignore" ? undefined : p.recipients[0]?.action);
@@ -41,13 +49,19 @@ describe("core/plan: sendAt against the record's SentTimestamp", () => {
     });
 
     it("the same request processed before its sendAt is deferred to it", () => {
-        expect(actionOf(planAt(sendAtMs - 5_000, sendAtMs - 1_000))).to.deep.include({ kind: "defer", until: sendAtMs });
+        expect(actionOf(planAt(sendAtMs - 5_000, sendAtMs - 1_000))).to.deep.include({
+            kind: "defer",
+            until: sendAtMs,
+        });
     });
 
     it("a sendAt already past (beyond the grace) when the request was queued is the producer's error: FAILED", () => {
         const p = planAt(sendAtMs + SEND_AT_GRACE_MS + 1_000, sendAtMs + SEND_AT_GRACE_MS + 2_000);
         expect(p.kind).to.equal("invalid");
-        expect(actionOf(p)).to.deep.equal({ kind: "fail", reason: `sendAt ${SEND_AT} was in the past when the request was queued` });
+        expect(actionOf(p)).to.deep.equal({
+            kind: "fail",
+            reason: `sendAt ${SEND_AT} was in the past when the request was queued`,
+        });
         // Within the grace it is "now".
         expect(actionOf(planAt(sendAtMs + SEND_AT_GRACE_MS - 1_000, sendAtMs + 10 * 60_000))!.kind).to.equal("send");
     });

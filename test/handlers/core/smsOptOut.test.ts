@@ -5,7 +5,12 @@
  */
 import { expect } from "chai";
 import { mockClient } from "aws-sdk-client-mock";
-import { CheckIfPhoneNumberIsOptedOutCommand, ListPhoneNumbersOptedOutCommand, SNSClient, ThrottledException } from "@aws-sdk/client-sns";
+import {
+    CheckIfPhoneNumberIsOptedOutCommand,
+    ListPhoneNumbersOptedOutCommand,
+    SNSClient,
+    ThrottledException,
+} from "@aws-sdk/client-sns";
 import type { BackoffPolicy } from "../../../handlers/core/retry";
 import type { Logger } from "../../../handlers/lib/log";
 import { createOptOutCache, OPT_OUT_CACHE_TTL_MS, OPT_OUT_MAX_CHECKS } from "../../../handlers/smsSender";
@@ -22,12 +27,23 @@ describe("smsSender: opt-out listing with backoff, a stale listing, per-number c
     let log: Logger;
 
     beforeEach(() => {
-        sns = new SNSClient({ region: "eu-west-1", credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "secret" } });
+        sns = new SNSClient({
+            region: "eu-west-1",
+            credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "secret" },
+        });
         mock = mockClient(sns);
         warnings = [];
         clock = Date.parse("2026-03-01T12:00:00Z");
         const noop = () => undefined;
-        log = { debug: noop, info: noop, error: noop, appendKeys: noop, removeKeys: noop, addContext: noop, warn: (m: string) => void warnings.push(m) };
+        log = {
+            debug: noop,
+            info: noop,
+            error: noop,
+            appendKeys: noop,
+            removeKeys: noop,
+            addContext: noop,
+            warn: (m: string) => void warnings.push(m),
+        };
     });
     afterEach(() => mock.restore());
 
@@ -48,7 +64,9 @@ describe("smsSender: opt-out listing with backoff, a stale listing, per-number c
     });
 
     it("uses the previous listing, with a warning, when the refresh stays throttled", async () => {
-        mock.on(ListPhoneNumbersOptedOutCommand).resolvesOnce({ phoneNumbers: ["+491700000001"] }).rejects(throttled());
+        mock.on(ListPhoneNumbersOptedOutCommand)
+            .resolvesOnce({ phoneNumbers: ["+491700000001"] })
+            .rejects(throttled());
         const optedOut = cache();
         await optedOut(["+491700000001"], plenty);
         clock += OPT_OUT_CACHE_TTL_MS + 1; // the listing is now stale: a refresh is due, and fails
@@ -64,7 +82,10 @@ describe("smsSender: opt-out listing with backoff, a stale listing, per-number c
         mock.on(ListPhoneNumbersOptedOutCommand).rejects(throttled());
         mock.on(CheckIfPhoneNumberIsOptedOutCommand).resolves({ isOptedOut: false });
         mock.on(CheckIfPhoneNumberIsOptedOutCommand, { phoneNumber: "+491700000003" }).resolves({ isOptedOut: true });
-        const phones = Array.from({ length: OPT_OUT_MAX_CHECKS + 5 }, (_, i) => `+4917000000${String(i + 1).padStart(2, "0")}`);
+        const phones = Array.from(
+            { length: OPT_OUT_MAX_CHECKS + 5 },
+            (_, i) => `+4917000000${String(i + 1).padStart(2, "0")}`,
+        );
         const optedOut = cache();
         const status = await optedOut(phones, plenty);
         expect(sorted(status.optedOut)).to.deep.equal(["+491700000003"]);

@@ -20,7 +20,12 @@ const ref = (templateId: string, locale: string) => ({ templateId, locale });
 describe("lib/sender: template cache", () => {
     it("copies into a batch only the variants it asked for", () => {
         const cache: TemplateCache = new Map();
-        rememberTemplates(cache, [ref("a", "en"), ref("b", "en"), ref("c", "de")], [item("a", "en"), item("b", "en")], 0);
+        rememberTemplates(
+            cache,
+            [ref("a", "en"), ref("b", "en"), ref("c", "de")],
+            [item("a", "en"), item("b", "en")],
+            0,
+        );
         const got = cachedTemplates(cache, [ref("a", "en"), ref("c", "de")]);
         expect([...got.keys()]).to.deep.equal([templateKey("a", "en")]); // c|de is a remembered miss
         expect(got.get(templateKey("a", "en"))).to.deep.equal(variant("a", "en"));

@@ -10,7 +10,11 @@ import {
 } from "../../../handlers/core/templates";
 import type { TemplateVariant } from "../../../handlers/core/types";
 
-const variant = (locale: string, extra: Partial<TemplateVariant> = {}): TemplateVariant => ({ templateId: "welcome", locale, ...extra });
+const variant = (locale: string, extra: Partial<TemplateVariant> = {}): TemplateVariant => ({
+    templateId: "welcome",
+    locale,
+    ...extra,
+});
 
 describe("core/templates: locales, substitution, escaping", () => {
     it("falls back from region to language to the default locale", () => {
@@ -28,7 +32,9 @@ describe("core/templates: locales, substitution, escaping", () => {
 
     it("substitutes variables and names every missing one", () => {
         expect(renderText("Hi {{ name }}, {{n}} new", { name: "Ann", n: 3 })).to.equal("Hi Ann, 3 new");
-        expect(() => renderText("Hi {{name}} {{city}} {{name}}", {})).to.throw("missing template variables: name, city");
+        expect(() => renderText("Hi {{name}} {{city}} {{name}}", {})).to.throw(
+            "missing template variables: name, city",
+        );
         // A present-but-empty value is the caller's choice, not a missing variable.
         expect(renderText("[{{x}}]", { x: "" })).to.equal("[]");
     });
@@ -44,7 +50,9 @@ describe("core/templates: locales, substitution, escaping", () => {
             { name: `<script>alert("x")</script> & 'co'` },
         );
         if (!r.ok) throw new Error(r.reason);
-        expect(r.content.html).to.equal("<p>Hello &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;co&#39;</p>");
+        expect(r.content.html).to.equal(
+            "<p>Hello &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;co&#39;</p>",
+        );
         expect(r.content.text).to.equal(`Hello <script>alert("x")</script> & 'co'`);
         expect(r.content.subject).to.equal(`Hi <script>alert("x")</script> & 'co'`);
         expect(escapeHtml("a<b")).to.equal("a&lt;b");
@@ -61,7 +69,10 @@ describe("core/templates: locales, substitution, escaping", () => {
     });
 
     it("renders SMS from the sms part, falling back to text", () => {
-        expect(renderSms(variant("en", { sms: "Code {{c}}" }), { c: 42 })).to.deep.equal({ ok: true, content: "Code 42" });
+        expect(renderSms(variant("en", { sms: "Code {{c}}" }), { c: 42 })).to.deep.equal({
+            ok: true,
+            content: "Code 42",
+        });
         expect(renderSms(variant("en", { text: "T {{c}}" }), { c: 1 })).to.deep.equal({ ok: true, content: "T 1" });
         expect(renderSms(variant("en", { subject: "only" }), {}).ok).to.equal(false);
     });

@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import { MAX_PUSH_PAYLOAD_BYTES } from "../../../handlers/core/push";
 import type { Channel } from "../../../handlers/lib/telemetry-names";
-import { createWorld, World } from "./world";
+import { createWorld, type World } from "./world";
 
 const CHANNELS: Channel[] = ["push", "email", "sms"];
 
@@ -22,7 +22,10 @@ describe("emulator: bad input through the serialized senders", function () {
             email: "ada@example.com",
             phone: "+4917012340000",
             preferences: { sms: { optIn: true } },
-            devices: { "bi-iphone": { platform: "ios", token: "tok-bi-iphone" }, "bi-pixel": { platform: "android", token: "tok-bi-pixel" } },
+            devices: {
+                "bi-iphone": { platform: "ios", token: "tok-bi-iphone" },
+                "bi-pixel": { platform: "android", token: "tok-bi-pixel" },
+            },
         });
         await world.seedUser({ userId: "bi-badphone", phone: "0170 1234567", preferences: { sms: { optIn: true } } });
         await world.emulators.ses.clear();
@@ -36,10 +39,27 @@ describe("emulator: bad input through the serialized senders", function () {
             subject: "Hi",
             body: "b",
         });
-        await publish({ notificationId: "bi-phone", recipients: [{ phone: "017012345" }, { phone: "+4917099990000" }], channels: ["sms"], body: "b" });
+        await publish({
+            notificationId: "bi-phone",
+            recipients: [{ phone: "017012345" }, { phone: "+4917099990000" }],
+            channels: ["sms"],
+            body: "b",
+        });
         await publish({ notificationId: "bi-profile-phone", userId: "bi-badphone", channels: ["sms"], body: "b" });
-        await publish({ notificationId: "bi-oversize", userId: "bi-ada", channels: ["push"], title: "Big", body: "x".repeat(MAX_PUSH_PAYLOAD_BYTES) });
-        await publish({ notificationId: "bi-good", userId: "bi-ada", title: "Fine", subject: "Fine", body: "all good" });
+        await publish({
+            notificationId: "bi-oversize",
+            userId: "bi-ada",
+            channels: ["push"],
+            title: "Big",
+            body: "x".repeat(MAX_PUSH_PAYLOAD_BYTES),
+        });
+        await publish({
+            notificationId: "bi-good",
+            userId: "bi-ada",
+            title: "Fine",
+            subject: "Fine",
+            body: "all good",
+        });
         world.counter.reset();
         for (const channel of CHANNELS) {
             const report = await world.drain(channel);
@@ -79,7 +99,9 @@ describe("emulator: bad input through the serialized senders", function () {
         expect(profile["sms#bi-badphone"][1]).to.match(/E\.164/);
         expect(world.standIn.sms.map((s) => s.phoneNumber).sort()).to.deep.equal(["+4917012340000", "+4917099990000"]);
         // The invalid numbers never reached SNS.
-        expect(world.counter.calls.filter((c) => c.input?.PhoneNumber && !c.input.PhoneNumber.startsWith("+"))).to.deep.equal([]);
+        expect(
+            world.counter.calls.filter((c) => c.input?.PhoneNumber && !c.input.PhoneNumber.startsWith("+")),
+        ).to.deep.equal([]);
     });
 
     it("a push payload above 4 KB is FAILED with its size, and nothing is published for it", async () => {

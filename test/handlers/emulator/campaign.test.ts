@@ -12,7 +12,7 @@ import { PUBLISH_BATCH_MAX_ENTRIES } from "../../../handlers/core/campaign";
 import { AUDIENCE_PAGE_SIZE } from "../../../handlers/campaignRunner";
 import { peekAll, queueDepth } from "../../../toolkit/local-cloud/drain";
 import type { LoadedFunction } from "../../../toolkit/local-cloud/program";
-import { createWorld, World } from "./world";
+import { createWorld, type World } from "./world";
 
 const USERS = 230; // three audience pages: 100, 100, 30
 const CAMPAIGN = "spring-sale";
@@ -31,10 +31,14 @@ describe("emulator: serialized campaign runner", function () {
     const expectedIds = userIds.map((u) => `${CAMPAIGN}-20260329-${u}`).sort();
 
     /** The PublishBatch calls the runner made since the counter was reset. */
-    const publishBatches = () => world.counter.calls.filter((c) => c.service === "SNS" && c.operation === "PublishBatch").map((c) => c.input);
+    const publishBatches = () =>
+        world.counter.calls.filter((c) => c.service === "SNS" && c.operation === "PublishBatch").map((c) => c.input);
     const publishedIds = () =>
-        publishBatches().flatMap((b: any) => b.PublishBatchRequestEntries.map((e: any) => JSON.parse(e.Message).notificationId as string));
-    const checkpoint = () => world.plane.db.getItem(world.plane.tables.idempotency, { id: `campaign#${CAMPAIGN}#20260329` });
+        publishBatches().flatMap((b: any) =>
+            b.PublishBatchRequestEntries.map((e: any) => JSON.parse(e.Message).notificationId as string),
+        );
+    const checkpoint = () =>
+        world.plane.db.getItem(world.plane.tables.idempotency, { id: `campaign#${CAMPAIGN}#20260329` });
 
     before(async function () {
         expect(USERS).to.be.greaterThan(2 * AUDIENCE_PAGE_SIZE);
@@ -45,14 +49,37 @@ describe("emulator: serialized campaign runner", function () {
         expect(schedules).to.have.length(1);
         const template = JSON.parse(schedules[0].inputs.target.input);
         expect(template.scheduledTime).to.equal("<aws.scheduler.scheduled-time>");
-        input = { ...template, campaignId: CAMPAIGN, template: "spring-sale", segment: SEGMENT, channels: ["email"], scheduledTime: SCHEDULED };
+        input = {
+            ...template,
+            campaignId: CAMPAIGN,
+            template: "spring-sale",
+            segment: SEGMENT,
+            channels: ["email"],
+            scheduledTime: SCHEDULED,
+        };
 
         await world.plane.db.putItems(world.plane.tables.templates, [
-            { templateId: "spring-sale", locale: "en", subject: "Spring sale", html: "<p>Sale</p>", text: "Sale", title: "Sale", body: "Sale", sms: "Sale" },
+            {
+                templateId: "spring-sale",
+                locale: "en",
+                subject: "Spring sale",
+                html: "<p>Sale</p>",
+                text: "Sale",
+                title: "Sale",
+                body: "Sale",
+                sms: "Sale",
+            },
         ]);
         await world.plane.db.putItems(
             world.plane.tables.preferences,
-            userIds.map((userId) => ({ userId, channel: "profile", segment: SEGMENT, timezone: "UTC", locale: "en", email: `${userId}@example.com` })),
+            userIds.map((userId) => ({
+                userId,
+                channel: "profile",
+                segment: SEGMENT,
+                timezone: "UTC",
+                locale: "en",
+                email: `${userId}@example.com`,
+            })),
         );
         // Someone outside the segment is not part of the audience.
         await world.seedUser({ userId: "cmp-outsider", email: "outsider@example.com" });
@@ -74,9 +101,15 @@ describe("emulator: serialized campaign runner", function () {
         const functionArn = "arn:aws:lambda:eu-west-1:000000000000:function:campaign-runner-1234567";
         const paused = await runner.invoke(input, {
             invokedFunctionArn: functionArn,
-            getRemainingTimeInMillis: () => (world.counter.count("SNS", "PublishBatch") >= firstPageCalls ? 1_000 : 900_000),
+            getRemainingTimeInMillis: () =>
+                world.counter.count("SNS", "PublishBatch") >= firstPageCalls ? 1_000 : 900_000,
         });
-        expect(paused, "a pause is not an error").to.deep.equal({ campaignId: CAMPAIGN, status: "PAUSED", publishedThisRun: AUDIENCE_PAGE_SIZE, publishedTotal: AUDIENCE_PAGE_SIZE });
+        expect(paused, "a pause is not an error").to.deep.equal({
+            campaignId: CAMPAIGN,
+            status: "PAUSED",
+            publishedThisRun: AUDIENCE_PAGE_SIZE,
+            publishedTotal: AUDIENCE_PAGE_SIZE,
+        });
         const firstRun = publishedIds();
         expect(firstRun).to.have.length(AUDIENCE_PAGE_SIZE);
         expect(await checkpoint()).to.include({ status: "RUNNING", published: AUDIENCE_PAGE_SIZE });
@@ -90,28 +123,48 @@ describe("emulator: serialized campaign runner", function () {
         world.counter.reset();
         lambda.resetHistory();
         const result = await runner.invoke(payload);
-        expect(result).to.deep.equal({ campaignId: CAMPAIGN, status: "DONE", publishedThisRun: USERS - AUDIENCE_PAGE_SIZE, publishedTotal: USERS });
+        expect(result).to.deep.equal({
+            campaignId: CAMPAIGN,
+            status: "DONE",
+            publishedThisRun: USERS - AUDIENCE_PAGE_SIZE,
+            publishedTotal: USERS,
+        });
         expect(invokes(), "a finished run invokes nothing").to.deep.equal([]);
         const secondRun = publishedIds();
-        expect(secondRun.filter((id) => firstRun.includes(id)), "pages already done are not published again").to.deep.equal([]);
+        expect(
+            secondRun.filter((id) => firstRun.includes(id)),
+            "pages already done are not published again",
+        ).to.deep.equal([]);
         expect([...firstRun, ...secondRun].sort()).to.deep.equal(expectedIds);
         expect(await checkpoint()).to.include({ status: "DONE", published: USERS });
 
         const batches = publishBatches();
-        expect(batches.map((b: any) => b.PublishBatchRequestEntries.length)).to.deep.equal(Array((USERS - AUDIENCE_PAGE_SIZE) / PUBLISH_BATCH_MAX_ENTRIES).fill(10));
+        expect(batches.map((b: any) => b.PublishBatchRequestEntries.length)).to.deep.equal(
+            Array((USERS - AUDIENCE_PAGE_SIZE) / PUBLISH_BATCH_MAX_ENTRIES).fill(10),
+        );
         for (const batch of batches) {
             expect(batch.TopicArn).to.equal(world.plane.topic("-ingress"));
             for (const entry of batch.PublishBatchRequestEntries) {
-                expect(entry.MessageAttributes).to.deep.equal({ channels: { DataType: "String.Array", StringValue: '["email"]' } });
-                expect(JSON.parse(entry.Message)).to.include({ campaignId: CAMPAIGN, template: "spring-sale", priority: "normal" });
+                expect(entry.MessageAttributes).to.deep.equal({
+                    channels: { DataType: "String.Array", StringValue: '["email"]' },
+                });
+                expect(JSON.parse(entry.Message)).to.include({
+                    campaignId: CAMPAIGN,
+                    template: "spring-sale",
+                    priority: "normal",
+                });
             }
         }
-        console.log(`      campaign of ${USERS} users: ${JSON.stringify(world.counter.byOperation())} in the resumed run`);
+        console.log(
+            `      campaign of ${USERS} users: ${JSON.stringify(world.counter.byOperation())} in the resumed run`,
+        );
 
         // The ingress filter policies route the requests to the e-mail queue only.
         expect(await queueDepth(world.plane.sqs, world.plane.queue("messaging-push"))).to.equal(0);
         expect(await queueDepth(world.plane.sqs, world.plane.queue("messaging-sms"))).to.equal(0);
-        const queued = (await peekAll(world.plane.sqs, world.plane.queue("messaging-email"))).map((m) => JSON.parse(m.Body!).notificationId);
+        const queued = (await peekAll(world.plane.sqs, world.plane.queue("messaging-email"))).map(
+            (m) => JSON.parse(m.Body!).notificationId,
+        );
         expect(queued.sort()).to.deep.equal(expectedIds);
     });
 
@@ -157,10 +210,14 @@ describe("emulator: serialized campaign runner", function () {
         const longInput = { ...input, campaignId: "long-ids", segment };
         expect(await runner.invoke(longInput)).to.include({ status: "DONE", publishedThisRun: 1 });
         const [id] = publishedIds();
-        expect(id).to.have.length(128).and.match(/^long-ids-20260329-long-u+_[0-9a-f]{16}$/);
+        expect(id)
+            .to.have.length(128)
+            .and.match(/^long-ids-20260329-long-u+_[0-9a-f]{16}$/);
         const report = await world.drain("email");
         expect(report.failedDeliveries).to.equal(0);
-        expect((await world.emulators.ses.emails()).map((e) => e.destination.to[0])).to.deep.equal(["long@example.com"]);
+        expect((await world.emulators.ses.emails()).map((e) => e.destination.to[0])).to.deep.equal([
+            "long@example.com",
+        ]);
         expect((await world.logRows(id))[0]).to.include({ status: "SENT", recipientKey: `email#${longUser}` });
         // A re-run (checkpoint lost) derives the same id, so the sender sends nothing twice.
         await world.plane.db.deleteItem(world.plane.tables.idempotency, { id: "campaign#long-ids#20260329" });
@@ -175,32 +232,59 @@ describe("emulator: serialized campaign runner", function () {
         const segment = "stalled";
         await world.plane.db.putItems(
             world.plane.tables.preferences,
-            Array.from({ length: AUDIENCE_PAGE_SIZE + 1 }, (_, i) => ({ userId: `stall-${i}`, channel: "profile", segment, timezone: "UTC", locale: "en" })),
+            Array.from({ length: AUDIENCE_PAGE_SIZE + 1 }, (_, i) => ({
+                userId: `stall-${i}`,
+                channel: "profile",
+                segment,
+                timezone: "UTC",
+                locale: "en",
+            })),
         );
         const stalled = { ...input, campaignId: "stalled", segment };
         world.counter.reset();
         await runner.invoke(stalled, { getRemainingTimeInMillis: () => 1_000 }).then(
             () => expect.fail("a run that cannot publish one page must fail"),
-            (err: Error) => expect(err.message).to.match(/campaign stalled made no progress \(checkpoint at 0 requests\); not continuing/),
+            (err: Error) =>
+                expect(err.message).to.match(
+                    /campaign stalled made no progress \(checkpoint at 0 requests\); not continuing/,
+                ),
         );
         expect(publishBatches()).to.have.length(0);
         expect(invokes()).to.deep.equal([]);
 
         // One page in, the continuation invoke is refused: a real failure, left to Lambda's async retry.
-        lambda.on(InvokeCommand).rejects(Object.assign(new Error("User is not authorized to perform: lambda:InvokeFunction"), { name: "AccessDeniedException" }));
-        await runner.invoke(stalled, { getRemainingTimeInMillis: () => (world.counter.count("SNS", "PublishBatch") >= 10 ? 1_000 : 900_000) }).then(
-            () => expect.fail("a pause that cannot continue must fail"),
-            (err: Error) => expect(err.name).to.equal("AccessDeniedException"),
+        lambda.on(InvokeCommand).rejects(
+            Object.assign(new Error("User is not authorized to perform: lambda:InvokeFunction"), {
+                name: "AccessDeniedException",
+            }),
         );
+        await runner
+            .invoke(stalled, {
+                getRemainingTimeInMillis: () => (world.counter.count("SNS", "PublishBatch") >= 10 ? 1_000 : 900_000),
+            })
+            .then(
+                () => expect.fail("a pause that cannot continue must fail"),
+                (err: Error) => expect(err.name).to.equal("AccessDeniedException"),
+            );
         expect(invokes()).to.have.length(1);
-        expect(await world.plane.db.getItem(world.plane.tables.idempotency, { id: "campaign#stalled#20260329" })).to.include({ status: "RUNNING", published: AUDIENCE_PAGE_SIZE });
+        expect(
+            await world.plane.db.getItem(world.plane.tables.idempotency, { id: "campaign#stalled#20260329" }),
+        ).to.include({ status: "RUNNING", published: AUDIENCE_PAGE_SIZE });
         // The retry resumes from the checkpoint and finishes.
-        expect(await runner.invoke(stalled)).to.include({ status: "DONE", publishedThisRun: 1, publishedTotal: AUDIENCE_PAGE_SIZE + 1 });
+        expect(await runner.invoke(stalled)).to.include({
+            status: "DONE",
+            publishedThisRun: 1,
+            publishedTotal: AUDIENCE_PAGE_SIZE + 1,
+        });
     });
 
     it("bad Scheduler input fails the invocation (to the schedule's dead-letter queue) and publishes nothing", async () => {
         world.counter.reset();
-        for (const bad of [{ ...input, campaignId: "has spaces" }, { ...input, channels: ["fax"] }, { ...input, scheduledTime: "soon" }]) {
+        for (const bad of [
+            { ...input, campaignId: "has spaces" },
+            { ...input, channels: ["fax"] },
+            { ...input, scheduledTime: "soon" },
+        ]) {
             await runner.invoke(bad).then(
                 () => expect.fail(`accepted ${JSON.stringify(bad)}`),
                 (err: Error) => expect(err.message).to.match(/campaign input/),

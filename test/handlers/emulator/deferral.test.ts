@@ -9,15 +9,18 @@ import { expect } from "chai";
 import { CreateScheduleCommand } from "@aws-sdk/client-scheduler";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { drainQueue } from "../../../toolkit/local-cloud/drain";
-import { createWorld, REGION, World } from "./world";
+import { createWorld, REGION, type World } from "./world";
 
 const TIME_ZONE = "Asia/Tokyo";
 
 /** "HH:MM" in `timeZone`, `offsetMinutes` from now. */
 function wallTime(offsetMinutes: number, timeZone: string): string {
-    const parts = new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(
-        new Date(Date.now() + offsetMinutes * 60_000),
-    );
+    const parts = new Intl.DateTimeFormat("en-GB", {
+        timeZone,
+        hour: "2-digit",
+        minute: "2-digit",
+        hourCycle: "h23",
+    }).formatToParts(new Date(Date.now() + offsetMinutes * 60_000));
     return `${parts.find((p) => p.type === "hour")!.value}:${parts.find((p) => p.type === "minute")!.value}`;
 }
 
@@ -28,7 +31,8 @@ describe("emulator: deferral (quiet hours, sendAt) through the serialized e-mail
     this.timeout(120_000);
     let world: World;
     /** Every CreateSchedule the sender made (redeliveries included). */
-    const schedules = () => world.services.scheduler.commandCalls(CreateScheduleCommand).map((c) => c.args[0].input as any);
+    const schedules = () =>
+        world.services.scheduler.commandCalls(CreateScheduleCommand).map((c) => c.args[0].input as any);
 
     before(async function () {
         world = await createWorld();
@@ -37,7 +41,9 @@ describe("emulator: deferral (quiet hours, sendAt) through the serialized e-mail
             userId: "night-owl",
             email: "owl@example.com",
             timezone: TIME_ZONE,
-            preferences: { email: { optIn: true, quietHours: { start: wallTime(-60, TIME_ZONE), end: wallTime(120, TIME_ZONE) } } },
+            preferences: {
+                email: { optIn: true, quietHours: { start: wallTime(-60, TIME_ZONE), end: wallTime(120, TIME_ZONE) } },
+            },
         });
         await world.seedUser({ userId: "early-bird", email: "bird@example.com", timezone: "Europe/Berlin" });
         await world.emulators.ses.clear();
@@ -46,7 +52,13 @@ describe("emulator: deferral (quiet hours, sendAt) through the serialized e-mail
 
     it("normal priority inside quiet hours: a schedule onto the channel queue with the deferral role, a DEFERRED row, nothing sent", async () => {
         const before = Date.now();
-        await world.publishRequest({ notificationId: "quiet-1", userId: "night-owl", channels: ["email"], subject: "Later", body: "b" });
+        await world.publishRequest({
+            notificationId: "quiet-1",
+            userId: "night-owl",
+            channels: ["email"],
+            subject: "Later",
+            body: "b",
+        });
         const report = await world.drain("email");
         expect(report.failedDeliveries).to.equal(0);
         expect(await world.emulators.ses.emails()).to.deep.equal([]);
@@ -64,7 +76,11 @@ describe("emulator: deferral (quiet hours, sendAt) through the serialized e-mail
         const at = atInstant(schedule.ScheduleExpression);
         expect(at).to.be.greaterThan(before + 119 * 60_000 - 60_000);
         expect(at).to.be.lessThan(before + 121 * 60_000 + 60_000);
-        expect(JSON.parse(schedule.Target.Input)).to.deep.include({ notificationId: "quiet-1", userId: "night-owl", channels: ["email"] });
+        expect(JSON.parse(schedule.Target.Input)).to.deep.include({
+            notificationId: "quiet-1",
+            userId: "night-owl",
+            channels: ["email"],
+        });
 
         const [row] = await world.logRows("quiet-1");
         expect(row.status).to.equal("DEFERRED");
@@ -72,7 +88,14 @@ describe("emulator: deferral (quiet hours, sendAt) through the serialized e-mail
     });
 
     it("priority high inside quiet hours is sent now", async () => {
-        await world.publishRequest({ notificationId: "quiet-high", userId: "night-owl", channels: ["email"], subject: "Now", body: "b", priority: "high" });
+        await world.publishRequest({
+            notificationId: "quiet-high",
+            userId: "night-owl",
+            channels: ["email"],
+            subject: "Now",
+            body: "b",
+            priority: "high",
+        });
         await world.drain("email");
         expect((await world.emulators.ses.emails()).map((e) => e.subject)).to.deep.equal(["Now"]);
         expect((await world.logRows("quiet-high")).map((r) => r.status)).to.deep.equal(["SENT"]);
@@ -80,8 +103,17 @@ describe("emulator: deferral (quiet hours, sendAt) through the serialized e-mail
     });
 
     it("sendAt in the future is deferred to that instant, and the schedule's input carries no sendAt", async () => {
-        const sendAt = new Date(Math.ceil((Date.now() + 3 * 3_600_000) / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
-        await world.publishRequest({ notificationId: "later-1", userId: "early-bird", channels: ["email"], subject: "Later", body: "b", sendAt });
+        const sendAt = new Date(Math.ceil((Date.now() + 3 * 3_600_000) / 1000) * 1000)
+            .toISOString()
+            .replace(/\.\d{3}Z$/, "Z");
+        await world.publishRequest({
+            notificationId: "later-1",
+            userId: "early-bird",
+            channels: ["email"],
+            subject: "Later",
+            body: "b",
+            sendAt,
+        });
         await world.drain("email");
         expect((await world.emulators.ses.emails()).map((e) => e.subject)).to.deep.equal(["Now"]);
         const schedule = schedules().find((s) => JSON.parse(s.Target.Input).notificationId === "later-1")!;
@@ -91,7 +123,13 @@ describe("emulator: deferral (quiet hours, sendAt) through the serialized e-mail
     });
 
     it("the same deferred request redelivered schedules nothing new (the name clash means 'already scheduled')", async () => {
-        await world.publishRequest({ notificationId: "quiet-1", userId: "night-owl", channels: ["email"], subject: "Later", body: "b" });
+        await world.publishRequest({
+            notificationId: "quiet-1",
+            userId: "night-owl",
+            channels: ["email"],
+            subject: "Later",
+            body: "b",
+        });
         const report = await world.drain("email");
         expect(report.failedDeliveries).to.equal(0);
         expect(world.services.schedules.size).to.equal(2);
@@ -101,7 +139,12 @@ describe("emulator: deferral (quiet hours, sendAt) through the serialized e-mail
     it("when a schedule fires, its input on the channel queue is sent (once) at that time", async () => {
         const realNow = Date.now;
         for (const schedule of schedules()) {
-            await world.plane.sqs.send(new SendMessageCommand({ QueueUrl: world.plane.queue("messaging-email").url, MessageBody: schedule.Target.Input }));
+            await world.plane.sqs.send(
+                new SendMessageCommand({
+                    QueueUrl: world.plane.queue("messaging-email").url,
+                    MessageBody: schedule.Target.Input,
+                }),
+            );
         }
         const latest = Math.max(...schedules().map((s) => atInstant(s.ScheduleExpression)));
         const sender = world.sender("email");
@@ -136,17 +179,33 @@ describe("emulator: deferral (quiet hours, sendAt) through the serialized e-mail
             userId: "late-sleeper",
             email: "sleeper@example.com",
             timezone: TIME_ZONE,
-            preferences: { email: { optIn: true, quietHours: { start: wallTime(120, TIME_ZONE), end: wallTime(240, TIME_ZONE) } } },
+            preferences: {
+                email: { optIn: true, quietHours: { start: wallTime(120, TIME_ZONE), end: wallTime(240, TIME_ZONE) } },
+            },
         });
-        const sendAt = new Date(Math.ceil((Date.now() + 3 * 3_600_000) / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
-        await world.publishRequest({ notificationId: "twice-1", userId: "late-sleeper", channels: ["email"], subject: "Twice", body: "b", sendAt });
+        const sendAt = new Date(Math.ceil((Date.now() + 3 * 3_600_000) / 1000) * 1000)
+            .toISOString()
+            .replace(/\.\d{3}Z$/, "Z");
+        await world.publishRequest({
+            notificationId: "twice-1",
+            userId: "late-sleeper",
+            channels: ["email"],
+            subject: "Twice",
+            body: "b",
+            sendAt,
+        });
         await world.drain("email");
         const mine = () => schedules().filter((s) => JSON.parse(s.Target.Input).notificationId === "twice-1");
         expect(mine()).to.have.length(1);
         expect(atInstant(mine()[0].ScheduleExpression)).to.equal(Date.parse(sendAt));
 
         // The first schedule fires at sendAt: the user is asleep by then.
-        await world.plane.sqs.send(new SendMessageCommand({ QueueUrl: world.plane.queue("messaging-email").url, MessageBody: mine()[0].Target.Input }));
+        await world.plane.sqs.send(
+            new SendMessageCommand({
+                QueueUrl: world.plane.queue("messaging-email").url,
+                MessageBody: mine()[0].Target.Input,
+            }),
+        );
         const realNow = Date.now;
         const sender = world.sender("email");
         try {

@@ -9,8 +9,8 @@
 import { expect } from "chai";
 import { CreatePlatformEndpointCommand, InternalErrorException } from "@aws-sdk/client-sns";
 import type { LoadedFunction } from "../../../toolkit/local-cloud/program";
-import { eventSourceFilter, StreamRecord, TableStream } from "../../../toolkit/local-cloud/streams";
-import { APNS_APP, createWorld, FCM_APP, World } from "./world";
+import { eventSourceFilter, type StreamRecord, TableStream } from "../../../toolkit/local-cloud/streams";
+import { APNS_APP, createWorld, FCM_APP, type World } from "./world";
 
 describe("emulator: serialized device maintenance (devices table stream)", function () {
     this.timeout(120_000);
@@ -25,7 +25,8 @@ describe("emulator: serialized device maintenance (devices table stream)", funct
     const snsCalls = () => world.counter.calls.filter((c) => c.service === "SNS").map((c) => c.operation);
     /** What Lambda would hand the function: the stream's records since the last call, filtered. */
     const pending = async (): Promise<StreamRecord[]> => (await stream.changes()).filter(passesFilter);
-    const invoke = (records: StreamRecord[]) => fn.invoke<{ batchItemFailures: { itemIdentifier: string }[] }>({ Records: records });
+    const invoke = (records: StreamRecord[]) =>
+        fn.invoke<{ batchItemFailures: { itemIdentifier: string }[] }>({ Records: records });
 
     /** Feeds the stream to the function until it stops changing the table (bounded). */
     const settle = async (maxRounds = 5) => {
@@ -44,40 +45,67 @@ describe("emulator: serialized device maintenance (devices table stream)", funct
     before(async function () {
         world = await createWorld();
         fn = world.load("device-maintenance");
-        stream = new TableStream(world.plane.db, devices(), { region: world.emulators.endpoints.region, hashKey: "userId", rangeKey: "deviceId" });
+        stream = new TableStream(world.plane.db, devices(), {
+            region: world.emulators.endpoints.region,
+            hashKey: "userId",
+            rangeKey: "deviceId",
+        });
         passesFilter = eventSourceFilter(world.program, "device-maintenance");
         await stream.snapshot();
     });
     after(async () => world?.close());
 
     it("new device: CreatePlatformEndpoint, endpointArn written back, summary entry; the write-back's MODIFY makes no SNS call (no loop)", async () => {
-        await world.plane.db.putItem(devices(), { userId: "dm-ann", deviceId: "iphone", platform: "ios", token: "tok-ann-1" });
+        await world.plane.db.putItem(devices(), {
+            userId: "dm-ann",
+            deviceId: "iphone",
+            platform: "ios",
+            token: "tok-ann-1",
+        });
         const first = await pending();
         expect(first.map((r) => r.eventName)).to.deep.equal(["INSERT"]);
         world.counter.reset();
         expect((await invoke(first)).batchItemFailures).to.deep.equal([]);
         expect(snsCalls()).to.deep.equal(["CreatePlatformEndpoint", "GetEndpointAttributes"]);
         const create = world.counter.calls.find((c) => c.operation === "CreatePlatformEndpoint")!.input;
-        expect(create).to.include({ PlatformApplicationArn: APNS_APP, Token: "tok-ann-1", CustomUserData: "dm-ann/iphone" });
+        expect(create).to.include({
+            PlatformApplicationArn: APNS_APP,
+            Token: "tok-ann-1",
+            CustomUserData: "dm-ann/iphone",
+        });
 
         const device = (await row("dm-ann", "iphone"))!;
         const endpoint = world.standIn.endpoints.get(device.endpointArn as string)!;
         expect(endpoint).to.include({ token: "tok-ann-1", enabled: true, applicationArn: APNS_APP });
         expect(device.endpointToken).to.equal("tok-ann-1");
-        expect(await summary("dm-ann")).to.deep.equal({ iphone: { platform: "ios", enabled: true, endpointArn: device.endpointArn } });
+        expect(await summary("dm-ann")).to.deep.equal({
+            iphone: { platform: "ios", enabled: true, endpointArn: device.endpointArn },
+        });
 
         // The write-back changed the row: its MODIFY comes through the stream (the #summary change is
         // filtered out by the event source), and ends there.
         const rounds = await settle();
         expect(rounds).to.have.length(1);
-        expect(rounds[0].records.map((r) => [r.eventName, r.dynamodb.Keys.deviceId])).to.deep.equal([["MODIFY", { S: "iphone" }]]);
+        expect(rounds[0].records.map((r) => [r.eventName, r.dynamodb.Keys.deviceId])).to.deep.equal([
+            ["MODIFY", { S: "iphone" }],
+        ]);
         expect(rounds[0].sns).to.deep.equal([]);
     });
 
     it("a token already registered with other attributes: the ARN is taken from the error and the endpoint repaired", async () => {
         // An endpoint for this token exists from an earlier install (other user data, disabled by APNs).
-        const old = world.standIn.addEndpoint({ applicationArn: FCM_APP, token: "tok-shared", enabled: false, customUserData: "someone/old-phone" });
-        await world.plane.db.putItem(devices(), { userId: "dm-bob", deviceId: "pixel", platform: "android", token: "tok-shared" });
+        const old = world.standIn.addEndpoint({
+            applicationArn: FCM_APP,
+            token: "tok-shared",
+            enabled: false,
+            customUserData: "someone/old-phone",
+        });
+        await world.plane.db.putItem(devices(), {
+            userId: "dm-bob",
+            deviceId: "pixel",
+            platform: "android",
+            token: "tok-shared",
+        });
         world.counter.reset();
         expect((await invoke(await pending())).batchItemFailures).to.deep.equal([]);
         expect(snsCalls()).to.deep.equal(["CreatePlatformEndpoint", "GetEndpointAttributes", "SetEndpointAttributes"]);
@@ -85,7 +113,11 @@ describe("emulator: serialized device maintenance (devices table stream)", funct
         expect(set).to.deep.equal({ EndpointArn: old.arn, Attributes: { Token: "tok-shared", Enabled: "true" } });
         expect(world.standIn.endpoints.get(old.arn)!.enabled).to.equal(true);
         expect((await row("dm-bob", "pixel"))!.endpointArn).to.equal(old.arn);
-        expect((await summary("dm-bob")).pixel).to.deep.equal({ platform: "android", enabled: true, endpointArn: old.arn });
+        expect((await summary("dm-bob")).pixel).to.deep.equal({
+            platform: "android",
+            enabled: true,
+            endpointArn: old.arn,
+        });
         expect((await settle()).flatMap((r) => r.sns)).to.deep.equal([]);
     });
 
@@ -105,7 +137,10 @@ describe("emulator: serialized device maintenance (devices table stream)", funct
         expect((await invoke(records)).batchItemFailures).to.deep.equal([]);
         expect(snsCalls()).to.deep.equal(["GetEndpointAttributes", "SetEndpointAttributes"]);
         expect(world.standIn.endpoints.get(before.endpointArn as string)!.token).to.equal("tok-ann-2");
-        expect((await row("dm-ann", "iphone"))!).to.include({ endpointArn: before.endpointArn, endpointToken: "tok-ann-2" });
+        expect((await row("dm-ann", "iphone"))!).to.include({
+            endpointArn: before.endpointArn,
+            endpointToken: "tok-ann-2",
+        });
         expect((await settle()).flatMap((r) => r.sns)).to.deep.equal([]);
     });
 
@@ -161,18 +196,34 @@ describe("emulator: serialized device maintenance (devices table stream)", funct
             { userId: "dm-cat", deviceId: "d-last", platform: "android", token: "tok-cat-d" },
         ]);
         const records = await pending();
-        expect(records.map((r) => (r.dynamodb.Keys.deviceId as { S: string }).S)).to.deep.equal(["a-first", "b-windows", "c-flaky", "d-last"]);
+        expect(records.map((r) => (r.dynamodb.Keys.deviceId as { S: string }).S)).to.deep.equal([
+            "a-first",
+            "b-windows",
+            "c-flaky",
+            "d-last",
+        ]);
         const out = await invoke(records);
         const flaky = records[2].dynamodb.SequenceNumber;
         expect(out.batchItemFailures).to.deep.equal([{ itemIdentifier: flaky }]);
         expect(failures).to.equal(1);
         expect((await row("dm-cat", "a-first"))!.endpointArn).to.be.a("string");
-        expect((await row("dm-cat", "b-windows"))!.endpointArn, "a bad platform is acknowledged, not acted on").to.equal(undefined);
-        expect((await row("dm-cat", "d-last"))!.endpointArn, "Lambda retries from the failed record on").to.equal(undefined);
+        expect(
+            (await row("dm-cat", "b-windows"))!.endpointArn,
+            "a bad platform is acknowledged, not acted on",
+        ).to.equal(undefined);
+        expect((await row("dm-cat", "d-last"))!.endpointArn, "Lambda retries from the failed record on").to.equal(
+            undefined,
+        );
 
         // Lambda's retry: the batch again from the reported sequence number; SNS has recovered.
         world.standIn.mock.on(CreatePlatformEndpointCommand, { Token: "tok-flaky" }).callsFake((input: any) => {
-            return { EndpointArn: world.standIn.addEndpoint({ applicationArn: input.PlatformApplicationArn, token: input.Token, enabled: true }).arn };
+            return {
+                EndpointArn: world.standIn.addEndpoint({
+                    applicationArn: input.PlatformApplicationArn,
+                    token: input.Token,
+                    enabled: true,
+                }).arn,
+            };
         });
         const retry = await invoke(records.slice(2));
         expect(retry.batchItemFailures).to.deep.equal([]);

@@ -6,7 +6,7 @@
  * that user is SUPPRESSED), devices disabled through the byEndpointArn index with their summary entry.
  */
 import { expect } from "chai";
-import { createWorld, World } from "./world";
+import { createWorld, type World } from "./world";
 
 const SES_ACCOUNT = "123456789012";
 const CONFIGURATION_SET = "notify-dev";
@@ -48,16 +48,27 @@ describe("emulator: serialized feedback processor", function () {
 
     const sesEvent = (notificationId: string, eventType: string, detail: Record<string, unknown> = {}) => {
         const s = sent.get(notificationId)!;
-        return { eventType, mail: mail(s.messageId, s.to, { notificationId, userId: s.userId, channel: "email" }), ...detail };
+        return {
+            eventType,
+            mail: mail(s.messageId, s.to, { notificationId, userId: s.userId, channel: "email" }),
+            ...detail,
+        };
     };
 
     const status = async (notificationId: string, userId: string) =>
-        (await world.plane.db.getItem(world.plane.tables.deliveryLog, { notificationId, recipientKey: `email#${userId}` }))!;
+        (await world.plane.db.getItem(world.plane.tables.deliveryLog, {
+            notificationId,
+            recipientKey: `email#${userId}`,
+        }))!;
 
     before(async function () {
         world = await createWorld();
         await world.emulators.ses.clear();
-        for (const [userId, email] of [["fb-ann", "ann@example.com"], ["fb-bob", "bob@example.com"], ["fb-cid", "cid@example.com"]]) {
+        for (const [userId, email] of [
+            ["fb-ann", "ann@example.com"],
+            ["fb-bob", "bob@example.com"],
+            ["fb-cid", "cid@example.com"],
+        ]) {
             await world.seedUser({ userId, email });
         }
         const plan: [string, string][] = [
@@ -85,7 +96,13 @@ describe("emulator: serialized feedback processor", function () {
         const t = new Date().toISOString();
         await world.publishFeedback(
             sesEvent("fb-delivery", "Delivery", {
-                delivery: { timestamp: t, processingTimeMillis: 512, recipients: ["ann@example.com"], smtpResponse: "250 2.0.0 OK", reportingMTA: "a8-1.smtp-out.amazonses.com" },
+                delivery: {
+                    timestamp: t,
+                    processingTimeMillis: 512,
+                    recipients: ["ann@example.com"],
+                    smtpResponse: "250 2.0.0 OK",
+                    reportingMTA: "a8-1.smtp-out.amazonses.com",
+                },
             }),
         );
         await world.publishFeedback(
@@ -93,7 +110,14 @@ describe("emulator: serialized feedback processor", function () {
                 bounce: {
                     bounceType: "Transient",
                     bounceSubType: "MailboxFull",
-                    bouncedRecipients: [{ emailAddress: "ann@example.com", action: "failed", status: "4.2.2", diagnosticCode: "smtp; 452 4.2.2 Mailbox full" }],
+                    bouncedRecipients: [
+                        {
+                            emailAddress: "ann@example.com",
+                            action: "failed",
+                            status: "4.2.2",
+                            diagnosticCode: "smtp; 452 4.2.2 Mailbox full",
+                        },
+                    ],
                     timestamp: t,
                     feedbackId: "0102-transient",
                 },
@@ -105,20 +129,38 @@ describe("emulator: serialized feedback processor", function () {
                     timestamp: t,
                     delayType: "TransientCommunicationFailure",
                     expirationTime: new Date(Date.now() + 86_400_000).toISOString(),
-                    delayedRecipients: [{ emailAddress: "ann@example.com", status: "4.4.1", diagnosticCode: "smtp; 421 4.4.1 Unable to connect" }],
+                    delayedRecipients: [
+                        {
+                            emailAddress: "ann@example.com",
+                            status: "4.4.1",
+                            diagnosticCode: "smtp; 421 4.4.1 Unable to connect",
+                        },
+                    ],
                 },
             }),
         );
         await world.publishFeedback(sesEvent("fb-reject", "Reject", { reject: { reason: "Bad content" } }));
         await world.publishFeedback(
-            sesEvent("fb-render", "Rendering Failure", { failure: { errorMessage: "Attribute 'name' is not present in the rendering data.", templateName: "welcome" } }),
+            sesEvent("fb-render", "Rendering Failure", {
+                failure: {
+                    errorMessage: "Attribute 'name' is not present in the rendering data.",
+                    templateName: "welcome",
+                },
+            }),
         );
         await world.publishFeedback(
             sesEvent("fb-permanent", "Bounce", {
                 bounce: {
                     bounceType: "Permanent",
                     bounceSubType: "General",
-                    bouncedRecipients: [{ emailAddress: "bob@example.com", action: "failed", status: "5.1.1", diagnosticCode: "smtp; 550 5.1.1 user unknown" }],
+                    bouncedRecipients: [
+                        {
+                            emailAddress: "bob@example.com",
+                            action: "failed",
+                            status: "5.1.1",
+                            diagnosticCode: "smtp; 550 5.1.1 user unknown",
+                        },
+                    ],
                     timestamp: t,
                     feedbackId: "0102-permanent",
                     reportingMTA: "dsn; a8-1.smtp-out.amazonses.com",
@@ -156,21 +198,38 @@ describe("emulator: serialized feedback processor", function () {
             if (reason) expect(row.reason, notificationId).to.match(reason);
         }
 
-        const profile = (userId: string) => world.plane.db.getItem(world.plane.tables.preferences, { userId, channel: "profile" });
-        expect(await profile("fb-bob")).to.include({ emailSuppressed: true, emailSuppressedAddress: "bob@example.com" });
-        expect(await profile("fb-cid")).to.include({ emailSuppressed: true, emailSuppressedAddress: "cid@example.com" });
+        const profile = (userId: string) =>
+            world.plane.db.getItem(world.plane.tables.preferences, { userId, channel: "profile" });
+        expect(await profile("fb-bob")).to.include({
+            emailSuppressed: true,
+            emailSuppressedAddress: "bob@example.com",
+        });
+        expect(await profile("fb-cid")).to.include({
+            emailSuppressed: true,
+            emailSuppressedAddress: "cid@example.com",
+        });
         expect((await profile("fb-ann"))!.emailSuppressed, "a transient bounce suppresses nothing").to.equal(undefined);
         expect(await world.dlqBodies("feedback")).to.deep.equal([]);
         // Feedback with an outcome goes to the analytics stream too.
-        const feedbackLines = world.services.analytics.map((a) => JSON.parse(a.data)).filter((a) => a.type === "notification.feedback");
+        const feedbackLines = world.services.analytics
+            .map((a) => JSON.parse(a.data))
+            .filter((a) => a.type === "notification.feedback");
         expect(feedbackLines.map((l) => l.notificationId).sort()).to.deep.equal(
             ["fb-complaint", "fb-delivery", "fb-permanent", "fb-reject", "fb-render", "fb-transient"].sort(),
         );
     });
 
     it("a late or reordered event never moves a row backwards", async () => {
-        await world.publishFeedback(sesEvent("fb-complaint", "Delivery", { delivery: { timestamp: new Date().toISOString(), recipients: ["cid@example.com"] } }));
-        await world.publishFeedback(sesEvent("fb-permanent", "Delivery", { delivery: { timestamp: new Date().toISOString(), recipients: ["bob@example.com"] } }));
+        await world.publishFeedback(
+            sesEvent("fb-complaint", "Delivery", {
+                delivery: { timestamp: new Date().toISOString(), recipients: ["cid@example.com"] },
+            }),
+        );
+        await world.publishFeedback(
+            sesEvent("fb-permanent", "Delivery", {
+                delivery: { timestamp: new Date().toISOString(), recipients: ["bob@example.com"] },
+            }),
+        );
         const report = await world.drain("feedback");
         expect(report.failedDeliveries).to.equal(0);
         expect((await status("fb-complaint", "fb-cid")).status).to.equal("COMPLAINT");
@@ -179,9 +238,27 @@ describe("emulator: serialized feedback processor", function () {
 
     it("the next e-mail to a suppressed address is SUPPRESSED, not sent; an unsuppressed user still gets hers", async () => {
         await world.emulators.ses.clear();
-        await world.publishRequest({ notificationId: "after-bounce", userId: "fb-bob", channels: ["email"], subject: "Again", body: "b" });
-        await world.publishRequest({ notificationId: "after-complaint", userId: "fb-cid", channels: ["email"], subject: "Again", body: "b" });
-        await world.publishRequest({ notificationId: "after-transient", userId: "fb-ann", channels: ["email"], subject: "Again", body: "b" });
+        await world.publishRequest({
+            notificationId: "after-bounce",
+            userId: "fb-bob",
+            channels: ["email"],
+            subject: "Again",
+            body: "b",
+        });
+        await world.publishRequest({
+            notificationId: "after-complaint",
+            userId: "fb-cid",
+            channels: ["email"],
+            subject: "Again",
+            body: "b",
+        });
+        await world.publishRequest({
+            notificationId: "after-transient",
+            userId: "fb-ann",
+            channels: ["email"],
+            subject: "Again",
+            body: "b",
+        });
         const report = await world.drain("email");
         expect(report.failedDeliveries).to.equal(0);
         const emails = await world.emulators.ses.emails();
@@ -195,13 +272,22 @@ describe("emulator: serialized feedback processor", function () {
 
     it("an event whose row is not written yet is retried a few receives, then acknowledged (not dead-lettered)", async () => {
         sent.set("fb-not-yet", { messageId: "0100-not-yet", to: "ann@example.com", userId: "fb-ann" });
-        await world.publishFeedback(sesEvent("fb-not-yet", "Delivery", { delivery: { timestamp: new Date().toISOString(), recipients: ["ann@example.com"] } }));
+        await world.publishFeedback(
+            sesEvent("fb-not-yet", "Delivery", {
+                delivery: { timestamp: new Date().toISOString(), recipients: ["ann@example.com"] },
+            }),
+        );
         const report = await world.drain("feedback", { retryFailuresNow: true });
         // ApproximateReceiveCount 1 and 2 fail (the sender's write may still be in flight), 3 gives up.
         expect(report.failedDeliveries).to.equal(2);
         expect(report.acknowledged).to.equal(1);
         expect(await world.dlqBodies("feedback")).to.deep.equal([]);
-        expect(await world.plane.db.getItem(world.plane.tables.deliveryLog, { notificationId: "fb-not-yet", recipientKey: "email#fb-ann" })).to.equal(undefined);
+        expect(
+            await world.plane.db.getItem(world.plane.tables.deliveryLog, {
+                notificationId: "fb-not-yet",
+                recipientKey: "email#fb-ann",
+            }),
+        ).to.equal(undefined);
     });
 
     it("SNS platform-endpoint events disable the device found by endpoint ARN, and its summary entry; platform-level failures disable none", async () => {
@@ -218,57 +304,100 @@ describe("emulator: serialized feedback processor", function () {
             },
         });
         const devices = world.plane.tables.devices;
-        const summary = async () => (await world.plane.db.getItem(devices, { userId: "fb-dev", deviceId: "#summary" }))!.devices as Record<string, any>;
+        const summary = async () =>
+            (await world.plane.db.getItem(devices, { userId: "fb-dev", deviceId: "#summary" }))!.devices as Record<
+                string,
+                any
+            >;
         const arnOf = async (deviceId: string) => (await summary())[deviceId].endpointArn as string;
         const event = async (deviceId: string, extra: Record<string, unknown>) => ({
             EndpointArn: await arnOf(deviceId),
-            Resource: deviceId.includes("pixel") || deviceId.includes("tablet")
-                ? "arn:aws:sns:eu-west-1:000000000000:app/GCM/notify-dev-android"
-                : "arn:aws:sns:eu-west-1:000000000000:app/APNS_SANDBOX/notify-dev-ios",
+            Resource:
+                deviceId.includes("pixel") || deviceId.includes("tablet")
+                    ? "arn:aws:sns:eu-west-1:000000000000:app/GCM/notify-dev-android"
+                    : "arn:aws:sns:eu-west-1:000000000000:app/APNS_SANDBOX/notify-dev-ios",
             Service: "SNS",
             Time: new Date().toISOString(),
             ...extra,
         });
         await world.publishFeedback(
-            await event("fb-dev-iphone", { EventType: "DeliveryFailure", FailureType: "EndpointDisabled", FailureMessage: "Endpoint is disabled", DeliveryAttempts: 1, MessageId: "m-1" }),
+            await event("fb-dev-iphone", {
+                EventType: "DeliveryFailure",
+                FailureType: "EndpointDisabled",
+                FailureMessage: "Endpoint is disabled",
+                DeliveryAttempts: 1,
+                MessageId: "m-1",
+            }),
         );
         await world.publishFeedback(await event("fb-dev-pixel", { EventType: "EndpointDeleted" }));
         await world.publishFeedback(await event("fb-dev-ipad", { EventType: "EndpointUpdated", Enabled: "false" }));
         // Needs no action: still enabled, and a transient delivery failure.
         await world.publishFeedback(await event("fb-dev-tablet", { EventType: "EndpointUpdated", Enabled: "true" }));
         await world.publishFeedback(
-            await event("fb-dev-watch", { EventType: "DeliveryFailure", FailureType: "TemporaryFailure", FailureMessage: "service unavailable", DeliveryAttempts: 3 }),
+            await event("fb-dev-watch", {
+                EventType: "DeliveryFailure",
+                FailureType: "TemporaryFailure",
+                FailureMessage: "service unavailable",
+                DeliveryAttempts: 3,
+            }),
         );
         // Platform-level failures (a disabled application, expired credentials): every device would fail
         // alike, so none is disabled; the processor logs them and counts push Failed instead.
         await world.publishFeedback(
-            await event("fb-dev-mac", { EventType: "DeliveryFailure", FailureType: "PlatformApplicationDisabled", FailureMessage: "Platform application is disabled", DeliveryAttempts: 1 }),
+            await event("fb-dev-mac", {
+                EventType: "DeliveryFailure",
+                FailureType: "PlatformApplicationDisabled",
+                FailureMessage: "Platform application is disabled",
+                DeliveryAttempts: 1,
+            }),
         );
         await world.publishFeedback(
-            await event("fb-dev-pixel2", { EventType: "DeliveryFailure", FailureType: "DeliveryFailure", FailureMessage: "FCM credentials expired", DeliveryAttempts: 1 }),
+            await event("fb-dev-pixel2", {
+                EventType: "DeliveryFailure",
+                FailureType: "DeliveryFailure",
+                FailureMessage: "FCM credentials expired",
+                DeliveryAttempts: 1,
+            }),
         );
         // An endpoint no device row points at.
-        await world.publishFeedback({ EndpointArn: "arn:aws:sns:eu-west-1:000000000000:endpoint/GCM/notify-dev-android/unknown", EventType: "EndpointDeleted" });
+        await world.publishFeedback({
+            EndpointArn: "arn:aws:sns:eu-west-1:000000000000:endpoint/GCM/notify-dev-android/unknown",
+            EventType: "EndpointDeleted",
+        });
         const written: string[] = [];
         const write = process.stdout.write;
         process.stdout.write = ((chunk: string | Uint8Array, ...rest: any[]) => {
             written.push(String(chunk));
             return (write as any).call(process.stdout, chunk, ...rest);
         }) as typeof process.stdout.write;
-        let report;
+        let report: Awaited<ReturnType<typeof world.drain>>;
         try {
             report = await world.drain("feedback");
         } finally {
             process.stdout.write = write;
         }
         expect(report.failedDeliveries).to.equal(0);
-        const lines = written.join("").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
-        const platformErrors = lines.filter((l) => l.message === "push platform application failing; no device disabled");
-        expect(platformErrors.map((l) => l.endpointArn).sort()).to.deep.equal([await arnOf("fb-dev-mac"), await arnOf("fb-dev-pixel2")].sort());
+        const lines = written
+            .join("")
+            .split("\n")
+            .filter((l) => l.startsWith("{"))
+            .map((l) => JSON.parse(l));
+        const platformErrors = lines.filter(
+            (l) => l.message === "push platform application failing; no device disabled",
+        );
+        expect(platformErrors.map((l) => l.endpointArn).sort()).to.deep.equal(
+            [await arnOf("fb-dev-mac"), await arnOf("fb-dev-pixel2")].sort(),
+        );
         const failedCounts = lines.filter((l) => l._aws && l.channel === "push").map((l) => l.Failed ?? 0);
-        expect(failedCounts.reduce((a, b) => a + b, 0), "push Failed counted once per platform failure").to.equal(2);
+        expect(
+            failedCounts.reduce((a, b) => a + b, 0),
+            "push Failed counted once per platform failure",
+        ).to.equal(2);
         const platformCounts = lines.filter((l) => l._aws && l.channel === "push").map((l) => l.PlatformFailure ?? 0);
-        expect(platformCounts.reduce((a, b) => a + b, 0), "the metric the platform-failure alarm watches").to.equal(2);
+        expect(
+            platformCounts.reduce((a, b) => a + b, 0),
+            "the metric the platform-failure alarm watches",
+        ).to.equal(2);
 
         const row = (deviceId: string) => world.plane.db.getItem(devices, { userId: "fb-dev", deviceId });
         for (const deviceId of ["fb-dev-iphone", "fb-dev-pixel", "fb-dev-ipad"]) {
@@ -294,10 +423,21 @@ describe("emulator: serialized feedback processor", function () {
 
         // The push sender now reaches only the enabled devices.
         world.standIn.pushes.splice(0);
-        await world.publishRequest({ notificationId: "fb-dev-push", userId: "fb-dev", channels: ["push"], title: "t", body: "b" });
+        await world.publishRequest({
+            notificationId: "fb-dev-push",
+            userId: "fb-dev",
+            channels: ["push"],
+            title: "t",
+            body: "b",
+        });
         await world.drain("push");
         expect(world.standIn.pushes.map((p) => p.targetArn).sort()).to.deep.equal(
-            [await arnOf("fb-dev-tablet"), await arnOf("fb-dev-watch"), await arnOf("fb-dev-mac"), await arnOf("fb-dev-pixel2")].sort(),
+            [
+                await arnOf("fb-dev-tablet"),
+                await arnOf("fb-dev-watch"),
+                await arnOf("fb-dev-mac"),
+                await arnOf("fb-dev-pixel2"),
+            ].sort(),
         );
     });
 });

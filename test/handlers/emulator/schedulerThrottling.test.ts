@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { CreateScheduleCommand, ThrottlingException } from "@aws-sdk/client-scheduler";
 import { DEFAULT_BACKOFF } from "../../../handlers/core/retry";
-import { createWorld, World } from "./world";
+import { createWorld, type World } from "./world";
 
 describe("emulator: throttled CreateSchedule through the serialized e-mail sender", function () {
     this.timeout(120_000);
@@ -26,13 +26,26 @@ describe("emulator: throttled CreateSchedule through the serialized e-mail sende
             const left = throttles.get(id) ?? 0;
             if (left > 0) {
                 throttles.set(id, left - 1);
-                throw new ThrottlingException({ message: "Rate exceeded", Message: "Rate exceeded", $metadata: { httpStatusCode: 429 } });
+                throw new ThrottlingException({
+                    message: "Rate exceeded",
+                    Message: "Rate exceeded",
+                    $metadata: { httpStatusCode: 429 },
+                });
             }
             world.services.schedules.set(`${input.GroupName}/${input.Name}`, input);
-            return { ScheduleArn: `arn:aws:scheduler:eu-west-1:000000000000:schedule/${input.GroupName}/${input.Name}` };
+            return {
+                ScheduleArn: `arn:aws:scheduler:eu-west-1:000000000000:schedule/${input.GroupName}/${input.Name}`,
+            };
         });
         for (const id of ["st-brief", "st-long"]) {
-            await world.publishRequest({ notificationId: id, userId: "st-user", channels: ["email"], subject: "s", body: "b", sendAt });
+            await world.publishRequest({
+                notificationId: id,
+                userId: "st-user",
+                channels: ["email"],
+                subject: "s",
+                body: "b",
+                sendAt,
+            });
         }
     });
     after(async () => world?.close());
@@ -49,7 +62,9 @@ describe("emulator: throttled CreateSchedule through the serialized e-mail sende
         expect(attempts.get("st-long")).to.equal(DEFAULT_BACKOFF.maxAttempts + 1);
         expect(report.failedDeliveries).to.equal(1);
         expect((await world.logRows("st-long")).map((r) => r.status)).to.deep.equal(["DEFERRED"]);
-        const names = [...world.services.schedules.values()].map((s) => JSON.parse(s.Target.Input).notificationId).sort();
+        const names = [...world.services.schedules.values()]
+            .map((s) => JSON.parse(s.Target.Input).notificationId)
+            .sort();
         expect(names).to.deep.equal(["st-brief", "st-long"]);
     });
 });

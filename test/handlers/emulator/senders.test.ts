@@ -5,7 +5,7 @@
  * store, the push/SMS stand-in and the delivery log.
  */
 import { expect } from "chai";
-import { createWorld, World } from "./world";
+import { createWorld, type World } from "./world";
 import type { Channel } from "../../../handlers/lib/telemetry-names";
 
 describe("emulator: serialized channel senders", function () {
@@ -31,7 +31,10 @@ describe("emulator: serialized channel senders", function () {
             email: "ada@example.com",
             phone: "+4917012345678",
             preferences: { sms: { optIn: true } },
-            devices: { "ada-iphone": { platform: "ios", token: "apns-token-ada" }, "ada-pixel": { platform: "android", token: "fcm-token-ada" } },
+            devices: {
+                "ada-iphone": { platform: "ios", token: "apns-token-ada" },
+                "ada-pixel": { platform: "android", token: "fcm-token-ada" },
+            },
         });
         await world.seedUser({ userId: "nodevice", email: "nodevice@example.com" });
     });
@@ -81,7 +84,9 @@ describe("emulator: serialized channel senders", function () {
         expect(pushes.map((p) => p.platform).sort()).to.deep.equal(["APNS_SANDBOX", "GCM"]);
         const apns = pushes.find((p) => p.platform === "APNS_SANDBOX")!.payload;
         expect(apns.aps.alert).to.deep.include({ title: "Order A-17 shipped", body: "Your order A-17 is on its way" });
-        expect(world.standIn.sms.map((s) => [s.phoneNumber, s.message])).to.deep.equal([["+4917012345678", "Order A-17 shipped"]]);
+        expect(world.standIn.sms.map((s) => [s.phoneNumber, s.message])).to.deep.equal([
+            ["+4917012345678", "Order A-17 shipped"],
+        ]);
         expect(world.standIn.sms[0].attributes["AWS.SNS.SMS.SMSType"]).to.equal("Transactional");
 
         const rows = await world.logRows("e2e-1");
@@ -99,12 +104,30 @@ describe("emulator: serialized channel senders", function () {
         // one analytics batch; SMS also reads the opted-out list once per cold start.
         for (const [channel, calls] of Object.entries(callsPerChannel)) {
             const total = Object.values(calls).reduce((a, b) => a + b, 0);
-            console.log(`      API calls for 1 delivered notification on ${channel}: ${total} ${JSON.stringify(calls)}`);
+            console.log(
+                `      API calls for 1 delivered notification on ${channel}: ${total} ${JSON.stringify(calls)}`,
+            );
         }
         expect(callsPerChannel).to.deep.equal({
-            push: { "DynamoDB.BatchGetItem": 1, "SNS.Publish": 2, "DynamoDB.BatchWriteItem": 1, "Firehose.PutRecordBatch": 1 },
-            email: { "DynamoDB.BatchGetItem": 1, "SESv2.SendEmail": 1, "DynamoDB.BatchWriteItem": 1, "Firehose.PutRecordBatch": 1 },
-            sms: { "DynamoDB.BatchGetItem": 1, "SNS.ListPhoneNumbersOptedOut": 1, "SNS.Publish": 1, "DynamoDB.BatchWriteItem": 1, "Firehose.PutRecordBatch": 1 },
+            push: {
+                "DynamoDB.BatchGetItem": 1,
+                "SNS.Publish": 2,
+                "DynamoDB.BatchWriteItem": 1,
+                "Firehose.PutRecordBatch": 1,
+            },
+            email: {
+                "DynamoDB.BatchGetItem": 1,
+                "SESv2.SendEmail": 1,
+                "DynamoDB.BatchWriteItem": 1,
+                "Firehose.PutRecordBatch": 1,
+            },
+            sms: {
+                "DynamoDB.BatchGetItem": 1,
+                "SNS.ListPhoneNumbersOptedOut": 1,
+                "SNS.Publish": 1,
+                "DynamoDB.BatchWriteItem": 1,
+                "Firehose.PutRecordBatch": 1,
+            },
         });
     });
 
@@ -126,11 +149,42 @@ describe("emulator: serialized channel senders", function () {
         await reset();
         await world.publishRequest({}, { raw: "this is not JSON" });
         await world.publishRequest({ notificationId: "bad-types", userId: 42, body: ["x"] });
-        await world.publishRequest({ notificationId: "bad-user", userId: "nobody-here", channels: ["email"], subject: "s", body: "b" });
-        await world.publishRequest({ notificationId: "bad-devices", userId: "nodevice", channels: ["push"], title: "t", body: "b" });
-        await world.publishRequest({ notificationId: "bad-var", userId: "ada", channels: ["email"], template: "order-shipped", data: {} });
-        await world.publishRequest({ notificationId: "bad-past", userId: "ada", channels: ["email"], body: "b", subject: "s", sendAt: "2001-01-01T00:00:00Z" });
-        await world.publishRequest({ notificationId: "good-1", userId: "ada", channels: ["email"], subject: "Hello", body: "Plain body" });
+        await world.publishRequest({
+            notificationId: "bad-user",
+            userId: "nobody-here",
+            channels: ["email"],
+            subject: "s",
+            body: "b",
+        });
+        await world.publishRequest({
+            notificationId: "bad-devices",
+            userId: "nodevice",
+            channels: ["push"],
+            title: "t",
+            body: "b",
+        });
+        await world.publishRequest({
+            notificationId: "bad-var",
+            userId: "ada",
+            channels: ["email"],
+            template: "order-shipped",
+            data: {},
+        });
+        await world.publishRequest({
+            notificationId: "bad-past",
+            userId: "ada",
+            channels: ["email"],
+            body: "b",
+            subject: "s",
+            sendAt: "2001-01-01T00:00:00Z",
+        });
+        await world.publishRequest({
+            notificationId: "good-1",
+            userId: "ada",
+            channels: ["email"],
+            subject: "Hello",
+            body: "Plain body",
+        });
         const reports = await drainAll();
 
         for (const channel of ["push", "email", "sms"]) {
@@ -154,15 +208,30 @@ describe("emulator: serialized channel senders", function () {
         await reset();
         await world.seedUser({
             userId: "grace",
-            devices: { "grace-old": { platform: "ios", token: "old-token" }, "grace-new": { platform: "android", token: "new-token" } },
+            devices: {
+                "grace-old": { platform: "ios", token: "old-token" },
+                "grace-new": { platform: "android", token: "new-token" },
+            },
         });
-        const summary = await world.plane.db.getItem(world.plane.tables.devices, { userId: "grace", deviceId: "#summary" });
+        const summary = await world.plane.db.getItem(world.plane.tables.devices, {
+            userId: "grace",
+            deviceId: "#summary",
+        });
         world.standIn.disable((summary!.devices as any)["grace-old"].endpointArn);
-        await world.publishRequest({ notificationId: "disabled-1", userId: "grace", channels: ["push"], title: "t", body: "b" });
+        await world.publishRequest({
+            notificationId: "disabled-1",
+            userId: "grace",
+            channels: ["push"],
+            title: "t",
+            body: "b",
+        });
         const report = await world.drain("push");
         expect(report.failedDeliveries).to.equal(0);
         expect(world.standIn.pushes.map((p) => p.platform)).to.deep.equal(["GCM"]);
-        const after = await world.plane.db.getItem(world.plane.tables.devices, { userId: "grace", deviceId: "#summary" });
+        const after = await world.plane.db.getItem(world.plane.tables.devices, {
+            userId: "grace",
+            deviceId: "#summary",
+        });
         expect((after!.devices as any)["grace-old"].enabled).to.equal(false);
     });
 

@@ -5,9 +5,13 @@
  * again, its redelivery is sent once.
  */
 import { expect } from "chai";
-import { CheckIfPhoneNumberIsOptedOutCommand, ListPhoneNumbersOptedOutCommand, ThrottledException } from "@aws-sdk/client-sns";
+import {
+    CheckIfPhoneNumberIsOptedOutCommand,
+    ListPhoneNumbersOptedOutCommand,
+    ThrottledException,
+} from "@aws-sdk/client-sns";
 import { drainQueue } from "../../../toolkit/local-cloud/drain";
-import { createWorld, REGION, World } from "./world";
+import { createWorld, REGION, type World } from "./world";
 
 describe("emulator: SMS opt-out listing and checks throttled through the serialized SMS sender", function () {
     this.timeout(120_000);
@@ -25,7 +29,9 @@ describe("emulator: SMS opt-out listing and checks throttled through the seriali
         world.standIn.mock.on(CheckIfPhoneNumberIsOptedOutCommand).rejects(throttled());
         await world.publishRequest({ notificationId: "oo-1", userId: "oo-user", channels: ["sms"], body: "b" });
         world.counter.reset();
-        const publishes = () => world.counter.calls.filter((c) => c.operation === "Publish" && c.input?.PhoneNumber === "+4917055552222").length;
+        const publishes = () =>
+            world.counter.calls.filter((c) => c.operation === "Publish" && c.input?.PhoneNumber === "+4917055552222")
+                .length;
 
         // First receive: both throttled. Then the listing answers again and the redelivery (made visible
         // at once) goes through.

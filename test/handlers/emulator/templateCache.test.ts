@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import { TEMPLATE_CACHE_MS } from "../../../handlers/lib/sender";
-import { createWorld, World } from "./world";
+import { createWorld, type World } from "./world";
 
 describe("emulator: template cache of the serialized e-mail sender", function () {
     this.timeout(120_000);
@@ -21,7 +21,13 @@ describe("emulator: template cache of the serialized e-mail sender", function ()
         sms: "{{name}}",
     });
     const send = async (notificationId: string) => {
-        await world.publishRequest({ notificationId, userId: "tc-ada", channels: ["email"], template: "digest", data: { name: "Ada" } });
+        await world.publishRequest({
+            notificationId,
+            userId: "tc-ada",
+            channels: ["email"],
+            template: "digest",
+            data: { name: "Ada" },
+        });
         await world.drain("email");
     };
     const subjects = async () => (await world.emulators.ses.emails()).map((e: any) => e.subject);
@@ -43,8 +49,16 @@ describe("emulator: template cache of the serialized e-mail sender", function ()
 
         // A new container (a cold start of the same shipped code) reads the template again.
         const fresh = world.load("email-sender");
-        const request = { notificationId: "tc-3", userId: "tc-ada", channels: ["email"], template: "digest", data: { name: "Ada" } };
-        const response = await fresh.invoke({ Records: [{ messageId: "m-tc-3", body: JSON.stringify(request), messageAttributes: {} }] });
+        const request = {
+            notificationId: "tc-3",
+            userId: "tc-ada",
+            channels: ["email"],
+            template: "digest",
+            data: { name: "Ada" },
+        };
+        const response = await fresh.invoke({
+            Records: [{ messageId: "m-tc-3", body: JSON.stringify(request), messageAttributes: {} }],
+        });
         expect(response.batchItemFailures).to.deep.equal([]);
         expect(await subjects()).to.deep.equal(["Digest v1", "Digest v1", "Digest v2"]);
     });

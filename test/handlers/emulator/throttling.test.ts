@@ -7,23 +7,38 @@
 import { expect } from "chai";
 import { PublishCommand, ThrottledException } from "@aws-sdk/client-sns";
 import { DEFAULT_BACKOFF } from "../../../handlers/core/retry";
-import { createWorld, World } from "./world";
+import { createWorld, type World } from "./world";
 
 describe("emulator: throttled platform publishes through the serialized push sender", function () {
     this.timeout(120_000);
     let world: World;
     const arns: Record<string, string> = {};
-    const throttled = (message = "Rate exceeded") => new ThrottledException({ message, $metadata: { httpStatusCode: 400 } });
-    const attemptsTo = (arn: string) => world.counter.calls.filter((c) => c.operation === "Publish" && c.input?.TargetArn === arn).length;
+    const throttled = (message = "Rate exceeded") =>
+        new ThrottledException({ message, $metadata: { httpStatusCode: 400 } });
+    const attemptsTo = (arn: string) =>
+        world.counter.calls.filter((c) => c.operation === "Publish" && c.input?.TargetArn === arn).length;
 
     before(async function () {
         world = await createWorld();
-        await world.seedUser({ userId: "thr-two", devices: { "thr-ok": { platform: "android", token: "tok-thr-ok" }, "thr-busy": { platform: "ios", token: "tok-thr-busy" } } });
-        await world.seedUser({ userId: "thr-other", devices: { "thr-other-phone": { platform: "android", token: "tok-thr-other" } } });
-        await world.seedUser({ userId: "thr-brief", devices: { "thr-brief-phone": { platform: "ios", token: "tok-thr-brief" } } });
+        await world.seedUser({
+            userId: "thr-two",
+            devices: {
+                "thr-ok": { platform: "android", token: "tok-thr-ok" },
+                "thr-busy": { platform: "ios", token: "tok-thr-busy" },
+            },
+        });
+        await world.seedUser({
+            userId: "thr-other",
+            devices: { "thr-other-phone": { platform: "android", token: "tok-thr-other" } },
+        });
+        await world.seedUser({
+            userId: "thr-brief",
+            devices: { "thr-brief-phone": { platform: "ios", token: "tok-thr-brief" } },
+        });
         for (const userId of ["thr-two", "thr-other", "thr-brief"]) {
             const summary = await world.plane.db.getItem(world.plane.tables.devices, { userId, deviceId: "#summary" });
-            for (const [deviceId, entry] of Object.entries(summary!.devices as Record<string, any>)) arns[deviceId] = entry.endpointArn;
+            for (const [deviceId, entry] of Object.entries(summary!.devices as Record<string, any>))
+                arns[deviceId] = entry.endpointArn;
         }
     });
     after(async () => world?.close());
@@ -35,19 +50,31 @@ describe("emulator: throttled platform publishes through the serialized push sen
             return { MessageId: "brief-ok" };
         });
         world.counter.reset();
-        await world.publishRequest({ notificationId: "thr-brief-1", userId: "thr-brief", channels: ["push"], title: "t", body: "b" });
+        await world.publishRequest({
+            notificationId: "thr-brief-1",
+            userId: "thr-brief",
+            channels: ["push"],
+            title: "t",
+            body: "b",
+        });
         const report = await world.drain("push");
         expect(report.invocations).to.equal(1);
         expect(report.failedDeliveries).to.equal(0);
         expect(attemptsTo(arns["thr-brief-phone"])).to.equal(3);
-        expect((await world.logRows("thr-brief-1")).map((r) => [r.status, r.providerMessageId])).to.deep.equal([["SENT", "brief-ok"]]);
+        expect((await world.logRows("thr-brief-1")).map((r) => [r.status, r.providerMessageId])).to.deep.equal([
+            ["SENT", "brief-ok"],
+        ]);
     });
 
     it("SMS publish throttled with the query protocol's code (Throttling) is retried the same way", async () => {
         await world.seedUser({ userId: "thr-sms", phone: "+4917055550000", preferences: { sms: { optIn: true } } });
         let throttles = 0;
         world.standIn.mock.on(PublishCommand, { PhoneNumber: "+4917055550000" }).callsFake(() => {
-            if (throttles++ < 2) throw Object.assign(new Error("Rate exceeded"), { name: "Throttling", $metadata: { httpStatusCode: 400 } });
+            if (throttles++ < 2)
+                throw Object.assign(new Error("Rate exceeded"), {
+                    name: "Throttling",
+                    $metadata: { httpStatusCode: 400 },
+                });
             return { MessageId: "sms-after-throttle" };
         });
         world.counter.reset();
@@ -55,7 +82,9 @@ describe("emulator: throttled platform publishes through the serialized push sen
         const report = await world.drain("sms");
         expect(report.failedDeliveries).to.equal(0);
         expect(world.counter.calls.filter((c) => c.input?.PhoneNumber === "+4917055550000")).to.have.length(3);
-        expect((await world.logRows("thr-sms-1")).map((r) => [r.status, r.providerMessageId])).to.deep.equal([["SENT", "sms-after-throttle"]]);
+        expect((await world.logRows("thr-sms-1")).map((r) => [r.status, r.providerMessageId])).to.deep.equal([
+            ["SENT", "sms-after-throttle"],
+        ]);
     });
 
     it("a persistent throttle: reported in batchItemFailures on each receive, dead-lettered after maxReceiveCount; the rest delivered once", async () => {
@@ -64,8 +93,20 @@ describe("emulator: throttled platform publishes through the serialized push sen
         });
         world.standIn.pushes.splice(0);
         world.counter.reset();
-        await world.publishRequest({ notificationId: "thr-1", userId: "thr-two", channels: ["push"], title: "t", body: "b" });
-        await world.publishRequest({ notificationId: "thr-2", userId: "thr-other", channels: ["push"], title: "t", body: "b" });
+        await world.publishRequest({
+            notificationId: "thr-1",
+            userId: "thr-two",
+            channels: ["push"],
+            title: "t",
+            body: "b",
+        });
+        await world.publishRequest({
+            notificationId: "thr-2",
+            userId: "thr-other",
+            channels: ["push"],
+            title: "t",
+            body: "b",
+        });
         const queue = world.plane.queue("messaging-push");
         const maxReceiveCount = queue.redrive!.maxReceiveCount;
         const report = await world.drain("push", { retryFailuresNow: true });
@@ -83,7 +124,9 @@ describe("emulator: throttled platform publishes through the serialized push sen
         // The DLQ holds exactly the throttled request; the devices reached were reached once.
         const dlq = await world.dlqBodies("push");
         expect(dlq.map((b) => JSON.parse(b).notificationId)).to.deep.equal(["thr-1"]);
-        expect(world.standIn.pushes.map((p) => p.targetArn).sort()).to.deep.equal([arns["thr-ok"], arns["thr-other-phone"]].sort());
+        expect(world.standIn.pushes.map((p) => p.targetArn).sort()).to.deep.equal(
+            [arns["thr-ok"], arns["thr-other-phone"]].sort(),
+        );
         const [row] = await world.logRows("thr-1");
         expect(row.status).to.equal("PENDING");
         expect(row.sentDevices).to.deep.equal(["thr-ok"]);

@@ -7,9 +7,13 @@ import { expect } from "chai";
 import { SEND_TIME_GUARD_MS } from "../../../handlers/lib/runtime";
 import type { Channel } from "../../../handlers/lib/telemetry-names";
 import { drainQueue } from "../../../toolkit/local-cloud/drain";
-import { createWorld, REGION, World } from "./world";
+import { createWorld, REGION, type World } from "./world";
 
-const PROVIDER_CALLS: Record<Channel, [string, string]> = { push: ["SNS", "Publish"], email: ["SESv2", "SendEmail"], sms: ["SNS", "Publish"] };
+const PROVIDER_CALLS: Record<Channel, [string, string]> = {
+    push: ["SNS", "Publish"],
+    email: ["SESv2", "SendEmail"],
+    sms: ["SNS", "Publish"],
+};
 
 describe("emulator: a sender nearly out of time makes no provider call and leaves the records for retry", function () {
     this.timeout(120_000);
@@ -31,9 +35,19 @@ describe("emulator: a sender nearly out of time makes no provider call and leave
     for (const channel of ["push", "email", "sms"] as Channel[]) {
         it(`${channel}: little time left -> batchItemFailures, no ${PROVIDER_CALLS[channel].join(" ")}; then sent once`, async () => {
             const notificationId = `tb-${channel}`;
-            await world.publishRequest({ notificationId, userId: "tb-user", channels: [channel], title: "t", subject: "s", body: "b" });
+            await world.publishRequest({
+                notificationId,
+                userId: "tb-user",
+                channels: [channel],
+                title: "t",
+                subject: "s",
+                body: "b",
+            });
             world.counter.reset();
-            const providerCalls = () => world.counter.calls.filter((c) => c.service === PROVIDER_CALLS[channel][0] && c.operation === PROVIDER_CALLS[channel][1]).length;
+            const providerCalls = () =>
+                world.counter.calls.filter(
+                    (c) => c.service === PROVIDER_CALLS[channel][0] && c.operation === PROVIDER_CALLS[channel][1],
+                ).length;
 
             // The first receive runs nearly out of time; the redelivery (made visible at once) has time enough.
             const sender = world.sender(channel);
@@ -46,7 +60,9 @@ describe("emulator: a sender nearly out of time makes no provider call and leave
                 retryFailuresNow: true,
                 invoke: async (event) => {
                     if (invocations++ > 0) return sender.invoke(event);
-                    const response = await sender.invoke(event, { getRemainingTimeInMillis: () => SEND_TIME_GUARD_MS - 1 });
+                    const response = await sender.invoke(event, {
+                        getRemainingTimeInMillis: () => SEND_TIME_GUARD_MS - 1,
+                    });
                     expect(providerCalls(), "no provider call nearly out of time").to.equal(0);
                     statusesAfterFirst.push(...(await world.logRows(notificationId)).map((r) => r.status));
                     return response;

@@ -5,11 +5,16 @@
  */
 import { PublishCommand } from "@aws-sdk/client-sns";
 import type { Channel } from "../../../handlers/lib/telemetry-names";
-import { Emulators, startEmulators, useEmulatorEnv } from "../../../toolkit/local-cloud/emulators";
-import { LambdaContext, loadProgram, LoadedFunction, LoadedProgram } from "../../../toolkit/local-cloud/program";
-import { createDataPlane, DataPlane } from "../../../toolkit/local-cloud/resources";
-import { drainQueue, DrainReport, peekAll } from "../../../toolkit/local-cloud/drain";
-import { ApiCallCounter, countApiCalls, MobileStandIn, ServiceStandIns } from "../../../toolkit/local-cloud/sdk";
+import { type Emulators, startEmulators, useEmulatorEnv } from "../../../toolkit/local-cloud/emulators";
+import {
+    type LambdaContext,
+    loadProgram,
+    type LoadedFunction,
+    type LoadedProgram,
+} from "../../../toolkit/local-cloud/program";
+import { createDataPlane, type DataPlane } from "../../../toolkit/local-cloud/resources";
+import { drainQueue, type DrainReport, peekAll } from "../../../toolkit/local-cloud/drain";
+import { type ApiCallCounter, countApiCalls, MobileStandIn, ServiceStandIns } from "../../../toolkit/local-cloud/sdk";
 import { userRows, type SeedUser } from "../../../toolkit/local-cloud/seed";
 
 export const REGION = "eu-west-1";
@@ -29,7 +34,10 @@ export interface World {
     /** The sender of a channel, loaded once per world. */
     sender(channel: Channel): LoadedFunction;
     publishRequest(request: Record<string, unknown>, opts?: { raw?: string }): Promise<void>;
-    drain(channel: Channel | "feedback", opts?: { retryFailuresNow?: boolean; context?: Partial<LambdaContext> }): Promise<DrainReport>;
+    drain(
+        channel: Channel | "feedback",
+        opts?: { retryFailuresNow?: boolean; context?: Partial<LambdaContext> },
+    ): Promise<DrainReport>;
     /** Publishes one message to the feedback topic, as SES's event destination or a platform application does. */
     publishFeedback(message: unknown): Promise<void>;
     dlqBodies(channel: Channel | "feedback"): Promise<string[]>;
@@ -92,7 +100,8 @@ export async function createWorld(): Promise<World> {
             );
         },
         async drain(channel, opts = {}) {
-            if (channel === "feedback" && !loaded.has("feedback-processor")) loaded.set("feedback-processor", load("feedback-processor"));
+            if (channel === "feedback" && !loaded.has("feedback-processor"))
+                loaded.set("feedback-processor", load("feedback-processor"));
             const fn = channel === "feedback" ? loaded.get("feedback-processor")! : world.sender(channel);
             return drainQueue({
                 sqs: plane.sqs,
@@ -105,15 +114,24 @@ export async function createWorld(): Promise<World> {
         },
         async publishFeedback(message) {
             await plane.sns.send(
-                new PublishCommand({ TopicArn: plane.topic("-feedback"), Message: typeof message === "string" ? message : JSON.stringify(message) }),
+                new PublishCommand({
+                    TopicArn: plane.topic("-feedback"),
+                    Message: typeof message === "string" ? message : JSON.stringify(message),
+                }),
             );
         },
         async dlqBodies(channel) {
             return (await peekAll(plane.sqs, plane.queue(`messaging-${channel}-dlq`))).map((m) => m.Body!);
         },
         async seedUser(user) {
-            const rows = userRows(user, (device) =>
-                standIn.addEndpoint({ applicationArn: device.platform === "ios" ? APNS_APP : FCM_APP, token: device.token, enabled: device.enabled ?? true }).arn,
+            const rows = userRows(
+                user,
+                (device) =>
+                    standIn.addEndpoint({
+                        applicationArn: device.platform === "ios" ? APNS_APP : FCM_APP,
+                        token: device.token,
+                        enabled: device.enabled ?? true,
+                    }).arn,
             );
             await plane.db.putItems(plane.tables.preferences, rows.preferences);
             await plane.db.putItems(plane.tables.devices, rows.devices);
