@@ -2,6 +2,10 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface EncryptionArgs {
+    /** The stack name, for the key's description. */
+    stack: string;
+    /** The stack's AWS Budgets budget, which publishes to the encrypted alarm topic. */
+    budgetName: string;
     /** Alias suffix: the key is `alias/<aliasName>`. */
     aliasName: string;
     /** Days a scheduled deletion waits (7-30): the window to notice a mistaken `pulumi destroy`. */
@@ -100,6 +104,19 @@ export class Encryption extends pulumi.ComponentResource {
                         Condition: { StringEquals: { "aws:SourceAccount": accountId } },
                     },
                     {
+                        // Budgets publishes its notifications to the encrypted alarm topic: this stack's
+                        // budget only (Budgets ARNs have no region).
+                        Sid: "BudgetOfThisStackPublishesToEncryptedTopic",
+                        Effect: "Allow",
+                        Principal: { Service: "budgets.amazonaws.com" },
+                        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+                        Resource: "*",
+                        Condition: {
+                            StringEquals: { "aws:SourceAccount": accountId },
+                            ArnLike: { "aws:SourceArn": `arn:aws:budgets::${accountId}:budget/${args.budgetName}` },
+                        },
+                    },
+                    {
                         Sid: "CloudWatchLogsEncryptsThisAccountsLogGroups",
                         Effect: "Allow",
                         Principal: { Service: `logs.${regionName}.amazonaws.com` },
@@ -125,7 +142,7 @@ export class Encryption extends pulumi.ComponentResource {
         this.key = new aws.kms.Key(
             `${name}-key`,
             {
-                description: `Encrypts every data store, topic, queue and log group of stack ${pulumi.getStack()}`,
+                description: `Encrypts every data store, topic, queue and log group of stack ${args.stack}`,
                 enableKeyRotation: true,
                 rotationPeriodInDays: 365,
                 deletionWindowInDays: args.deletionWindowInDays ?? 30,
