@@ -12,6 +12,7 @@ import { FirehoseClient } from "@aws-sdk/client-firehose";
 import { overwritableStatuses, parseFeedback, type FeedbackEvent } from "./core/feedback";
 import { normalizeEmail } from "./core/email";
 import { SUMMARY_DEVICE_ID } from "./core/endpoints";
+import { STATUS_INDEX_ATTRIBUTE, statusIndexKey } from "./core/statusIndex";
 import { createDynamo, type Dynamo } from "./lib/dynamo";
 import { ENV, requireEnv } from "./lib/env";
 import { METRICS } from "./lib/telemetry-names";
@@ -132,6 +133,14 @@ async function applyEmailEvent(
     if (event.reason) {
         update += ", reason = :reason";
         values[":reason"] = { S: event.reason };
+    }
+    // The row moves in (or out of) the sparse status index with its status, as the sender writes it.
+    const indexKey = statusIndexKey({ ...event, channel: "email" });
+    if (indexKey) {
+        update += `, ${STATUS_INDEX_ATTRIBUTE} = :statusShard`;
+        values[":statusShard"] = { S: indexKey };
+    } else {
+        update += ` REMOVE ${STATUS_INDEX_ATTRIBUTE}`;
     }
     try {
         await dynamo.call("UpdateItem", {

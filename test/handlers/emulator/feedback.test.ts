@@ -6,6 +6,8 @@
  * that user is SUPPRESSED), devices disabled through the byEndpointArn index with their summary entry.
  */
 import { expect } from "chai";
+import { STATUS_INDEX_ATTRIBUTE, statusIndexKey } from "../../../handlers/core/statusIndex";
+import type { DeliveryStatus } from "../../../handlers/core/types";
 import { createWorld, type World } from "./world";
 
 const SES_ACCOUNT = "123456789012";
@@ -217,6 +219,29 @@ describe("emulator: serialized feedback processor", function () {
         expect(feedbackLines.map((l) => l.notificationId).sort()).to.deep.equal(
             ["fb-complaint", "fb-delivery", "fb-permanent", "fb-reject", "fb-render", "fb-transient"].sort(),
         );
+    });
+
+    it("puts bounced, complained and failed rows in the sharded status index, delivered and sent ones not", async () => {
+        const indexed: Record<string, [string, string | undefined]> = {
+            "fb-delivery": ["fb-ann", undefined],
+            "fb-delay": ["fb-ann", undefined],
+            "fb-transient": ["fb-ann", "BOUNCED"],
+            "fb-reject": ["fb-ann", "FAILED"],
+            "fb-permanent": ["fb-bob", "BOUNCED"],
+            "fb-complaint": ["fb-cid", "COMPLAINT"],
+        };
+        for (const [notificationId, [userId, wanted]] of Object.entries(indexed)) {
+            const row = await status(notificationId, userId);
+            const key = wanted
+                ? statusIndexKey({
+                      notificationId,
+                      recipientKey: `email#${userId}`,
+                      channel: "email",
+                      status: wanted as DeliveryStatus,
+                  })
+                : undefined;
+            expect(row[STATUS_INDEX_ATTRIBUTE], notificationId).to.equal(key);
+        }
     });
 
     it("a late or reordered event never moves a row backwards", async () => {
