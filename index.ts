@@ -190,6 +190,8 @@ export const pushPlatforms = {
 };
 export const sesConfigurationSet = email.configurationSet.configurationSetName;
 export const sesDkimRecords = email.dkimRecords;
+export const sesMailFromRecords = email.mailFromRecords;
+export const sesDmarcRecord = email.dmarcRecord;
 export const smsDeliveryStatusRole = sms.preferences.deliveryStatusIamRoleArn;
 export const analyticsBucket = analytics.bucket.bucket;
 export const alarmTopicArn = monitoring.alarmTopic.arn;

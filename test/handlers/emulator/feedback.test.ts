@@ -465,4 +465,51 @@ describe("emulator: serialized feedback processor", function () {
             ].sort(),
         );
     });
+    it("an EndpointUpdated event without attributes is checked with GetEndpointAttributes: disabled or gone disables the device", async () => {
+        await world.seedUser({
+            userId: "fb-upd",
+            devices: {
+                "fb-upd-off": { platform: "ios", token: "tok-upd-off" },
+                "fb-upd-on": { platform: "android", token: "tok-upd-on" },
+                "fb-upd-gone": { platform: "ios", token: "tok-upd-gone" },
+            },
+        });
+        const devices = world.plane.tables.devices;
+        const summary = async () =>
+            (await world.plane.db.getItem(devices, { userId: "fb-upd", deviceId: "#summary" }))!.devices as Record<
+                string,
+                any
+            >;
+        const arns = Object.fromEntries(
+            Object.entries(await summary()).map(([deviceId, entry]) => [deviceId, entry.endpointArn as string]),
+        );
+        // What SNS did before it sent the events: APNs feedback disabled one endpoint, one was deleted.
+        world.standIn.disable(arns["fb-upd-off"]);
+        world.standIn.endpoints.delete(arns["fb-upd-gone"]);
+        // Real EndpointUpdated events may carry no attributes at all.
+        for (const deviceId of ["fb-upd-off", "fb-upd-on", "fb-upd-gone"]) {
+            await world.publishFeedback({
+                EndpointArn: arns[deviceId],
+                EventType: "EndpointUpdated",
+                Resource: "arn:aws:sns:eu-west-1:000000000000:app/APNS_SANDBOX/notify-dev-ios",
+                Service: "SNS",
+                Time: new Date().toISOString(),
+            });
+        }
+        const report = await world.drain("feedback");
+        expect(report.failedDeliveries).to.equal(0);
+        const row = async (deviceId: string) =>
+            (await world.plane.db.getItem(devices, { userId: "fb-upd", deviceId }))!;
+        expect((await row("fb-upd-off")).enabled).to.equal(false);
+        expect((await row("fb-upd-off")).disabledReason).to.equal("endpoint disabled by the platform");
+        expect((await row("fb-upd-gone")).enabled).to.equal(false);
+        expect((await row("fb-upd-gone")).disabledReason).to.equal("endpoint deleted");
+        expect((await row("fb-upd-on")).enabled).to.equal(true);
+        const entries = await summary();
+        expect(Object.fromEntries(Object.entries(entries).map(([id, e]) => [id, e.enabled]))).to.deep.equal({
+            "fb-upd-off": false,
+            "fb-upd-on": true,
+            "fb-upd-gone": false,
+        });
+    });
 });
