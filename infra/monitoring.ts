@@ -67,39 +67,7 @@ export class Monitoring extends pulumi.ComponentResource {
             `${name}-alarm-topic-policy`,
             {
                 arn: topicArn,
-                policy: pulumi.jsonStringify({
-                    Version: "2012-10-17",
-                    Statement: [
-                        {
-                            Sid: "CloudWatchAlarmsOfThisStackPublish",
-                            Effect: "Allow",
-                            Principal: { Service: "cloudwatch.amazonaws.com" },
-                            Action: "sns:Publish",
-                            Resource: topicArn,
-                            Condition: {
-                                StringEquals: { "aws:SourceAccount": accountId },
-                                ArnLike: {
-                                    "aws:SourceArn": pulumi.interpolate`arn:aws:cloudwatch:${region}:${accountId}:alarm:${prefix}-*`,
-                                },
-                            },
-                        },
-                        {
-                            // Budgets is global: its ARNs have no region.
-                            Sid: "BudgetOfThisStackPublishes",
-                            Effect: "Allow",
-                            Principal: { Service: "budgets.amazonaws.com" },
-                            Action: "sns:Publish",
-                            Resource: topicArn,
-                            Condition: {
-                                StringEquals: { "aws:SourceAccount": accountId },
-                                ArnLike: {
-                                    "aws:SourceArn": pulumi.interpolate`arn:aws:budgets::${accountId}:budget/${budgetName(stack)}`,
-                                },
-                            },
-                        },
-                        denyInsecureTransport("sns", topicArn),
-                    ],
-                }),
+                policy: pulumi.jsonStringify(alarmTopicPolicyDocument({ topicArn, accountId, region, prefix, stack })),
             },
             { parent: this },
         );
@@ -154,6 +122,49 @@ export class Monitoring extends pulumi.ComponentResource {
             budgetName: this.budget.name,
         });
     }
+}
+
+/** Who may publish to the alarm topic: this stack's CloudWatch alarms and its budget, over TLS only. */
+function alarmTopicPolicyDocument(p: {
+    topicArn: pulumi.Output<string>;
+    accountId: pulumi.Output<string>;
+    region: pulumi.Output<string>;
+    prefix: string;
+    stack: string;
+}) {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "CloudWatchAlarmsOfThisStackPublish",
+                Effect: "Allow",
+                Principal: { Service: "cloudwatch.amazonaws.com" },
+                Action: "sns:Publish",
+                Resource: p.topicArn,
+                Condition: {
+                    StringEquals: { "aws:SourceAccount": p.accountId },
+                    ArnLike: {
+                        "aws:SourceArn": pulumi.interpolate`arn:aws:cloudwatch:${p.region}:${p.accountId}:alarm:${p.prefix}-*`,
+                    },
+                },
+            },
+            {
+                // Budgets is global: its ARNs have no region.
+                Sid: "BudgetOfThisStackPublishes",
+                Effect: "Allow",
+                Principal: { Service: "budgets.amazonaws.com" },
+                Action: "sns:Publish",
+                Resource: p.topicArn,
+                Condition: {
+                    StringEquals: { "aws:SourceAccount": p.accountId },
+                    ArnLike: {
+                        "aws:SourceArn": pulumi.interpolate`arn:aws:budgets::${p.accountId}:budget/${budgetName(p.stack)}`,
+                    },
+                },
+            },
+            denyInsecureTransport("sns", p.topicArn),
+        ],
+    };
 }
 
 function validate(args: MonitoringArgs): void {
