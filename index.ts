@@ -8,7 +8,7 @@ import { Deferral } from "./infra/deferral";
 import { Email } from "./infra/email";
 import { Encryption } from "./infra/encryption";
 import { Messaging } from "./infra/messaging";
-import { Monitoring } from "./infra/monitoring";
+import { Monitoring, budgetName } from "./infra/monitoring";
 import { Processors, SENDER_TIMEOUT_SECONDS } from "./infra/processors";
 import { Push } from "./infra/push";
 import { Sms } from "./infra/sms";
@@ -25,7 +25,11 @@ const provider = new aws.Provider("aws", {
 });
 const opts = { providers: [provider] };
 
-const encryption = new Encryption("encryption", { aliasName: `notify-${stack}` }, opts);
+const encryption = new Encryption(
+    "encryption",
+    { stack, aliasName: `notify-${stack}`, budgetName: budgetName(stack) },
+    opts,
+);
 const kmsKeyArn = encryption.keyArn;
 
 const storage = new Storage(
@@ -48,6 +52,7 @@ const messaging = new Messaging(
 const push = new Push(
     "push",
     {
+        stack,
         kmsKeyArn,
         logRetentionDays: config.logRetentionDays,
         feedbackTopicArn: messaging.feedbackTopic.arn,
@@ -79,7 +84,7 @@ const sms = new Sms(
     opts,
 );
 
-const analytics = new Analytics("analytics", { kmsKeyArn, logRetentionDays: config.logRetentionDays }, opts);
+const analytics = new Analytics("analytics", { stack, kmsKeyArn, logRetentionDays: config.logRetentionDays }, opts);
 
 const deferral = new Deferral(
     "deferral",
@@ -126,6 +131,7 @@ new Campaigns(
 const monitoring = new Monitoring(
     "monitoring",
     {
+        stack,
         kmsKeyArn,
         alarmEmail: config.alarms.email,
         serviceName: serviceName(stack),
@@ -148,6 +154,14 @@ const monitoring = new Monitoring(
             { name: "campaign-failures", queueName: processors.campaignFailures.name },
             { name: "device-stream-failures", queueName: processors.deviceStreamFailures.name },
         ],
+        smsSpend: { monthlyLimitUsd: config.sms.monthlySpendLimitUsd, alarmPercent: config.cost.smsSpendAlarmPercent },
+        budget: {
+            monthlyLimitUsd: config.cost.budgetMonthlyUsd,
+            forecastPercent: config.cost.budgetForecastPercent,
+            actualPercent: config.cost.budgetActualPercent,
+            // The tags that tell this stack's costs from every other stack's in the account.
+            costAllocationTags: { Environment: config.tags.Environment, Application: config.tags.Application },
+        },
     },
     opts,
 );
@@ -176,6 +190,8 @@ export const pushPlatforms = {
 };
 export const sesConfigurationSet = email.configurationSet.configurationSetName;
 export const sesDkimRecords = email.dkimRecords;
+export const sesMailFromRecords = email.mailFromRecords;
+export const sesDmarcRecord = email.dmarcRecord;
 export const smsDeliveryStatusRole = sms.preferences.deliveryStatusIamRoleArn;
 export const analyticsBucket = analytics.bucket.bucket;
 export const alarmTopicArn = monitoring.alarmTopic.arn;

@@ -3,15 +3,18 @@
  * COMPLAINT, FAILED) and, on a permanent bounce or a complaint, flag the address suppressed on the
  * user's profile; SNS platform-endpoint events disable the device behind the endpoint (found through the
  * byEndpointArn index) and its entry in the user's device summary, but only for token-level failures: a
- * platform-level one (disabled application, expired credentials) is logged and counted instead. Status
+ * platform-level one (disabled application, expired credentials) is logged and counted instead. An
+ * EndpointUpdated event without an `Enabled` attribute is checked with GetEndpointAttributes. Status
  * updates are conditional so late or reordered events never move a row backwards. An event whose
  * delivery-log row does not exist yet (the sender's batch write still in flight) is retried a few times
  * through the queue, then acknowledged.
  */
 import { FirehoseClient } from "@aws-sdk/client-firehose";
-import { overwritableStatuses, parseFeedback, type FeedbackEvent } from "./core/feedback";
+import { GetEndpointAttributesCommand, SNSClient } from "@aws-sdk/client-sns";
+import { endpointUpdate, overwritableStatuses, parseFeedback, type FeedbackEvent } from "./core/feedback";
 import { normalizeEmail } from "./core/email";
 import { SUMMARY_DEVICE_ID } from "./core/endpoints";
+import { STATUS_INDEX_ATTRIBUTE, statusIndexKey } from "./core/statusIndex";
 import { createDynamo, type Dynamo } from "./lib/dynamo";
 import { ENV, requireEnv } from "./lib/env";
 import { METRICS } from "./lib/telemetry-names";
@@ -38,6 +41,7 @@ export function feedbackProcessor() {
     const telemetry = createTelemetry();
     const dynamo = createDynamo();
     const firehose = new FirehoseClient({});
+    const sns = new SNSClient({});
     const tables: Tables = {
         deliveryLog: requireEnv(ENV.deliveryLogTable),
         preferences: requireEnv(ENV.preferencesTable),
@@ -51,7 +55,7 @@ export function feedbackProcessor() {
         const analytics: string[] = [];
         for (const record of event.Records ?? []) {
             try {
-                const line = await handleRecord(record, dynamo, tables, telemetry);
+                const line = await handleRecord(record, { dynamo, sns }, tables, telemetry);
                 if (line) analytics.push(line);
             } catch (error) {
                 telemetry.log.error("feedback record failed; left to the queue", {
@@ -70,12 +74,14 @@ export function feedbackProcessor() {
 /** Applies one feedback message; returns its analytics line, throws to have it retried. */
 async function handleRecord(
     record: SqsRecord,
-    dynamo: Dynamo,
+    clients: { dynamo: Dynamo; sns: SNSClient },
     tables: Tables,
     telemetry: Telemetry,
 ): Promise<string | undefined> {
     const { log } = telemetry;
-    const event = parseFeedback(record.body);
+    const { dynamo } = clients;
+    const parsed = parseFeedback(record.body);
+    const event = parsed.kind === "endpoint-check" ? await checkEndpoint(clients.sns, parsed.endpointArn) : parsed;
     switch (event.kind) {
         case "invalid":
             log.warn("unusable feedback message acknowledged", { messageId: record.messageId, reason: event.reason });
@@ -100,6 +106,17 @@ async function handleRecord(
             return undefined;
         case "email":
             return applyEmailEvent(record, event, dynamo, tables, telemetry);
+    }
+}
+
+/** Asks SNS what an EndpointUpdated event without attributes changed; NotFound means it was deleted. */
+async function checkEndpoint(sns: SNSClient, endpointArn: string): Promise<ReturnType<typeof endpointUpdate>> {
+    try {
+        const out = await sns.send(new GetEndpointAttributesCommand({ EndpointArn: endpointArn }));
+        return endpointUpdate(endpointArn, out.Attributes ?? {});
+    } catch (err) {
+        if ((err as Error).name === "NotFoundException") return endpointUpdate(endpointArn, undefined);
+        throw err; // throttling, access denied: the record is retried through the queue
     }
 }
 
@@ -132,6 +149,14 @@ async function applyEmailEvent(
     if (event.reason) {
         update += ", reason = :reason";
         values[":reason"] = { S: event.reason };
+    }
+    // The row moves in (or out of) the sparse status index with its status, as the sender writes it.
+    const indexKey = statusIndexKey({ ...event, channel: "email" });
+    if (indexKey) {
+        update += `, ${STATUS_INDEX_ATTRIBUTE} = :statusShard`;
+        values[":statusShard"] = { S: indexKey };
+    } else {
+        update += ` REMOVE ${STATUS_INDEX_ATTRIBUTE}`;
     }
     try {
         await dynamo.call("UpdateItem", {

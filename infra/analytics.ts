@@ -1,7 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { denyInsecureTransport } from "./statements";
 
 export interface AnalyticsArgs {
+    /** The stack name: it names the stream, its log group and the bucket prefix. */
+    stack: string;
     /** The stack's customer-managed key: bucket default encryption, Firehose at rest, the log group. */
     kmsKeyArn: pulumi.Input<string>;
     logRetentionDays: number;
@@ -57,7 +60,7 @@ export class Analytics extends pulumi.ComponentResource {
         );
         const bufferingSizeMb = checkedRange("bufferingSizeMb", args.bufferingSizeMb ?? 64, BUFFER_SIZE_RANGE);
 
-        const stack = pulumi.getStack();
+        const { stack } = args;
         const streamName = `notify-${stack}-${name}`;
         const region = aws.getRegionOutput({}, { parent: this }).region;
         const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
@@ -152,15 +155,7 @@ export class Analytics extends pulumi.ComponentResource {
                 policy: pulumi.jsonStringify({
                     Version: "2012-10-17",
                     Statement: [
-                        {
-                            // A Deny must cover every action, so "s3:*" here widens protection; it grants nothing.
-                            Sid: "DenyInsecureTransport",
-                            Effect: "Deny",
-                            Principal: "*",
-                            Action: "s3:*",
-                            Resource: [bucketArn, objectsArn],
-                            Condition: { Bool: { "aws:SecureTransport": "false" } },
-                        },
+                        denyInsecureTransport("s3", [bucketArn, objectsArn]),
                         {
                             // "IfExists": a PutObject without SSE headers (default encryption applies the
                             // stack key) and UploadPart (authorized as s3:PutObject, never carries SSE

@@ -34,6 +34,13 @@ export interface PlatformConfig {
     email: { senderDomain: string; fromAddress: string };
     sms: { monthlySpendLimitUsd: number; senderId?: string };
     campaigns: { schedule: string; timezone: string; campaignId: string; template: string; segment: string };
+    /** The stack's monthly cost budget and the SMS spend alarm (percentages of their limits). */
+    cost: {
+        budgetMonthlyUsd: number;
+        budgetForecastPercent: number;
+        budgetActualPercent: number;
+        smsSpendAlarmPercent: number;
+    };
 }
 
 /** Thrown for a missing or invalid setting; names the key and the stack file to fix. */
@@ -157,6 +164,12 @@ export function loadConfig(): PlatformConfig {
             campaignId: campaignId(),
             template: str("campaignTemplate", "daily-digest"),
             segment: str("campaignSegment", "daily-digest"),
+        },
+        cost: {
+            budgetMonthlyUsd: int("budgetMonthlyUsd", 100, 1, 100000000),
+            budgetForecastPercent: int("budgetForecastPercent", 100, 1, 1000),
+            budgetActualPercent: int("budgetActualPercent", 80, 1, 1000),
+            smsSpendAlarmPercent: int("alarmSmsSpendPercent", 80, 1, 100),
         },
     };
 }

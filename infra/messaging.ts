@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CHANNELS, type Channel } from "../handlers/lib/telemetry-names";
+import { denyInsecureTransport } from "./statements";
 
 /** SQS's own limit for redrive is 1; below 5 a brief throttle can dead-letter a healthy message. */
 export const MAX_RECEIVE_COUNT = 5;
@@ -29,18 +30,6 @@ export interface WorkQueueArgs {
     kmsKeyArn: pulumi.Input<string>;
     /** Timeout of the function that consumes the queue. */
     consumerTimeoutSeconds: number;
-}
-
-/** Policy statements denying any access to an SQS queue or SNS topic over plain HTTP. */
-export function denyInsecureTransport(actionPrefix: "sqs" | "sns", resource: pulumi.Input<string>) {
-    return {
-        Sid: "DenyInsecureTransport",
-        Effect: "Deny",
-        Principal: "*",
-        Action: actionPrefix === "sqs" ? "sqs:*" : ["sns:Publish", "sns:Subscribe", "sns:Receive"],
-        Resource: resource,
-        Condition: { Bool: { "aws:SecureTransport": "false" } },
-    };
 }
 
 /**

@@ -251,6 +251,18 @@ export class Processors extends pulumi.ComponentResource {
                     dynamo("UpdateOutcomes", ["UpdateItem"], tableArns("deliveryLog", "preferences", "devices")),
                     dynamo("ReadDeliveryRow", ["GetItem"], tableArns("deliveryLog")),
                     dynamo("FindDeviceByEndpoint", ["Query"], [indexArn("devices", "byEndpointArn")]),
+                    // An EndpointUpdated event without attributes is checked with SNS: the platform
+                    // applications' endpoints only (none without an application: no events then either).
+                    ...(endpointArns.length > 0
+                        ? [
+                              {
+                                  Sid: "CheckUpdatedEndpoints",
+                                  Effect: "Allow" as const,
+                                  Action: "sns:GetEndpointAttributes",
+                                  Resource: endpointArns,
+                              },
+                          ]
+                        : []),
                 ],
             },
             { parent: this },

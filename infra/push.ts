@@ -4,6 +4,8 @@ import type { PlatformConfig } from "./config";
 import { DeliveryStatusLogging } from "./deliveryStatusLogging";
 
 export interface PushArgs {
+    /** The stack name: it names the platform applications. */
+    stack: string;
     kmsKeyArn: pulumi.Input<string>;
     logRetentionDays: number;
     /** Endpoint deleted/updated and delivery-failure events go here, for the feedback processor. */
@@ -25,7 +27,7 @@ export class Push extends pulumi.ComponentResource {
     constructor(name: string, args: PushArgs, opts?: pulumi.ComponentResourceOptions) {
         super("notify:push:Push", name, {}, opts);
         const { apns, fcm, apnsPlatform, deliveryStatusSamplePercent } = args.push;
-        const stack = pulumi.getStack();
+        const { stack } = args;
         const apnsName = `notify-${stack}-ios`;
         const fcmName = `notify-${stack}-android`;
 

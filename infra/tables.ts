@@ -1,3 +1,5 @@
+import { STATUS_INDEX_ATTRIBUTE, STATUS_INDEX_NAME } from "../handlers/core/statusIndex";
+
 /**
  * The DynamoDB data model as plain data. infra/storage.ts builds the tables from it and the local
  * emulator harness (test/, sandbox) creates the very same tables from it, so the two cannot drift.
@@ -43,7 +45,25 @@ export const TABLES = {
      * One row per notification and recipient (recipientKey = channel#userId, or channel#address for an
      * explicit address): userId, channel, status (SENT|DELIVERED|BOUNCED|COMPLAINT|FAILED|SUPPRESSED|
      * DEFERRED), createdAt, updatedAt, reason, providerMessageId, sentDevices (push), campaignId,
-     * expiresAt. The senders batch-read these rows first: a recipient already recorded is not sent again.
+     * expiresAt, and statusShard on FAILED/BOUNCED/COMPLAINT rows only. The senders batch-read these rows
+     * first: a recipient already recorded is not sent again.
+     *
+     * Partition arithmetic at 100K deliveries/s (a partition, and an index partition, takes ~1,000 write
+     * units/s; a row is < 1 KB, so one write = 1 WCU; a throttled GSI throttles writes to its table):
+     * - Table: 100K row writes/s from the senders, plus up to 100K/s feedback updates if every delivery
+     *   were an e-mail (DELIVERED), = 200K WCU/s → at least 200 partitions, which DynamoDB reaches by
+     *   splitting on the partition key, notificationId: one value per request, so per key ~1 write per
+     *   recipient (≤ 100 recipients per request, all in one batch: ≤ 100 writes per key, far below 1,000/s).
+     * - The former `byStatus` index (key = status, 7 values, ALL): every write landed under one of 7
+     *   keys; SENT alone took ~100K puts/s plus ~100K deletes/s as feedback moved rows to DELIVERED, on
+     *   a key whose partition takes ~1,000/s: ~200× over, throttling the table itself.
+     * - `byStatusShard` (key = `<status>#<channel>#<0..127>`, sort updatedAt, KEYS_ONLY): sparse — only
+     *   FAILED, BOUNCED and COMPLAINT rows carry the key, so SENT/DELIVERED (the bulk) never write to
+     *   it. At a 1% failure rate: ~1K index writes/s over 3 channels × 128 shards ≈ 3 writes/s per key.
+     *   Worst case, a whole channel failing at 100K/s: 100,000 / 128 ≈ 781 writes/s per key, under 1,000.
+     *   Bounces/complaints (≤ a few % of e-mail) add ≤ 30 writes/s per key at full e-mail traffic.
+     * - The query it serves, "FAILED in the last hour on a channel", is 128 Queries (one per shard,
+     *   `updatedAt >= now-1h`) merged newest-first: handlers/core/statusIndex.ts, README "Status index".
      */
     deliveryLog: {
         hashKey: "notificationId",
@@ -51,13 +71,18 @@ export const TABLES = {
         attributes: {
             notificationId: "S",
             recipientKey: "S",
-            status: "S",
+            statusShard: "S",
             updatedAt: "S",
             userId: "S",
             createdAt: "S",
         },
         indexes: [
-            { name: "byStatus", hashKey: "status", rangeKey: "updatedAt", projection: "ALL" },
+            {
+                name: STATUS_INDEX_NAME,
+                hashKey: STATUS_INDEX_ATTRIBUTE,
+                rangeKey: "updatedAt",
+                projection: "KEYS_ONLY",
+            },
             { name: "byRecipient", hashKey: "userId", rangeKey: "createdAt", projection: "ALL" },
         ],
         ttlAttribute: "expiresAt",

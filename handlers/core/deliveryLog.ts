@@ -3,6 +3,7 @@
  * (idempotency + history), per-user hourly rate counters, deferral schedules, analytics events.
  */
 import { createHash } from "node:crypto";
+import { STATUS_INDEX_ATTRIBUTE, statusIndexKey } from "./statusIndex";
 import type { Channel, DeliveryLogRow, DeliveryStatus, NotificationRequest, RecipientSpec } from "./types";
 
 /**
@@ -77,7 +78,7 @@ export function deliveryLogRow(
     previous?: Pick<DeliveryLogRow, "createdAt">,
 ): DeliveryLogRow {
     const stamp = new Date(now).toISOString();
-    const row: DeliveryLogRow = {
+    const row: DeliveryLogRow & { [STATUS_INDEX_ATTRIBUTE]?: string } = {
         notificationId: outcome.notificationId,
         recipientKey: outcome.recipientKey,
         channel: outcome.channel,
@@ -91,6 +92,9 @@ export function deliveryLogRow(
     if (outcome.reason) row.reason = outcome.reason;
     if (outcome.providerMessageId) row.providerMessageId = outcome.providerMessageId;
     if (outcome.sentDevices && outcome.sentDevices.length > 0) row.sentDevices = outcome.sentDevices;
+    // Only the statuses an operator investigates carry the status index's key (see core/statusIndex).
+    const indexKey = statusIndexKey(row);
+    if (indexKey) row[STATUS_INDEX_ATTRIBUTE] = indexKey;
     return row;
 }
 

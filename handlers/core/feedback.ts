@@ -19,6 +19,11 @@ export type FeedbackEvent =
       }
     | { kind: "endpoint"; eventType: string; endpointArn: string; reason: string }
     /**
+     * An EndpointUpdated event that does not say whether the endpoint is still enabled (real events
+     * often carry no attributes): ask SNS (GetEndpointAttributes), then act on its answer.
+     */
+    | { kind: "endpoint-check"; endpointArn: string }
+    /**
      * A delivery failure of the platform application itself (disabled application, expired or revoked
      * APNs/FCM credentials): every device fails alike, so no device is disabled; log and count it.
      */
@@ -97,15 +102,10 @@ function parseEndpointEvent(event: Record<string, any>): FeedbackEvent {
         case "EndpointDeleted":
             return { kind: "endpoint", eventType: "EndpointDeleted", endpointArn, reason: "endpoint deleted" };
         case "EndpointUpdated":
-            if (event.Enabled === "false" || event.Enabled === false) {
-                return {
-                    kind: "endpoint",
-                    eventType: "EndpointUpdated",
-                    endpointArn,
-                    reason: "endpoint disabled by the platform",
-                };
+            if (event.Enabled === undefined || event.Enabled === null || event.Enabled === "") {
+                return { kind: "endpoint-check", endpointArn };
             }
-            return { kind: "ignore", reason: "endpoint updated, still enabled" };
+            return endpointUpdate(endpointArn, { Enabled: String(event.Enabled) });
         case "DeliveryFailure": {
             const failureType = typeof event.FailureType === "string" ? event.FailureType : "";
             const failureMessage = typeof event.FailureMessage === "string" ? event.FailureMessage : "";
@@ -132,6 +132,29 @@ function parseEndpointEvent(event: Record<string, any>): FeedbackEvent {
         default:
             return { kind: "ignore", reason: `endpoint event ${event.EventType} needs no action` };
     }
+}
+
+/**
+ * What an endpoint's attributes — from an EndpointUpdated event or from GetEndpointAttributes — mean for
+ * its device: `Enabled` "false" disables it; `undefined` attributes (SNS answered NotFound: the endpoint
+ * was deleted) disable it too; anything else is still enabled.
+ */
+export function endpointUpdate(
+    endpointArn: string,
+    attributes: Record<string, string> | undefined,
+): Extract<FeedbackEvent, { kind: "endpoint" | "ignore" }> {
+    if (attributes === undefined) {
+        return { kind: "endpoint", eventType: "EndpointUpdated", endpointArn, reason: "endpoint deleted" };
+    }
+    if (String(attributes.Enabled).toLowerCase() === "false") {
+        return {
+            kind: "endpoint",
+            eventType: "EndpointUpdated",
+            endpointArn,
+            reason: "endpoint disabled by the platform",
+        };
+    }
+    return { kind: "ignore", reason: "endpoint updated, still enabled" };
 }
 
 const tag = (tags: Record<string, unknown> | undefined, name: string): string | undefined => {

@@ -83,8 +83,9 @@ describe("infra/analytics: Analytics component", function () {
             "dev",
             false,
         );
-        analytics = new Analytics("events", { kmsKeyArn: KEY_ARN, logRetentionDays: 30 });
+        analytics = new Analytics("events", { stack: "dev", kmsKeyArn: KEY_ARN, logRetentionDays: 30 });
         custom = new Analytics("tuned", {
+            stack: "dev",
             kmsKeyArn: KEY_ARN,
             logRetentionDays: 7,
             bufferingIntervalSeconds: 60,
@@ -261,11 +262,17 @@ describe("infra/analytics: Analytics component", function () {
     });
 
     it("rejects buffering outside Firehose's limits with a message naming the setting", function () {
-        expect(() => new Analytics("bad1", { kmsKeyArn: KEY_ARN, logRetentionDays: 30, bufferingSizeMb: 0 })).to.throw(
-            /bufferingSizeMb must be an integer between 1 and 128, got 0/,
-        );
         expect(
-            () => new Analytics("bad2", { kmsKeyArn: KEY_ARN, logRetentionDays: 30, bufferingIntervalSeconds: 901 }),
+            () => new Analytics("bad1", { stack: "dev", kmsKeyArn: KEY_ARN, logRetentionDays: 30, bufferingSizeMb: 0 }),
+        ).to.throw(/bufferingSizeMb must be an integer between 1 and 128, got 0/);
+        expect(
+            () =>
+                new Analytics("bad2", {
+                    stack: "dev",
+                    kmsKeyArn: KEY_ARN,
+                    logRetentionDays: 30,
+                    bufferingIntervalSeconds: 901,
+                }),
         ).to.throw(/bufferingIntervalSeconds must be an integer between 0 and 900, got 901/);
         // Validation happens before any child is created.
         expect(recorded.filter((r) => r.name.startsWith("bad"))).to.have.length(0);

@@ -2,7 +2,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { CHANNELS, METRIC_NAMESPACE } from "../../handlers/lib/telemetry-names";
 import type { PlatformConfig } from "../../infra/config";
-import { Monitoring, type MonitoringArgs, SUCCESS_RATE_EXPRESSION, compositeRule } from "../../infra/monitoring";
+import {
+    Monitoring,
+    type MonitoringArgs,
+    SUCCESS_RATE_EXPRESSION,
+    SUCCESS_RATE_OUTCOMES_EXPRESSION,
+    compositeRule,
+} from "../../infra/monitoring";
+import { type MetricQuery, type Series, alarmState, evaluateQueries } from "./metricMath";
 
 const ACCOUNT = "123456789012";
 const REGION = "eu-west-1";
@@ -25,6 +32,7 @@ const THRESHOLDS: PlatformConfig["alarms"] = {
 
 function args(overrides: Partial<MonitoringArgs> = {}): MonitoringArgs {
     return {
+        stack: "dev",
         kmsKeyArn: KEY_ARN,
         alarmEmail: "oncall@example.com",
         serviceName: "notify-dev",
@@ -50,6 +58,13 @@ function args(overrides: Partial<MonitoringArgs> = {}): MonitoringArgs {
             { name: "campaign-dlq", queueName: "q-campaign-dlq" },
             { name: "stream-failures", queueName: "q-stream-failures" },
         ],
+        smsSpend: { monthlyLimitUsd: 500, alarmPercent: 80 },
+        budget: {
+            monthlyLimitUsd: 250,
+            forecastPercent: 100,
+            actualPercent: 80,
+            costAllocationTags: { Environment: "dev", Application: "notify-platform" },
+        },
         ...overrides,
     };
 }
@@ -118,9 +133,11 @@ describe("infra/monitoring: Monitoring component", function () {
             ...monitoring.alarms,
             monitoring.compositeAlarm,
             monitoring.dashboard,
+            monitoring.budget,
         ];
         const urns = await Promise.all(children.map((c) => settle(c.urn)));
-        for (const urn of urns) expect(urn).to.include("notify:monitoring:Monitoring$");
+        // Every child sits in the Monitoring tree: directly, or under its Alarms, Dashboard or CostBudget part.
+        for (const urn of urns) expect(urn).to.match(/::notify:monitoring:(Monitoring|Alarms|Dashboard|CostBudget)\$/);
         dashboardUrl = await settle(monitoring.dashboardUrl);
         topicArn = await settle(monitoring.alarmTopic.arn);
     });
@@ -133,7 +150,9 @@ describe("infra/monitoring: Monitoring component", function () {
 
     it("lets only this account's CloudWatch alarms publish, over TLS only", function () {
         const policy = JSON.parse(ofType("aws:sns/topicPolicy:TopicPolicy")[0].inputs.policy);
-        const allow = policy.Statement.filter((s: any) => s.Effect === "Allow");
+        const allow = policy.Statement.filter(
+            (s: any) => s.Effect === "Allow" && s.Principal.Service === "cloudwatch.amazonaws.com",
+        );
         expect(allow).to.have.length(1);
         expect(allow[0].Principal).to.deep.equal({ Service: "cloudwatch.amazonaws.com" });
         expect(allow[0].Action).to.equal("sns:Publish");
@@ -154,7 +173,7 @@ describe("infra/monitoring: Monitoring component", function () {
     });
 
     it("sends every alarm's ALARM and OK to the topic, with a deliberate missing-data policy and a prefixed name", function () {
-        expect(alarms()).to.have.length(6 + 6 * 2 + 3 + 1 + 3 + 2);
+        expect(alarms()).to.have.length(6 + 6 * 2 + 3 + 1 + 3 + 2 + 1);
         for (const a of alarms()) {
             expect(a.alarmActions, a.name).to.deep.equal([topicArn]);
             expect(a.okActions, a.name).to.deep.equal([topicArn]);
@@ -216,7 +235,7 @@ describe("infra/monitoring: Monitoring component", function () {
         }
     });
 
-    it("computes each channel's success rate with metric math over SUMs, guarded against no traffic", function () {
+    it("computes each channel's success rate with metric math over SUMs of Delivered and Failed only", function () {
         for (const channel of CHANNELS) {
             const a = alarmNamed(`notify-dev-${channel}-delivery-success-rate`);
             // A metric-math alarm has no metric of its own.
@@ -229,15 +248,15 @@ describe("infra/monitoring: Monitoring component", function () {
                 datapointsToAlarm: 3,
             });
             const queries: any[] = a.metricQueries;
-            expect(queries.map((q) => q.id)).to.have.members(["attempted", "delivered", "successRate"]);
+            expect(queries.map((q) => q.id)).to.deep.equal(["delivered", "failed", "outcomes", "successRate"]);
+            expect(queries.find((q) => q.id === "outcomes").expression).to.equal(SUCCESS_RATE_OUTCOMES_EXPRESSION);
             const expr = queries.find((q) => q.id === "successRate");
             expect(expr.expression).to.equal(SUCCESS_RATE_EXPRESSION);
-            expect(expr.expression).to.match(/^IF\(attempted > 0, 100 \* FILL\(delivered, 0\) \/ attempted, /);
             expect(expr.returnData).to.equal(true);
             expect(queries.filter((q) => q.returnData === true)).to.have.length(1);
             for (const [id, metricName] of [
-                ["attempted", "Attempted"],
                 ["delivered", "Delivered"],
+                ["failed", "Failed"],
             ]) {
                 const q = queries.find((x) => x.id === id);
                 expect(q.returnData).to.equal(false);
@@ -250,6 +269,119 @@ describe("infra/monitoring: Monitoring component", function () {
                 });
             }
         }
+    });
+
+    describe("the success-rate alarm, evaluated on sample metric values", function () {
+        const PERIODS = 6;
+        const steady = (value: number | undefined): Series => Array.from({ length: PERIODS }, () => value);
+        /** The state the registered alarm of `channel` reaches on `metrics`, under both empty-period readings. */
+        const verdicts = (channel: string, metrics: Record<string, Series>) => {
+            const a = alarmNamed(`notify-dev-${channel}-delivery-success-rate`);
+            return (["absent", "filled"] as const).map((emptyPeriods) =>
+                alarmState(a, evaluateQueries(a.metricQueries as MetricQuery[], metrics, PERIODS, { emptyPeriods })),
+            );
+        };
+        // What the senders emit per period for 1,000 requests of a campaign that meets quiet hours: every
+        // one DEFERRED (Attempted counts them too), nothing delivered, nothing failed.
+        const quietHours = { Attempted: steady(1000), Deferred: steady(1000) };
+
+        it("stays OK for a campaign deferred by quiet hours (no failure)", function () {
+            for (const channel of CHANNELS) expect(verdicts(channel, quietHours), channel).to.deep.equal(["OK", "OK"]);
+        });
+
+        it("stays OK when most recipients are suppressed and the rest delivered", function () {
+            const metrics = { Attempted: steady(1000), Suppressed: steady(700), Delivered: steady(300) };
+            expect(verdicts("email", metrics)).to.deep.equal(["OK", "OK"]);
+        });
+
+        it("alarms when 10% of the delivery outcomes are failures for three periods", function () {
+            const metrics = { Attempted: steady(1000), Delivered: steady(900), Failed: steady(100) };
+            for (const channel of CHANNELS)
+                expect(verdicts(channel, metrics), channel).to.deep.equal(["ALARM", "ALARM"]);
+        });
+
+        it("alarms when everything fails and the sender emits no Delivered datapoint at all", function () {
+            const metrics = { Attempted: steady(50), Failed: steady(50) };
+            expect(verdicts("sms", metrics)).to.deep.equal(["ALARM", "ALARM"]);
+        });
+
+        it("does not alarm on two bad periods out of three", function () {
+            const delivered: Series = [900, 900, 900, 900, 900, 1000];
+            const failed: Series = [100, 100, 100, 100, 100, undefined];
+            expect(verdicts("push", { Delivered: delivered, Failed: failed })).to.deep.equal(["OK", "OK"]);
+        });
+
+        it("stays OK without any traffic", function () {
+            for (const channel of CHANNELS) expect(verdicts(channel, {}), channel).to.deep.equal(["OK", "OK"]);
+        });
+
+        it("would have paged on the quiet-hours campaign with the former delivered / attempted expression", function () {
+            // The evaluator can tell the two apart: the expression this alarm replaced fails the same input.
+            const former: MetricQuery[] = [
+                { id: "attempted", metric: { metricName: "Attempted" } },
+                { id: "delivered", metric: { metricName: "Delivered" } },
+                {
+                    id: "successRate",
+                    expression: "IF(attempted > 0, 100 * FILL(delivered, 0) / attempted, 100)",
+                    returnData: true,
+                },
+            ];
+            const a = alarmNamed("notify-dev-push-delivery-success-rate");
+            const series = evaluateQueries(former, quietHours, PERIODS, { emptyPeriods: "absent" });
+            expect(alarmState(a, series)).to.equal("ALARM");
+        });
+    });
+
+    it("alarms on the account's month-to-date SMS spend at the configured share of the monthly limit", function () {
+        const a = alarmNamed("notify-dev-sms-month-to-date-spend");
+        expect(a).to.include({
+            namespace: "AWS/SNS",
+            metricName: "SMSMonthToDateSpentUSD",
+            statistic: "Maximum",
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            threshold: 400,
+        });
+        expect(a).not.to.have.property("dimensions");
+    });
+
+    it("gives the stack a monthly cost budget over its own cost-allocation tags", function () {
+        const [budget] = ofType("aws:budgets/budget:Budget");
+        expect(budget.inputs).to.include({
+            name: "notify-dev-monthly-cost",
+            budgetType: "COST",
+            timeUnit: "MONTHLY",
+            limitAmount: "250.00",
+            limitUnit: "USD",
+        });
+        expect(budget.inputs.filterExpression).to.deep.equal({
+            ands: [
+                { tags: { key: "Environment", values: ["dev"], matchOptions: ["EQUALS"] } },
+                { tags: { key: "Application", values: ["notify-platform"], matchOptions: ["EQUALS"] } },
+            ],
+        });
+    });
+
+    it("notifies the alarm topic on the forecast and on the actual cost threshold", function () {
+        const [budget] = ofType("aws:budgets/budget:Budget");
+        const byType = Object.fromEntries(budget.inputs.notifications.map((n: any) => [n.notificationType, n]));
+        expect(Object.keys(byType).sort()).to.deep.equal(["ACTUAL", "FORECASTED"]);
+        expect(byType.FORECASTED).to.include({
+            threshold: 100,
+            thresholdType: "PERCENTAGE",
+            comparisonOperator: "GREATER_THAN",
+        });
+        expect(byType.ACTUAL).to.include({ threshold: 80, thresholdType: "PERCENTAGE" });
+        for (const n of Object.values(byType)) expect((n as any).subscriberSnsTopicArns).to.deep.equal([topicArn]);
+    });
+
+    it("lets only this stack's budget publish to the alarm topic", function () {
+        const policy = JSON.parse(ofType("aws:sns/topicPolicy:TopicPolicy")[0].inputs.policy);
+        const budgets = policy.Statement.find((s: any) => s.Principal?.Service === "budgets.amazonaws.com");
+        expect(budgets).to.include({ Effect: "Allow", Action: "sns:Publish", Resource: topicArn });
+        expect(budgets.Condition).to.deep.equal({
+            StringEquals: { "aws:SourceAccount": ACCOUNT },
+            ArnLike: { "aws:SourceArn": `arn:aws:budgets::${ACCOUNT}:budget/notify-dev-monthly-cost` },
+        });
     });
 
     it("alarms on SES bounce and complaint rates as fractions of the configured percentages", function () {
@@ -306,7 +438,8 @@ describe("infra/monitoring: Monitoring component", function () {
                     channel,
                 ]);
             }
-            expect(row[1].properties.metrics[2][0].expression).to.equal(SUCCESS_RATE_EXPRESSION);
+            expect(row[1].properties.metrics[3][0].expression).to.equal(SUCCESS_RATE_EXPRESSION);
+            expect(row[1].properties.metrics[3][0].visible).to.equal(true);
             expect(text).to.include(`"q-${channel}"`);
             expect(text).to.include(`"q-${channel}-dlq"`);
             expect(text).to.include(`"fn-${channel}-sender"`);
@@ -373,6 +506,16 @@ describe("infra/monitoring: Monitoring component", function () {
             () => new Monitoring("bad5", args({ thresholds: { ...THRESHOLDS, minSuccessRatePercent: 0 } })),
         ).to.throw(/minSuccessRatePercent/);
         expect(recorded.filter((r) => r.name.startsWith("bad"))).to.have.length(0);
+        expect(recorded.length).to.equal(before);
+    });
+
+    it("rejects a budget that would watch the whole account, before creating anything", function () {
+        const before = recorded.length;
+        const budget = { ...args().budget, costAllocationTags: {} };
+        expect(() => new Monitoring("bad6", args({ budget }))).to.throw(/budget.costAllocationTags is empty/);
+        expect(() => new Monitoring("bad7", args({ smsSpend: { monthlyLimitUsd: 1, alarmPercent: 0 } }))).to.throw(
+            /smsSpend.alarmPercent/,
+        );
         expect(recorded.length).to.equal(before);
     });
 

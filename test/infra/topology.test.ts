@@ -7,6 +7,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
+// The pack's own statement parser: the test reads policy documents exactly as the policies do.
+import { parseStatements } from "../../policy/iam";
 import { type PreviewResource, type PreviewResult, previewProgram } from "../../toolkit/preview/preview";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -15,11 +17,6 @@ const REQUIRED_TAGS = ["Environment", "Application", "Owner", "CostCenter"];
 const ofType = (r: PreviewResult, type: string) => r.resources.filter((x) => x.type === type);
 const byUrn = (r: PreviewResult) => new Map(r.resources.map((x) => [x.urn, x]));
 const parseDoc = (doc: unknown): any => (typeof doc === "string" ? JSON.parse(doc) : doc);
-const statements = (doc: unknown): any[] => {
-    const s = parseDoc(doc)?.Statement ?? [];
-    return Array.isArray(s) ? s : [s];
-};
-const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 /** Actions IAM accepts only with Resource "*" (Service Authorization Reference: no resource types). */
 const NO_RESOURCE_ACTIONS = new Set([
@@ -193,21 +190,21 @@ describe("topology (mock runtime, both stacks)", function () {
                 ];
                 expect(documents.length).to.be.greaterThan(20);
                 for (const [name, doc] of documents) {
-                    const sids = statements(doc)
-                        .map((st) => st.Sid)
+                    const sids = parseStatements(doc)
+                        .map((st) => st.sid)
                         .filter((sid) => sid !== undefined);
                     expect(new Set(sids).size, `${name}: statement ids are unique (IAM rejects duplicates)`).to.equal(
                         sids.length,
                     );
-                    for (const st of statements(doc).filter((s) => s.Effect === "Allow")) {
-                        const actions = asList<string>(st.Action);
-                        expect(st.NotAction, name).to.equal(undefined);
+                    for (const st of parseStatements(doc).filter((s) => s.effect === "Allow")) {
+                        const actions = st.action;
+                        expect(st.notAction, name).to.deep.equal([]);
                         for (const action of actions) {
                             expect(action, name).to.not.equal("*");
                             expect(action, name).to.not.match(/^[a-z0-9-]+:\*$/);
                         }
                         const isKeyPolicy = name.startsWith("encryption-key");
-                        if (!isKeyPolicy && asList(st.Resource).includes("*")) {
+                        if (!isKeyPolicy && st.resource.includes("*")) {
                             for (const action of actions)
                                 expect(NO_RESOURCE_ACTIONS.has(action), `${name}: ${action} on "*"`).to.equal(true);
                         }
@@ -286,13 +283,20 @@ describe("topology (mock runtime, both stacks)", function () {
         expect(ofType(results.prod, "aws:sns/platformApplication:PlatformApplication")).to.have.length(0);
     });
 
-    it("creates the APNs (token auth) and FCM v1 applications once the stack has their secret credentials", async function () {
+    /** The prod stack with both platforms' secret credentials set (previewed once, on first use). */
+    let credentialed: Promise<PreviewResult> | undefined;
+    const withCredentials = () => {
         const config = {
             ...stackConfig("prod"),
             "notify:apnsSigningKey": { secure: "v1:ciphertext" },
             "notify:fcmServiceAccountJson": { secure: "v1:ciphertext" },
         };
-        const result = await previewProgram({ programDir: programWithStack("prod", config), stack: "prod" });
+        credentialed ??= previewProgram({ programDir: programWithStack("prod", config), stack: "prod" });
+        return credentialed;
+    };
+
+    it("creates the APNs (token auth) and FCM v1 applications once the stack has their secret credentials", async function () {
+        const result = await withCredentials();
         const apps = ofType(result, "aws:sns/platformApplication:PlatformApplication");
         const apns = apps.find((a) => a.inputs.platform === "APNS")!;
         const fcm = apps.find((a) => a.inputs.platform === "GCM")!;
@@ -314,9 +318,72 @@ describe("topology (mock runtime, both stacks)", function () {
         const pushPolicy = ofType(result, "aws:iam/rolePolicy:RolePolicy").find(
             (p) => p.name === "push-sender-policy",
         )!;
-        const publish = statements(pushPolicy.inputs.policy).find((s) => s.Sid === "PublishToEndpoints");
-        expect(asList(publish.Resource)[0]).to.match(/:endpoint\/APNS\/notify-prod-ios\/\*$/);
+        const publish = parseStatements(pushPolicy.inputs.policy).find((s) => s.sid === "PublishToEndpoints")!;
+        expect(publish.resource[0]).to.match(/:endpoint\/APNS\/notify-prod-ios\/\*$/);
     });
+
+    it("lets the feedback processor read only the platform applications' endpoints (EndpointUpdated checks)", async function () {
+        const result = await withCredentials();
+        const policy = ofType(result, "aws:iam/rolePolicy:RolePolicy").find(
+            (p) => p.name === "feedback-processor-policy",
+        )!;
+        const check = parseStatements(policy.inputs.policy).find((s) => s.sid === "CheckUpdatedEndpoints")!;
+        expect(check.action).to.deep.equal(["sns:GetEndpointAttributes"]);
+        expect(check.resource.sort()).to.deep.equal([
+            "arn:aws:sns:eu-west-1:123456789012:endpoint/APNS/notify-prod-ios/*",
+            "arn:aws:sns:eu-west-1:123456789012:endpoint/GCM/notify-prod-android/*",
+        ]);
+    });
+
+    it("exports the MAIL FROM domain's MX and SPF records and a DMARC record beside the DKIM records", function () {
+        expect(results.prod.outputs.sesMailFromRecords).to.deep.equal([
+            { name: "mail.notify.example.com", type: "MX", value: "10 feedback-smtp.eu-west-1.amazonses.com" },
+            { name: "mail.notify.example.com", type: "TXT", value: "v=spf1 include:amazonses.com ~all" },
+        ]);
+        expect(results.prod.outputs.sesDmarcRecord).to.deep.include({ name: "_dmarc.notify.example.com", type: "TXT" });
+        expect(results.prod.outputs.sesDmarcRecord.value).to.match(/^v=DMARC1; p=none; rua=mailto:/);
+    });
+
+    it("publishes only the SES event types the feedback processor acts on", function () {
+        const [destination] = ofType(
+            results.prod,
+            "aws:sesv2/configurationSetEventDestination:ConfigurationSetEventDestination",
+        );
+        expect(destination.inputs.eventDestination.matchingEventTypes.sort()).to.deep.equal(
+            ["BOUNCE", "COMPLAINT", "DELIVERY", "REJECT", "RENDERING_FAILURE"].sort(),
+        );
+    });
+
+    for (const stack of ["dev", "prod"]) {
+        it(`gives ${stack} a monthly cost budget over its own tags, which may use the key and publish to the alarm topic`, function () {
+            const r = results[stack];
+            const [budget] = ofType(r, "aws:budgets/budget:Budget");
+            expect(budget.inputs.name).to.equal(`notify-${stack}-monthly-cost`);
+            const tags = budget.inputs.filterExpression.ands.map((a: any) => [a.tags.key, a.tags.values]);
+            expect(tags).to.deep.include(["Environment", [stack]]);
+            expect(tags).to.deep.include(["Application", ["notify-platform"]]);
+            const sourceArn = `arn:aws:budgets::123456789012:budget/notify-${stack}-monthly-cost`;
+            const [key] = ofType(r, "aws:kms/key:Key");
+            const keyGrant = parseStatements(key.inputs.policy).find((s) =>
+                JSON.stringify(s.principal).includes("budgets.amazonaws.com"),
+            )!;
+            expect(keyGrant.action.sort()).to.deep.equal(["kms:Decrypt", "kms:GenerateDataKey"]);
+            expect(keyGrant.condition).to.deep.equal({
+                StringEquals: { "aws:SourceAccount": "123456789012" },
+                ArnLike: { "aws:SourceArn": sourceArn },
+            });
+            const topicPolicy = ofType(r, "aws:sns/topicPolicy:TopicPolicy").find((p) =>
+                String(p.inputs.policy).includes("budgets.amazonaws.com"),
+            )!;
+            const publish = parseStatements(topicPolicy.inputs.policy).find(
+                (s) => s.sid === "BudgetOfThisStackPublishes",
+            )!;
+            expect(publish.condition!.ArnLike["aws:SourceArn"]).to.equal(sourceArn);
+            for (const n of budget.inputs.notifications) {
+                expect(n.subscriberSnsTopicArns).to.deep.equal([r.outputs.alarmTopicArn]);
+            }
+        });
+    }
 
     it("fails with the missing key and the stack file when a required setting is absent", async function () {
         const config = { ...stackConfig("dev") };
@@ -331,11 +398,12 @@ describe("topology (mock runtime, both stacks)", function () {
     it("offers producers a policy that may publish to the ingress topic and nothing else", function () {
         const [producer] = ofType(results.prod, "aws:iam/policy:Policy").filter((p) => p.name === "messaging-producer");
         const [ingress] = ofType(results.prod, "aws:sns/topic:Topic").filter((t) => t.name === "messaging-ingress");
-        const [publish, encrypt] = statements(producer.inputs.policy);
-        expect(publish.Action).to.equal("sns:Publish");
-        expect(publish.Resource).to.match(/:messaging-ingress-/);
-        expect(encrypt.Resource).to.equal(ingress.inputs.kmsMasterKeyId);
-        expect(encrypt.Condition.StringEquals["kms:ViaService"]).to.equal("sns.eu-west-1.amazonaws.com");
+        const [publish, encrypt] = parseStatements(producer.inputs.policy);
+        expect(publish.action).to.deep.equal(["sns:Publish"]);
+        expect(publish.resource).to.have.length(1);
+        expect(publish.resource[0]).to.match(/:messaging-ingress-/);
+        expect(encrypt.resource).to.deep.equal([ingress.inputs.kmsMasterKeyId]);
+        expect(encrypt.condition!.StringEquals["kms:ViaService"]).to.equal("sns.eu-west-1.amazonaws.com");
         expect(results.prod.outputs.producerPolicyArn).to.match(/^arn:aws:iam::123456789012:policy\//);
     });
 

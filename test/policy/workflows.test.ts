@@ -15,7 +15,11 @@ describe("CI/CD workflows", () => {
     it("pull requests run npm ci, npm test and the offline prod gate before any preview", () => {
         const wf = load("pull-request.yml");
         expect(Object.keys(wf.on)).to.deep.equal(["pull_request"]);
-        expect(runs(wf.jobs["test-and-gate"])).to.deep.equal(["npm ci", "npm test", "npm start -- --stack prod"]);
+        expect(runs(wf.jobs["test-and-gate"])).to.deep.equal([
+            "npm ci",
+            "npm test",
+            "npm start -- --stack prod --strict",
+        ]);
         expect(wf.jobs.preview.needs).to.equal("test-and-gate");
     });
 
@@ -48,7 +52,37 @@ describe("CI/CD workflows", () => {
             expect(step.with["stack-name"]).to.equal(`\${{ vars.PULUMI_STACK_PREFIX }}${stack}`);
         }
         expect(wf.jobs.prod.needs).to.deep.equal(["test-and-gate", "dev"]);
-        expect(runs(wf.jobs["test-and-gate"])).to.include("npm start -- --stack prod");
+        expect(runs(wf.jobs["test-and-gate"])).to.include("npm start -- --stack prod --strict");
+    });
+
+    it("run every job on Node 22, the Node of the functions' nodejs22.x runtime", () => {
+        for (const file of fs.readdirSync(dir)) {
+            for (const [name, job] of Object.entries<any>(load(file).jobs)) {
+                const setup = job.steps.filter((s: any) => String(s.uses ?? "").startsWith("actions/setup-node@"));
+                expect(setup, `${file} ${name}`).to.have.length(1);
+                expect(setup[0].with["node-version"], `${file} ${name}`).to.equal(22);
+            }
+        }
+    });
+
+    it("use the current major of every action (Node 24 action runtimes)", () => {
+        // Checked 2026-12: actions/checkout v7.0.1 (2026-07), actions/setup-node v7.0.0 (2026-07),
+        // aws-actions/configure-aws-credentials v6 (node24), pulumi/actions v7.0.0 (2026-05, node24).
+        const current: Record<string, string> = {
+            "actions/checkout": "v7",
+            "actions/setup-node": "v7",
+            "aws-actions/configure-aws-credentials": "v6",
+            "pulumi/actions": "v7",
+        };
+        for (const file of fs.readdirSync(dir)) {
+            for (const job of Object.values<any>(load(file).jobs)) {
+                for (const step of job.steps.filter((s: any) => s.uses)) {
+                    const [action, version] = String(step.uses).split("@");
+                    expect(current, `${file}: ${step.uses} is an action this test knows`).to.have.property(action);
+                    expect(version, `${file}: ${action}`).to.equal(current[action]);
+                }
+            }
+        }
     });
 
     it("take credentials only from secrets, variables and OIDC: nothing secret in the repository", () => {

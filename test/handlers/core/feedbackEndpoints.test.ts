@@ -1,5 +1,10 @@
 import { expect } from "chai";
-import { classifyDeliveryFailure, overwritableStatuses, parseFeedback } from "../../../handlers/core/feedback";
+import {
+    classifyDeliveryFailure,
+    endpointUpdate,
+    overwritableStatuses,
+    parseFeedback,
+} from "../../../handlers/core/feedback";
 import {
     decideDeviceAction,
     endpointRepair,
@@ -84,14 +89,35 @@ describe("core/feedback: SES and endpoint events", () => {
         expect(
             parseFeedback(JSON.stringify({ EventType: "EndpointUpdated", EndpointArn: arn, Enabled: "false" })).kind,
         ).to.equal("endpoint");
-        expect(parseFeedback(JSON.stringify({ EventType: "EndpointUpdated", EndpointArn: arn })).kind).to.equal(
-            "ignore",
-        );
+        expect(
+            parseFeedback(JSON.stringify({ EventType: "EndpointUpdated", EndpointArn: arn, Enabled: "true" })).kind,
+        ).to.equal("ignore");
         expect(
             parseFeedback(
                 JSON.stringify({ EventType: "DeliveryFailure", EndpointArn: arn, FailureType: "PlatformThrottled" }),
             ).kind,
         ).to.equal("ignore");
+    });
+
+    it("asks SNS about an EndpointUpdated event that does not say whether the endpoint is enabled", () => {
+        const arn = "arn:aws:sns:eu-west-1:123456789012:endpoint/APNS/app/abc";
+        expect(parseFeedback(sns({ EventType: "EndpointUpdated", EndpointArn: arn }))).to.deep.equal({
+            kind: "endpoint-check",
+            endpointArn: arn,
+        });
+    });
+
+    it("disables the device when GetEndpointAttributes says Enabled=false or the endpoint is gone, not otherwise", () => {
+        const arn = "arn:aws:sns:eu-west-1:123456789012:endpoint/GCM/app/abc";
+        expect(endpointUpdate(arn, { Enabled: "false", Token: "t" })).to.deep.equal({
+            kind: "endpoint",
+            eventType: "EndpointUpdated",
+            endpointArn: arn,
+            reason: "endpoint disabled by the platform",
+        });
+        expect(endpointUpdate(arn, undefined)).to.deep.include({ kind: "endpoint", reason: "endpoint deleted" });
+        expect(endpointUpdate(arn, { Enabled: "true", Token: "t" }).kind).to.equal("ignore");
+        expect(endpointUpdate(arn, {}).kind, "nothing says disabled: the device stays").to.equal("ignore");
     });
 
     it("disables a device only on token-level delivery failures (exact SNS FailureType, APNs/FCM token reasons)", () => {

@@ -6,6 +6,8 @@
  * that user is SUPPRESSED), devices disabled through the byEndpointArn index with their summary entry.
  */
 import { expect } from "chai";
+import { STATUS_INDEX_ATTRIBUTE, statusIndexKey } from "../../../handlers/core/statusIndex";
+import type { DeliveryStatus } from "../../../handlers/core/types";
 import { createWorld, type World } from "./world";
 
 const SES_ACCOUNT = "123456789012";
@@ -217,6 +219,29 @@ describe("emulator: serialized feedback processor", function () {
         expect(feedbackLines.map((l) => l.notificationId).sort()).to.deep.equal(
             ["fb-complaint", "fb-delivery", "fb-permanent", "fb-reject", "fb-render", "fb-transient"].sort(),
         );
+    });
+
+    it("puts bounced, complained and failed rows in the sharded status index, delivered and sent ones not", async () => {
+        const indexed: Record<string, [string, string | undefined]> = {
+            "fb-delivery": ["fb-ann", undefined],
+            "fb-delay": ["fb-ann", undefined],
+            "fb-transient": ["fb-ann", "BOUNCED"],
+            "fb-reject": ["fb-ann", "FAILED"],
+            "fb-permanent": ["fb-bob", "BOUNCED"],
+            "fb-complaint": ["fb-cid", "COMPLAINT"],
+        };
+        for (const [notificationId, [userId, wanted]] of Object.entries(indexed)) {
+            const row = await status(notificationId, userId);
+            const key = wanted
+                ? statusIndexKey({
+                      notificationId,
+                      recipientKey: `email#${userId}`,
+                      channel: "email",
+                      status: wanted as DeliveryStatus,
+                  })
+                : undefined;
+            expect(row[STATUS_INDEX_ATTRIBUTE], notificationId).to.equal(key);
+        }
     });
 
     it("a late or reordered event never moves a row backwards", async () => {
@@ -439,5 +464,52 @@ describe("emulator: serialized feedback processor", function () {
                 await arnOf("fb-dev-pixel2"),
             ].sort(),
         );
+    });
+    it("an EndpointUpdated event without attributes is checked with GetEndpointAttributes: disabled or gone disables the device", async () => {
+        await world.seedUser({
+            userId: "fb-upd",
+            devices: {
+                "fb-upd-off": { platform: "ios", token: "tok-upd-off" },
+                "fb-upd-on": { platform: "android", token: "tok-upd-on" },
+                "fb-upd-gone": { platform: "ios", token: "tok-upd-gone" },
+            },
+        });
+        const devices = world.plane.tables.devices;
+        const summary = async () =>
+            (await world.plane.db.getItem(devices, { userId: "fb-upd", deviceId: "#summary" }))!.devices as Record<
+                string,
+                any
+            >;
+        const arns = Object.fromEntries(
+            Object.entries(await summary()).map(([deviceId, entry]) => [deviceId, entry.endpointArn as string]),
+        );
+        // What SNS did before it sent the events: APNs feedback disabled one endpoint, one was deleted.
+        world.standIn.disable(arns["fb-upd-off"]);
+        world.standIn.endpoints.delete(arns["fb-upd-gone"]);
+        // Real EndpointUpdated events may carry no attributes at all.
+        for (const deviceId of ["fb-upd-off", "fb-upd-on", "fb-upd-gone"]) {
+            await world.publishFeedback({
+                EndpointArn: arns[deviceId],
+                EventType: "EndpointUpdated",
+                Resource: "arn:aws:sns:eu-west-1:000000000000:app/APNS_SANDBOX/notify-dev-ios",
+                Service: "SNS",
+                Time: new Date().toISOString(),
+            });
+        }
+        const report = await world.drain("feedback");
+        expect(report.failedDeliveries).to.equal(0);
+        const row = async (deviceId: string) =>
+            (await world.plane.db.getItem(devices, { userId: "fb-upd", deviceId }))!;
+        expect((await row("fb-upd-off")).enabled).to.equal(false);
+        expect((await row("fb-upd-off")).disabledReason).to.equal("endpoint disabled by the platform");
+        expect((await row("fb-upd-gone")).enabled).to.equal(false);
+        expect((await row("fb-upd-gone")).disabledReason).to.equal("endpoint deleted");
+        expect((await row("fb-upd-on")).enabled).to.equal(true);
+        const entries = await summary();
+        expect(Object.fromEntries(Object.entries(entries).map(([id, e]) => [id, e.enabled]))).to.deep.equal({
+            "fb-upd-off": false,
+            "fb-upd-on": true,
+            "fb-upd-gone": false,
+        });
     });
 });
