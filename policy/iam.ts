@@ -8,7 +8,10 @@
  * Principal "*") narrows access, so a wildcard there is what makes it effective.
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { asArray, globToRegExp, parseMaybeJson, peek } from "./lib/values";
+import { parseStatements, type Statement } from "./lib/statements";
+import { asArray, globToRegExp, peek } from "./lib/values";
+
+export { parseStatements, type Statement };
 
 /**
  * Actions that support no resource-level permission: IAM evaluates them only against `Resource: "*"`.
@@ -77,41 +80,6 @@ export const actionsWithoutResourceLevelPermissions: Record<string, { conditionK
 
 /** What a document is: identity (attached to a principal), resource (on a topic, queue, ...), key (KMS key policy), trust (assume-role). */
 export type DocumentKind = "identity" | "resource" | "key" | "trust";
-
-export interface Statement {
-    sid?: string;
-    effect: string;
-    action: string[];
-    notAction: string[];
-    resource: string[];
-    notResource: string[];
-    principal: unknown;
-    condition: Record<string, Record<string, unknown>> | undefined;
-}
-
-/** Parses a policy document given as a JSON string or an object; Statement may be one object or a list. */
-export function parseStatements(document: unknown): Statement[] {
-    const parsed = parseMaybeJson(document);
-    if (typeof parsed !== "object" || parsed === null) {
-        throw new Error("the policy document is not a JSON object");
-    }
-    const statements = asArray((parsed as any).Statement);
-    return statements.map((s: any, i: number) => {
-        if (typeof s !== "object" || s === null) {
-            throw new Error(`Statement[${i}] is not an object`);
-        }
-        return {
-            sid: typeof s.Sid === "string" ? s.Sid : undefined,
-            effect: String(s.Effect ?? ""),
-            action: asArray<string>(s.Action).map(String),
-            notAction: asArray<string>(s.NotAction).map(String),
-            resource: asArray<string>(s.Resource).map(String),
-            notResource: asArray<string>(s.NotResource).map(String),
-            principal: s.Principal,
-            condition: typeof s.Condition === "object" && s.Condition !== null ? s.Condition : undefined,
-        };
-    });
-}
 
 /** `*` or `service:*`: every action (of a service). */
 export function isWildcardAction(action: string): boolean {

@@ -1,10 +1,6 @@
 import { expect } from "chai";
-import {
-    actionsWithoutResourceLevelPermissions,
-    documentProblems,
-    isBroadManagedPolicy,
-    parseStatements,
-} from "../../policy/iam";
+import { actionsWithoutResourceLevelPermissions, documentProblems, isBroadManagedPolicy } from "../../policy/iam";
+import { parseStatements } from "../../policy/lib/statements";
 import { gate, res, violationsOf } from "./harness";
 
 const policy = "no-wildcard-iam";
