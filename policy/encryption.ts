@@ -129,7 +129,11 @@ const storeChecks: Record<string, Check> = {
         ]),
 
     "aws:ecr/repository:Repository": (props) => {
-        const config = asArray(peek(props, "encryptionConfigurations").value)[0];
+        const configs = peek(props, "encryptionConfigurations");
+        if (!configs.known) {
+            return []; // computed during preview: judged at the update
+        }
+        const config = asArray(configs.value)[0];
         const type = peek(config, "encryptionType");
         if (!type.present || (type.known && type.value !== "KMS")) {
             return [
@@ -171,6 +175,10 @@ const storeChecks: Record<string, Check> = {
 
     "aws:athena/workgroup:Workgroup": (props) => {
         const managed = peekPath(props, "configuration", "managedQueryResultsConfiguration");
+        const results = peekPath(props, "configuration", "resultConfiguration", "encryptionConfiguration");
+        if (!managed.known || !results.known) {
+            return []; // computed during preview: judged at the update
+        }
         const managedOn = peek(managed.value, "enabled");
         if (managed.present && managed.known && managedOn.known && managedOn.value === true) {
             return compact([
@@ -182,7 +190,7 @@ const storeChecks: Record<string, Check> = {
             ]);
         }
         const at = "configuration.resultConfiguration.encryptionConfiguration";
-        const encryption = peekPath(props, "configuration", "resultConfiguration", "encryptionConfiguration");
+        const encryption = results;
         const option = peek(encryption.value, "encryptionOption");
         if (
             !encryption.present ||

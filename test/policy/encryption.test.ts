@@ -183,6 +183,18 @@ describe("policy encryption-at-rest-cmk", () => {
         expect(violationsOf(report, policy).map((v) => v.split(":")[0])).to.deep.equal(["orders", "scratch-2"]);
     });
 
+    it("leaves an ECR or Athena encryption block computed during preview to the update (as it does key references)", () => {
+        const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+        const report = gate(
+            [
+                res("aws:ecr/repository:Repository", "repo", { encryptionConfigurations: unknown }),
+                res("aws:athena/workgroup:Workgroup", "wg", { configuration: unknown }),
+            ],
+            only(policy),
+        );
+        expect(report.violations).to.deep.equal([]);
+    });
+
     it("needs no key for SSM String parameters (only SecureString is encrypted)", () => {
         const report = gate(
             [res("aws:ssm/parameter:Parameter", "plain", { type: "String", value: "v" })],
