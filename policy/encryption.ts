@@ -7,7 +7,7 @@
  */
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { bucketKeys, bucketTypes, resourcesReferring } from "./lib/links";
-import { isSetString, peek, peekPath, type Peeked } from "./lib/values";
+import { asArray, isSetString, peek, peekPath, type Peeked } from "./lib/values";
 import { globToRegExp } from "./lib/values";
 
 /** `alias/aws/sns`, `arn:aws:kms:eu-west-1:123:alias/aws/sqs`, ... */
@@ -15,10 +15,14 @@ export function isAwsManagedKeyReference(value: string): boolean {
     return /(^|:)alias\/aws\//.test(value);
 }
 
-/** A set, customer-managed key reference, or the reason it is not one. */
-function cmkProblem(p: Peeked, what: string): string | undefined {
+/**
+ * A set, customer-managed key reference, or the reason it is not one. `fallback` names what the
+ * service uses when the key is left out (an AWS-managed or AWS-owned key), so the message says what
+ * the resource would really be encrypted with.
+ */
+function cmkProblem(p: Peeked, what: string, fallback?: string): string | undefined {
     if (!isSetString(p)) {
-        return `${what} is not set`;
+        return `${what} is not set${fallback ? ` (${fallback})` : ""}`;
     }
     if (p.known && isAwsManagedKeyReference(p.value)) {
         return `${what} is the AWS-managed key ${p.value}, not the stack's customer-managed key`;
@@ -110,12 +114,182 @@ const checks: Record<string, Check> = {
     },
 };
 
+/**
+ * Stores beyond the platform's own, as public programs use them. Property names are those of the
+ * @pulumi/aws 7.48 input types; each message names what AWS uses when no key is given.
+ */
+const storeChecks: Record<string, Check> = {
+    "aws:secretsmanager/secret:Secret": (props) =>
+        compact([
+            cmkProblem(
+                peek(props, "kmsKeyId"),
+                "kmsKeyId",
+                "Secrets Manager would use the AWS-managed key aws/secretsmanager",
+            ),
+        ]),
+
+    "aws:ecr/repository:Repository": (props) => {
+        const configs = peek(props, "encryptionConfigurations");
+        if (!configs.known) {
+            return []; // computed during preview: judged at the update
+        }
+        const config = asArray(configs.value)[0];
+        const type = peek(config, "encryptionType");
+        if (!type.present || (type.known && type.value !== "KMS")) {
+            return [
+                'encryptionConfigurations[0].encryptionType is not "KMS" (ECR would use AES256, S3-managed keys owned by AWS)',
+            ];
+        }
+        return compact([
+            cmkProblem(
+                peek(config, "kmsKey"),
+                "encryptionConfigurations[0].kmsKey",
+                "ECR would use the AWS-managed key aws/ecr",
+            ),
+        ]);
+    },
+
+    "aws:ssm/parameter:Parameter": (props) => {
+        const type = peek(props, "type");
+        if (type.known && type.value !== "SecureString") {
+            return []; // String and StringList parameters are not encrypted at all: nothing to key
+        }
+        return compact([
+            cmkProblem(peek(props, "keyId"), "keyId (SecureString)", "SSM would use the AWS-managed key alias/aws/ssm"),
+        ]);
+    },
+
+    "aws:kinesis/stream:Stream": (props) => {
+        const type = peek(props, "encryptionType");
+        if (!type.present || (type.known && type.value !== "KMS")) {
+            return ['encryptionType is not "KMS" (the default NONE leaves the stream unencrypted)'];
+        }
+        return compact([
+            cmkProblem(
+                peek(props, "kmsKeyId"),
+                "kmsKeyId",
+                "Kinesis requires one with KMS; alias/aws/kinesis would be the AWS-managed key",
+            ),
+        ]);
+    },
+
+    "aws:athena/workgroup:Workgroup": (props) => {
+        const managed = peekPath(props, "configuration", "managedQueryResultsConfiguration");
+        const results = peekPath(props, "configuration", "resultConfiguration", "encryptionConfiguration");
+        if (!managed.known || !results.known) {
+            return []; // computed during preview: judged at the update
+        }
+        const managedOn = peek(managed.value, "enabled");
+        if (managed.present && managed.known && managedOn.known && managedOn.value === true) {
+            return compact([
+                cmkProblem(
+                    peekPath(managed.value, "encryptionConfiguration", "kmsKey"),
+                    "configuration.managedQueryResultsConfiguration.encryptionConfiguration.kmsKey",
+                    "Athena would use an AWS-owned key",
+                ),
+            ]);
+        }
+        const at = "configuration.resultConfiguration.encryptionConfiguration";
+        const encryption = results;
+        const option = peek(encryption.value, "encryptionOption");
+        if (
+            !encryption.present ||
+            !option.present ||
+            (option.known && !["SSE_KMS", "CSE_KMS"].includes(option.value))
+        ) {
+            return [
+                `${at}.encryptionOption is not SSE_KMS or CSE_KMS (query results would get the output bucket's default, SSE-S3 with AWS-owned keys)`,
+            ];
+        }
+        return compact([cmkProblem(peek(encryption.value, "kmsKeyArn"), `${at}.kmsKeyArn`)]);
+    },
+
+    "aws:efs/fileSystem:FileSystem": (props) =>
+        flagAndKey(
+            props,
+            "encrypted",
+            "the file system would be unencrypted",
+            "kmsKeyId",
+            "EFS would use the AWS-managed key aws/elasticfilesystem",
+        ),
+
+    "aws:rds/instance:Instance": (props) => {
+        // A read replica inherits its source's encryption; only a literal AWS-managed key is judged.
+        if (peek(props, "replicateSourceDb").present) {
+            return compact([
+                peek(props, "kmsKeyId").present ? cmkProblem(peek(props, "kmsKeyId"), "kmsKeyId") : undefined,
+            ]);
+        }
+        return flagAndKey(
+            props,
+            "storageEncrypted",
+            "RDS defaults to unencrypted storage",
+            "kmsKeyId",
+            "RDS would use the AWS-managed key aws/rds",
+        );
+    },
+
+    "aws:rds/cluster:Cluster": (props) => {
+        const serverless = peek(props, "engineMode");
+        // Aurora Serverless v1 clusters are always encrypted; the key is still the question.
+        if (serverless.known && serverless.value === "serverless") {
+            return compact([
+                cmkProblem(peek(props, "kmsKeyId"), "kmsKeyId", "RDS would use the AWS-managed key aws/rds"),
+            ]);
+        }
+        return flagAndKey(
+            props,
+            "storageEncrypted",
+            "Aurora and Multi-AZ clusters default to unencrypted storage",
+            "kmsKeyId",
+            "RDS would use the AWS-managed key aws/rds",
+        );
+    },
+
+    "aws:elasticache/replicationGroup:ReplicationGroup": (props) =>
+        flagAndKey(
+            props,
+            "atRestEncryptionEnabled",
+            "the default for Redis OSS is off",
+            "kmsKeyId",
+            "ElastiCache would use a service-owned key",
+        ),
+
+    "aws:opensearch/domain:Domain": (props) => domainAtRest(props, "OpenSearch would use the AWS-managed key aws/es"),
+    "aws:elasticsearch/domain:Domain": (props) =>
+        domainAtRest(props, "OpenSearch would use the AWS-managed key aws/es"),
+
+    "aws:backup/vault:Vault": (props) =>
+        compact([
+            cmkProblem(peek(props, "kmsKeyArn"), "kmsKeyArn", "AWS Backup would use the AWS-managed key aws/backup"),
+        ]),
+};
+
+/** A boolean switch that must be true plus a key that must be the stack's (EFS, RDS, ElastiCache). */
+function flagAndKey(props: any, flag: string, flagDefault: string, key: string, keyDefault: string): string[] {
+    const on = peek(props, flag);
+    if (!on.present || (on.known && on.value !== true)) {
+        return [`${flag} is not true (${flagDefault})`];
+    }
+    return compact([cmkProblem(peek(props, key), key, keyDefault)]);
+}
+
+function domainAtRest(props: any, keyDefault: string): string[] {
+    const enabled = peekPath(props, "encryptAtRest", "enabled");
+    if (!enabled.present || (enabled.known && enabled.value !== true)) {
+        return ["encryptAtRest.enabled is not true"];
+    }
+    return compact([cmkProblem(peekPath(props, "encryptAtRest", "kmsKeyId"), "encryptAtRest.kmsKeyId", keyDefault)]);
+}
+
+Object.assign(checks, storeChecks);
+
 export const encryptedTypes = Object.keys(checks);
 
 export const encryptionAtRest: ResourceValidationPolicy = {
     name: "encryption-at-rest-cmk",
     description:
-        "Data at rest is encrypted with the stack's customer-managed KMS key: SNS topics, SQS queues, DynamoDB tables, log groups, Lambda environment variables, Scheduler schedules, Pipes, Firehose streams.",
+        "Data at rest is encrypted with the stack's customer-managed KMS key: SNS topics, SQS queues, DynamoDB tables, log groups, Lambda environment variables, Scheduler schedules, Pipes, Firehose and Kinesis streams, secrets, SecureString parameters, ECR repositories, Athena workgroups, EFS, RDS/Aurora, ElastiCache, OpenSearch, Backup vaults.",
     severity: "high",
     remediationSteps:
         "Pass the stack's KMS key (kmsMasterKeyId / kmsKeyArn / kmsKeyId / serverSideEncryption) to the resource.",

@@ -8,7 +8,10 @@
  * Principal "*") narrows access, so a wildcard there is what makes it effective.
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { asArray, globToRegExp, parseMaybeJson, peek } from "./lib/values";
+import { parseStatements, type Statement } from "./lib/statements";
+import { asArray, globToRegExp, peek } from "./lib/values";
+
+export { parseStatements, type Statement };
 
 /**
  * Actions that support no resource-level permission: IAM evaluates them only against `Resource: "*"`.
@@ -78,41 +81,6 @@ export const actionsWithoutResourceLevelPermissions: Record<string, { conditionK
 /** What a document is: identity (attached to a principal), resource (on a topic, queue, ...), key (KMS key policy), trust (assume-role). */
 export type DocumentKind = "identity" | "resource" | "key" | "trust";
 
-export interface Statement {
-    sid?: string;
-    effect: string;
-    action: string[];
-    notAction: string[];
-    resource: string[];
-    notResource: string[];
-    principal: unknown;
-    condition: Record<string, Record<string, unknown>> | undefined;
-}
-
-/** Parses a policy document given as a JSON string or an object; Statement may be one object or a list. */
-export function parseStatements(document: unknown): Statement[] {
-    const parsed = parseMaybeJson(document);
-    if (typeof parsed !== "object" || parsed === null) {
-        throw new Error("the policy document is not a JSON object");
-    }
-    const statements = asArray((parsed as any).Statement);
-    return statements.map((s: any, i: number) => {
-        if (typeof s !== "object" || s === null) {
-            throw new Error(`Statement[${i}] is not an object`);
-        }
-        return {
-            sid: typeof s.Sid === "string" ? s.Sid : undefined,
-            effect: String(s.Effect ?? ""),
-            action: asArray<string>(s.Action).map(String),
-            notAction: asArray<string>(s.NotAction).map(String),
-            resource: asArray<string>(s.Resource).map(String),
-            notResource: asArray<string>(s.NotResource).map(String),
-            principal: s.Principal,
-            condition: typeof s.Condition === "object" && s.Condition !== null ? s.Condition : undefined,
-        };
-    });
-}
-
 /** `*` or `service:*`: every action (of a service). */
 export function isWildcardAction(action: string): boolean {
     return action === "*" || /^[^:]+:\*$/.test(action);
@@ -156,6 +124,121 @@ function label(statement: Statement, index: number): string {
     return statement.sid ? `Statement "${statement.sid}"` : `Statement[${index}]`;
 }
 
+/**
+ * Why an ARN pattern in `Resource` stands for "everything" of its kind, or undefined when it names a
+ * resource. IAM matches `*` across any characters (colons and slashes included), so a `*` that fills a
+ * whole segment of `arn:partition:service:region:account:resource` opens that whole segment:
+ *   - the service, region or account segment is `*` (`arn:aws:logs:*:*:*`, `arn:aws:iam::*:role/x`);
+ *   - the resource part is `*` or starts with a `*` type (`arn:aws:s3:::*`, `arn:aws:sqs:eu-west-1:1:*`);
+ *   - the name after a resource type is `*` (`arn:aws:dynamodb:eu-west-1:1:table/*`, `…:function:*`,
+ *     `…:log-group:*`).
+ * Sub-resources of a NAMED resource stay allowed, as AWS documents them: `table/users/index/*`,
+ * `table/users/stream/*`, `log-group:/aws/lambda/fn:*` (its streams), `function:fn:*` (versions and
+ * aliases), `arn:aws:s3:::bucket/*` (objects of a named bucket), `endpoint/APNS/app/*`. A partial
+ * glob (`table/notify-prod-*`) names a family of resources and is accepted.
+ */
+export function wildcardArnReason(resource: string): string | undefined {
+    if (!resource.startsWith("arn:")) {
+        return undefined;
+    }
+    const [, , service, region, account, ...restParts] = resource.split(":");
+    const rest = restParts.join(":");
+    const open: string[] = [];
+    // A `*` partition with a named resource stays in that resource: only the segments below are judged.
+    for (const [segment, value] of [
+        ["service", service],
+        ["region", region],
+        ["account", account],
+    ] as const) {
+        if (value === "*") {
+            open.push(segment);
+        }
+    }
+    // Fewer than six segments: the last one's `*` runs over everything after it.
+    if (account === undefined || (restParts.length === 0 && [service, region, account].includes("*"))) {
+        return open.length > 0 ? `every ${open.join(", ")} and resource` : undefined;
+    }
+    if (rest === "*") {
+        open.push("resource");
+    } else {
+        const typed = /^([^/:]+)[/:](.*)$/.exec(rest);
+        // An S3 bucket ARN has no region, account or type: its first segment is the bucket's name.
+        const bucketStyle = service === "s3" && region === "" && account === "";
+        if (typed && typed[1] === "*") {
+            open.push("resource type");
+        } else if (typed && !bucketStyle && /^\*(?:[/:]|$)/.test(typed[2])) {
+            open.push(`${typed[1]} name`);
+        }
+    }
+    return open.length > 0 ? `every ${open.join(", ")}` : undefined;
+}
+
+/** The Resource entries judged like "*": "*" itself and ARN patterns that open a whole segment. */
+function wildcardResources(resources: string[]): { resource: string; reason?: string }[] {
+    return resources.flatMap((r) => {
+        if (r === "*") {
+            return [{ resource: r }];
+        }
+        const reason = wildcardArnReason(r);
+        return reason ? [{ resource: r, reason }] : [];
+    });
+}
+
+/** The problems of Resource "*" (or an ARN judged like it) in one Allow statement. */
+function wildcardResourceProblems(s: Statement, statements: Statement[], hasWildcardAction: boolean): string[] {
+    const found: string[] = [];
+    const keys = conditionKeys(s.condition);
+    const named = s.action.filter((a) => !isWildcardAction(a));
+    for (const { resource, reason } of wildcardResources(s.resource)) {
+        const what = reason ? `Resource "${resource}" (${reason}, judged like "*")` : 'Resource "*"';
+        const offending = named.filter((a) => {
+            const lower = a.toLowerCase();
+            // The SMS exception is for "*" only: an ARN pattern is never needed to reach a phone number.
+            if (lower === "sns:publish" && !reason) {
+                return !deniesPublishToArns(statements);
+            }
+            return !(lower in actionsWithoutResourceLevelPermissions);
+        });
+        if (hasWildcardAction) {
+            found.push(`${what} for every action`);
+        } else if (offending.length > 0) {
+            found.push(`${what} with actions that support resource-level permissions (${offending.join(", ")})`);
+        }
+        for (const a of named) {
+            const entry = actionsWithoutResourceLevelPermissions[a.toLowerCase()];
+            if (entry?.conditionKeys && !entry.conditionKeys.some((k) => keys.has(k))) {
+                found.push(`${a} on "${resource}" without a Condition on ${entry.conditionKeys.join(" or ")}`);
+            }
+        }
+    }
+    return found;
+}
+
+/** The problems of one Allow statement. */
+function allowProblems(s: Statement, statements: Statement[], kind: DocumentKind): string[] {
+    const found: string[] = [];
+    if (s.notAction.length > 0) {
+        found.push(`NotAction in an Allow grants every other action (${s.notAction.join(", ")})`);
+    }
+    const wildcards = s.action.filter(isWildcardAction);
+    if (wildcards.length > 0) {
+        found.push(`wildcard Action ${wildcards.map((a) => `"${a}"`).join(", ")}`);
+    }
+    if (kind !== "trust") {
+        if (s.notResource.length > 0) {
+            found.push("NotResource in an Allow grants every other resource");
+        }
+        // In a KMS key policy "*" is the key itself.
+        if (kind !== "key") {
+            found.push(...wildcardResourceProblems(s, statements, wildcards.length > 0));
+        }
+    }
+    if (kind !== "identity" && isWildcardPrincipal(s.principal) && s.condition === undefined) {
+        found.push('Principal "*" without a Condition');
+    }
+    return found;
+}
+
 /** Every problem of one document (empty when compliant). */
 export function documentProblems(document: unknown, kind: DocumentKind): string[] {
     let statements: Statement[];
@@ -164,56 +247,13 @@ export function documentProblems(document: unknown, kind: DocumentKind): string[
     } catch (err) {
         return [`cannot be checked: ${(err as Error).message}`];
     }
-    const problems: string[] = [];
-    statements.forEach((s, i) => {
+    return statements.flatMap((s, i) => {
         if (s.effect !== "Allow") {
-            return;
+            return [];
         }
-        const found: string[] = [];
-        if (s.notAction.length > 0) {
-            found.push(`NotAction in an Allow grants every other action (${s.notAction.join(", ")})`);
-        }
-        const wildcards = s.action.filter(isWildcardAction);
-        if (wildcards.length > 0) {
-            found.push(`wildcard Action ${wildcards.map((a) => `"${a}"`).join(", ")}`);
-        }
-        if (kind !== "trust") {
-            if (s.notResource.length > 0) {
-                found.push("NotResource in an Allow grants every other resource");
-            }
-            if (s.resource.includes("*") && kind !== "key") {
-                const keys = conditionKeys(s.condition);
-                const unscopable = s.action.filter((a) => !isWildcardAction(a));
-                const offending = unscopable.filter((a) => {
-                    const lower = a.toLowerCase();
-                    if (lower === "sns:publish") {
-                        return !deniesPublishToArns(statements);
-                    }
-                    return !(lower in actionsWithoutResourceLevelPermissions);
-                });
-                if (wildcards.length > 0) {
-                    found.push('Resource "*" for every action');
-                } else if (offending.length > 0) {
-                    found.push(
-                        `Resource "*" with actions that support resource-level permissions (${offending.join(", ")})`,
-                    );
-                }
-                for (const a of unscopable) {
-                    const entry = actionsWithoutResourceLevelPermissions[a.toLowerCase()];
-                    if (entry?.conditionKeys && !entry.conditionKeys.some((k) => keys.has(k))) {
-                        found.push(`${a} on "*" without a Condition on ${entry.conditionKeys.join(" or ")}`);
-                    }
-                }
-            }
-        }
-        if (kind !== "identity" && isWildcardPrincipal(s.principal) && s.condition === undefined) {
-            found.push('Principal "*" without a Condition');
-        }
-        if (found.length > 0) {
-            problems.push(`${label(s, i)}: ${found.join("; ")}`);
-        }
+        const found = allowProblems(s, statements, kind);
+        return found.length > 0 ? [`${label(s, i)}: ${found.join("; ")}`] : [];
     });
-    return problems;
 }
 
 /** Where each type keeps its documents. */
@@ -283,14 +323,37 @@ export const noWildcardIam: ResourceValidationPolicy = {
     },
 };
 
-/** AWS-managed policies that grant (near-)administrator or full-service access. */
+/**
+ * AWS-managed policies without "FullAccess" in their name that still grant a service wildcard or
+ * every resource of a service on "*" (their documents in the AWS Managed Policy Reference,
+ * https://docs.aws.amazon.com/aws-managed-policy/latest/reference/):
+ */
+export const broadManagedPolicyNames: Record<string, string> = {
+    AWSLambdaExecute: "logs:* on arn:aws:logs:*:*:*, s3:GetObject and s3:PutObject on arn:aws:s3:::*",
+    AWSLambdaRole: 'lambda:InvokeFunction on "*"',
+    "AWSLambdaInvocation-DynamoDB": 'lambda:InvokeFunction and the DynamoDB stream reads on "*"',
+    AWSLambdaDynamoDBExecutionRole: 'DynamoDB stream reads and log writes on "*"',
+    AWSLambdaKinesisExecutionRole: 'Kinesis reads and log writes on "*"',
+    AWSLambdaSQSQueueExecutionRole: 'sqs:ReceiveMessage, DeleteMessage, GetQueueAttributes and log writes on "*"',
+    AmazonS3ReadOnlyAccess: 's3:Get*, s3:List*, s3:Describe* on "*" (every object of every bucket)',
+    AmazonDynamoDBReadOnlyAccess: 'dynamodb:BatchGetItem, Query, Scan and more on "*" (every table)',
+    CloudWatchLogsReadOnlyAccess: 'logs:Describe*, logs:Get*, logs:List*, queries on "*" (every log group)',
+    ReadOnlyAccess: 'Get*/List*/Describe* of nearly every service on "*"',
+};
+
+/** AWS-managed policies that grant (near-)administrator, full-service or every-resource access. */
 export function isBroadManagedPolicy(arn: string): boolean {
     const match = /^arn:aws[a-z-]*:iam::aws:policy\/(?:.*\/)?([^/]+)$/.exec(arn);
     if (!match) {
         return false;
     }
     const name = match[1];
-    return name === "AdministratorAccess" || /FullAccess/.test(name) || /PowerUser/.test(name);
+    return (
+        name === "AdministratorAccess" ||
+        /FullAccess/.test(name) ||
+        /PowerUser/.test(name) ||
+        Object.hasOwn(broadManagedPolicyNames, name)
+    );
 }
 
 const attachmentArns: Record<string, (props: any) => unknown[]> = {
@@ -310,7 +373,7 @@ const attachmentArns: Record<string, (props: any) => unknown[]> = {
 export const noBroadManagedPolicies: ResourceValidationPolicy = {
     name: "no-broad-managed-policies",
     description:
-        "No AWS-managed AdministratorAccess, *FullAccess* or *PowerUser* policy is attached (aws.lambda.CallbackFunction attaches nine of them when given no role).",
+        "No AWS-managed AdministratorAccess, *FullAccess*, *PowerUser* or other every-resource policy (AWSLambdaExecute, ReadOnlyAccess, ...) is attached (aws.lambda.CallbackFunction attaches nine of them when given no role).",
     severity: "critical",
     remediationSteps:
         "Give the function its own role with an inline least-privilege aws.iam.RolePolicy (CallbackFunction `role:`), and attach no broad AWS-managed policy.",
@@ -321,7 +384,8 @@ export const noBroadManagedPolicies: ResourceValidationPolicy = {
         }
         for (const arn of arns(args.props)) {
             if (typeof arn === "string" && isBroadManagedPolicy(arn)) {
-                reportViolation(`attaches the AWS-managed policy ${arn}.`);
+                const grants = broadManagedPolicyNames[arn.slice(arn.lastIndexOf("/") + 1)];
+                reportViolation(`attaches the AWS-managed policy ${arn}${grants ? ` (grants ${grants})` : ""}.`);
             }
         }
     },

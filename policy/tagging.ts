@@ -5,10 +5,13 @@
  */
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { parseMaybeJson, peek, stackOfUrn } from "./lib/values";
-import taggable from "./taggable-types.json";
 
 export const defaultRequiredTagKeys = ["Environment", "Application", "Owner", "CostCenter"];
 
+// Loaded with require rather than `import ... from "./taggable-types.json"`: a JSON import compiles
+// only under resolveJsonModule, and run-policy-pack type-checks the pack with whatever compiler options
+// it finds (its own defaults when a copy of the pack lost its tsconfig.json).
+const taggable: { types: string[] } = require("./taggable-types.json");
 const taggableTypes = new Set<string>(taggable.types);
 
 /** Resource types whose constructor takes `tags` (generated from @pulumi/aws, see policy/tools). */

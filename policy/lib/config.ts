@@ -8,6 +8,14 @@ import type { EnforcementLevel, PolicyConfigSchema } from "@pulumi/policy";
 
 export const enforcementLevels: EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];
 
+/**
+ * The config of a stack without `policy/config.<stack>.json`: every policy mandatory, each setting at
+ * its schema default, no exemptions. It is what the engine applies when a pack runs without
+ * `--policy-pack-config` (the pack declares every policy mandatory), so a new stack is held to the
+ * strictest level until someone writes its file.
+ */
+export const defaultPolicyConfig: Readonly<Record<string, EnforcementLevel>> = Object.freeze({ all: "mandatory" });
+
 export interface ResolvedPolicyConfig {
     /** Level from the file (policy entry, else "all"), undefined when the file says nothing. */
     enforcementLevel?: EnforcementLevel;

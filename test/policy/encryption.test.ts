@@ -61,9 +61,106 @@ describe("policy encryption-at-rest-cmk", () => {
             },
             expected: 'serverSideEncryption.keyType is not "CUSTOMER_MANAGED_CMK"',
         },
+        {
+            type: "aws:secretsmanager/secret:Secret",
+            good: { kmsKeyId: keyArn },
+            bad: {},
+            expected: "kmsKeyId is not set (Secrets Manager would use the AWS-managed key aws/secretsmanager)",
+        },
+        {
+            type: "aws:ecr/repository:Repository",
+            good: { encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: keyArn }] },
+            bad: {},
+            expected:
+                'encryptionConfigurations[0].encryptionType is not "KMS" (ECR would use AES256, S3-managed keys owned by AWS)',
+        },
+        {
+            type: "aws:ecr/repository:Repository",
+            good: { encryptionConfigurations: [{ encryptionType: "KMS", kmsKey: keyArn }] },
+            bad: { encryptionConfigurations: [{ encryptionType: "KMS" }] },
+            expected: "encryptionConfigurations[0].kmsKey is not set (ECR would use the AWS-managed key aws/ecr)",
+        },
+        {
+            type: "aws:ssm/parameter:Parameter",
+            good: { type: "SecureString", value: "[secret]", keyId: keyArn },
+            bad: { type: "SecureString", value: "[secret]" },
+            expected: "keyId (SecureString) is not set (SSM would use the AWS-managed key alias/aws/ssm)",
+        },
+        {
+            type: "aws:kinesis/stream:Stream",
+            good: { encryptionType: "KMS", kmsKeyId: keyArn },
+            bad: {},
+            expected: 'encryptionType is not "KMS" (the default NONE leaves the stream unencrypted)',
+        },
+        {
+            type: "aws:kinesis/stream:Stream",
+            good: { encryptionType: "KMS", kmsKeyId: keyArn },
+            bad: { encryptionType: "KMS", kmsKeyId: "alias/aws/kinesis" },
+            expected: "kmsKeyId is the AWS-managed key alias/aws/kinesis",
+        },
+        {
+            type: "aws:athena/workgroup:Workgroup",
+            good: {
+                configuration: {
+                    resultConfiguration: {
+                        encryptionConfiguration: { encryptionOption: "SSE_KMS", kmsKeyArn: keyArn },
+                    },
+                },
+            },
+            bad: { configuration: { resultConfiguration: { outputLocation: "s3://results/" } } },
+            expected:
+                "configuration.resultConfiguration.encryptionConfiguration.encryptionOption is not SSE_KMS or CSE_KMS (query results would get the output bucket's default, SSE-S3",
+        },
+        {
+            type: "aws:athena/workgroup:Workgroup",
+            good: {
+                configuration: {
+                    managedQueryResultsConfiguration: { enabled: true, encryptionConfiguration: { kmsKey: keyArn } },
+                },
+            },
+            bad: { configuration: { managedQueryResultsConfiguration: { enabled: true } } },
+            expected:
+                "configuration.managedQueryResultsConfiguration.encryptionConfiguration.kmsKey is not set (Athena would use an AWS-owned key)",
+        },
+        {
+            type: "aws:efs/fileSystem:FileSystem",
+            good: { encrypted: true, kmsKeyId: keyArn },
+            bad: { encrypted: true },
+            expected: "kmsKeyId is not set (EFS would use the AWS-managed key aws/elasticfilesystem)",
+        },
+        {
+            type: "aws:rds/instance:Instance",
+            good: { storageEncrypted: true, kmsKeyId: keyArn },
+            bad: {},
+            expected: "storageEncrypted is not true (RDS defaults to unencrypted storage)",
+        },
+        {
+            type: "aws:rds/cluster:Cluster",
+            good: { engine: "aurora-postgresql", storageEncrypted: true, kmsKeyId: keyArn },
+            bad: { engine: "aurora-postgresql", storageEncrypted: true },
+            expected: "kmsKeyId is not set (RDS would use the AWS-managed key aws/rds)",
+        },
+        {
+            type: "aws:elasticache/replicationGroup:ReplicationGroup",
+            good: { atRestEncryptionEnabled: true, kmsKeyId: keyArn },
+            bad: { atRestEncryptionEnabled: true },
+            expected: "kmsKeyId is not set (ElastiCache would use a service-owned key)",
+        },
+        {
+            type: "aws:opensearch/domain:Domain",
+            good: { encryptAtRest: { enabled: true, kmsKeyId: keyArn } },
+            bad: { encryptAtRest: { enabled: true } },
+            expected: "encryptAtRest.kmsKeyId is not set (OpenSearch would use the AWS-managed key aws/es)",
+        },
+        {
+            type: "aws:backup/vault:Vault",
+            good: { kmsKeyArn: keyArn },
+            bad: {},
+            expected: "kmsKeyArn is not set (AWS Backup would use the AWS-managed key aws/backup)",
+        },
     ];
     for (const c of cases) {
-        it(`accepts a ${c.type} with the CMK and rejects one without`, () => {
+        it(`accepts a ${c.type} with the CMK and rejects ${JSON.stringify(c.bad)}`, () => {
             const good = gate([res(c.type, "good", c.good)], only(policy));
             expect(violationsOf(good, policy)).to.deep.equal([]);
             const bad = gate([res(c.type, "bad", c.bad)], only(policy));
@@ -84,6 +181,42 @@ describe("policy encryption-at-rest-cmk", () => {
             config,
         );
         expect(violationsOf(report, policy).map((v) => v.split(":")[0])).to.deep.equal(["orders", "scratch-2"]);
+    });
+
+    it("leaves an ECR or Athena encryption block computed during preview to the update (as it does key references)", () => {
+        const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+        const report = gate(
+            [
+                res("aws:ecr/repository:Repository", "repo", { encryptionConfigurations: unknown }),
+                res("aws:athena/workgroup:Workgroup", "wg", { configuration: unknown }),
+            ],
+            only(policy),
+        );
+        expect(report.violations).to.deep.equal([]);
+    });
+
+    it("needs no key for SSM String parameters (only SecureString is encrypted)", () => {
+        const report = gate(
+            [res("aws:ssm/parameter:Parameter", "plain", { type: "String", value: "v" })],
+            only(policy),
+        );
+        expect(violationsOf(report, policy)).to.deep.equal([]);
+    });
+
+    it("judges an RDS read replica only by a literal AWS-managed key (it inherits its source's encryption)", () => {
+        const report = gate(
+            [
+                res("aws:rds/instance:Instance", "replica", { replicateSourceDb: "source-db" }),
+                res("aws:rds/instance:Instance", "aws-key", {
+                    replicateSourceDb: "source-db",
+                    kmsKeyId: "alias/aws/rds",
+                }),
+            ],
+            only(policy),
+        );
+        expect(violationsOf(report, policy)).to.deep.equal([
+            "aws-key: kmsKeyId is the AWS-managed key alias/aws/rds, not the stack's customer-managed key.",
+        ]);
     });
 
     it("needs no key for a function without environment variables", () => {

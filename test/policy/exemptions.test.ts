@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as path from "node:path";
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { findExemption, isExpired } from "../../policy/exemptions";
-import { runGate } from "../../toolkit/gate/gate";
+import { formatGateReport, runGate } from "../../toolkit/gate/gate";
 import { createPolicies } from "../../policy/policies";
 import { configFile, gate, previewOf, res, urnOf, violationsOf } from "./harness";
 
@@ -140,7 +140,7 @@ describe("per-stack enforcement", () => {
         expect(disabled.violations).to.deep.equal([]);
     });
 
-    it("rejects config naming an unknown policy or level, and a stack without config", () => {
+    it("rejects config naming an unknown policy or level", () => {
         expect(() => gate([], { all: "mandatory", "no-such-policy": "advisory" })).to.throw(
             /"no-such-policy" is not a policy of this pack/,
         );
@@ -150,11 +150,25 @@ describe("per-stack enforcement", () => {
         expect(() => gate([], { "required-tags": { requiredKeys: "Owner" } })).to.throw(
             /requiredKeys must be an array/,
         );
-        expect(() => runGate(previewOf([], { stack: "qa" }), { stack: "qa" })).to.throw(
-            /no policy config for stack "qa"/,
-        );
+    });
+
+    it("rejects a given config file that does not exist", () => {
         expect(() => runGate(previewOf([]), { stack: "prod", configFile: `${configFile({})}.missing` })).to.throw(
             /does not exist/,
+        );
+    });
+
+    it("runs a stack without policy/config.<stack>.json with the documented default: every policy mandatory", () => {
+        const report = runGate(previewOf([oldRuntime("qa")], { stack: "qa" }), { stack: "qa" });
+        expect(report.usesDefaultConfig).to.equal(true);
+        expect(report.configFile).to.equal(stackConfig("qa"));
+        expect(report.violations.map((v) => `${v.level} ${v.policy}`)).to.deep.equal([
+            "mandatory lambda-runtime-pinned",
+        ]);
+        expect(report.policiesRun).to.equal(11);
+        expect(report.exitCode).to.equal(1);
+        expect(formatGateReport(report).split("\n").pop()).to.contain(
+            "config default: all mandatory, no policy/config.qa.json",
         );
     });
 });

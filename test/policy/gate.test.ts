@@ -1,11 +1,12 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { formatGateReport, type GateReport, runGate } from "../../toolkit/gate/gate";
+import { formatGateReport, type GateReport, type GateViolation, runGate } from "../../toolkit/gate/gate";
 import { createPolicies } from "../../policy/policies";
 import { awsPackageDir, collectTaggableTypes, taggableTypesFile } from "../../policy/tools/taggable-types";
 import { previewProgram } from "../../toolkit/preview/preview";
 import type { PreviewResult } from "../../toolkit/preview/types";
+import { analyzeRequests, analyzeStackRequest, diagnosticLines } from "./analyzer-requests";
 import { configFile, gate, res, violationsOf } from "./harness";
 
 const repo = path.join(__dirname, "..", "..");
@@ -66,39 +67,48 @@ describe("offline policy gate", function () {
             report = runGate(result, { stack: "prod", programDir: fixtureDir });
         });
 
-        it("finds exactly the five known violations and exits 1", () => {
-            const broad = [
-                "AWSLambda_FullAccess",
-                "CloudWatchFullAccessV2",
-                "CloudWatchEventsFullAccess",
-                "AmazonS3FullAccess",
-                "AmazonDynamoDBFullAccess",
-                "AmazonSQSFullAccess",
-                "AmazonKinesisFullAccess",
-                "AmazonCognitoPowerUser",
-            ];
+        it("finds exactly the known violations (test/fixtures/violations/index.ts lists them) and exits 1", () => {
             expect(
                 report.violations
                     .map((v) => `${v.level} ${v.policy} ${v.resourceType} ${v.resourceName}`)
-                    .filter((v) => !v.includes("no-broad-managed-policies")),
+                    .filter((v) => !v.includes("no-broad-managed-policies"))
+                    .sort(),
             ).to.deep.equal([
+                "mandatory encryption-at-rest-cmk aws:secretsmanager/secret:Secret default-key-secret",
                 "mandatory encryption-at-rest-cmk aws:sns/topic:Topic unencrypted-topic",
                 "mandatory no-wildcard-iam aws:iam/policy:Policy wildcard-policy",
+                "mandatory no-wildcard-iam aws:iam/rolePolicy:RolePolicy wildcard-arn-policy",
                 "mandatory required-tags aws:s3/bucket:Bucket untagged-bucket",
                 "mandatory sqs-consumer-dlq aws:sqs/queue:Queue no-dlq-queue",
             ]);
-            const attachments = report.violations.filter((v) => v.policy === "no-broad-managed-policies");
-            expect(
-                attachments.map((v) =>
-                    v.message
-                        .replace(/^attaches the AWS-managed policy arn:aws:iam::aws:policy\//, "")
-                        .replace(/\.$/, ""),
-                ),
-            ).to.deep.equal(broad);
-            expect(
-                attachments.every((v) => v.level === "mandatory" && v.resourceName.startsWith("default-policies-fn-")),
-            ).to.equal(true);
             expect(report.exitCode).to.equal(1);
+        });
+
+        it("finds CallbackFunction's eight broad default attachments and the AWSLambdaExecute one", () => {
+            const attachments = report.violations.filter((v) => v.policy === "no-broad-managed-policies");
+            const named = (v: GateViolation) =>
+                `${v.resourceName.startsWith("default-policies-fn-") ? "default-policies-fn" : v.resourceName} ${v.message
+                    .replace(/^attaches the AWS-managed policy arn:aws:iam::aws:policy\//, "")
+                    .replace(/ \(grants .*$/, "")
+                    .replace(/\.$/, "")}`;
+            expect(attachments.map(named)).to.deep.equal([
+                "default-policies-fn AWSLambda_FullAccess",
+                "default-policies-fn CloudWatchFullAccessV2",
+                "default-policies-fn CloudWatchEventsFullAccess",
+                "default-policies-fn AmazonS3FullAccess",
+                "default-policies-fn AmazonDynamoDBFullAccess",
+                "default-policies-fn AmazonSQSFullAccess",
+                "default-policies-fn AmazonKinesisFullAccess",
+                "default-policies-fn AmazonCognitoPowerUser",
+                "lambda-execute-attachment AWSLambdaExecute",
+            ]);
+            expect(attachments.every((v) => v.level === "mandatory")).to.equal(true);
+        });
+
+        it('explains the ARN wildcard it judged like "*"', () => {
+            expect(violationsOf(report, "no-wildcard-iam")).to.include(
+                'wildcard-arn-policy: policy: Statement[0]: Resource "arn:aws:logs:*:*:*" (every region, account, resource, judged like "*") with actions that support resource-level permissions (logs:CreateLogStream, logs:PutLogEvents).',
+            );
         });
 
         it("prints each violation like the CLI (level, policy, resource, message), then a summary", () => {
@@ -108,7 +118,7 @@ describe("offline policy gate", function () {
             expect(text).to.contain("Missing tags: Environment, Application, Owner, CostCenter.");
             expect(text).to.contain("- [mandatory]  sqs-consumer-dlq  (aws:sqs/queue:Queue: no-dlq-queue)");
             expect(text.split("\n").pop()).to.match(
-                /^Policy gate \(stack prod, config .*config\.prod\.json\): 11 policies over \d+ resources; 12 mandatory, 0 advisory violations; 0 exemptions used -> FAIL$/,
+                /^Policy gate \(stack prod, config .*config\.prod\.json\): 11 policies over \d+ resources; 15 mandatory, 0 advisory violations; 0 exemptions used -> FAIL$/,
             );
         });
 
@@ -120,7 +130,7 @@ describe("offline policy gate", function () {
                 .map((v) => `${v.level} ${v.policy} ${v.resourceUrn} ${v.message}`)
                 .sort();
             expect(fromGate).to.deep.equal(engine.sort());
-            expect(fromGate).to.have.length(12);
+            expect(fromGate).to.have.length(15);
         });
     });
 
@@ -178,81 +188,18 @@ describe("offline policy gate", function () {
  * requests built from the preview the way the engine builds them; returns "level policy urn message".
  */
 async function analyzeLikeTheEngine(result: PreviewResult): Promise<string[]> {
-    const pulumiDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
-    const pb = require(path.join(pulumiDir, "proto", "analyzer_pb"));
-    const { Struct } = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [pulumiDir] }));
     const server = require("@pulumi/policy/server");
     const policies = createPolicies();
-    const byUrn = new Map(result.resources.map((r) => [r.urn, r]));
-    const levels = ["advisory", "mandatory", "disabled", "remediate"];
-
-    const options = (r: PreviewResult["resources"][number]) => {
-        const o = new pb.AnalyzerResourceOptions();
-        o.setProtect(false);
-        o.setIgnorechangesList([]);
-        o.setAliasesList([]);
-        o.setAdditionalsecretoutputsList([]);
-        if (r.parent) o.setParent(r.parent);
-        return o;
-    };
-    const provider = (r: PreviewResult["resources"][number]) => {
-        const p = r.provider ? byUrn.get(r.provider) : undefined;
-        if (!p) return undefined;
-        const msg = new pb.AnalyzerProviderResource();
-        msg.setType(p.type);
-        msg.setName(p.name);
-        msg.setUrn(p.urn);
-        msg.setProperties(Struct.fromJavaScript(p.inputs));
-        return msg;
-    };
     const call = (fn: any, request: any) =>
         new Promise<any>((resolve, reject) =>
             fn({ request }, (err: any, response: any) => (err ? reject(err) : resolve(response))),
         );
     const lines: string[] = [];
-    const collect = (response: any, fallbackUrn: string) => {
-        for (const d of response.getDiagnosticsList()) {
-            const message = d.getMessage().split("\n").slice(1).join("\n");
-            lines.push(
-                `${levels[d.getEnforcementlevel()]} ${d.getPolicyname()} ${d.getUrn() || fallbackUrn} ${message}`,
-            );
-        }
-    };
-
     const analyze = server.makeAnalyzeRpcFun("notify-guard", "0.1.0", "mandatory", policies);
-    for (const r of result.resources) {
-        const req = new pb.AnalyzeRequest();
-        req.setType(r.type);
-        req.setUrn(r.urn);
-        req.setName(r.name);
-        req.setProperties(Struct.fromJavaScript(r.inputs));
-        req.setOptions(options(r));
-        const p = provider(r);
-        if (p) req.setProvider(p);
-        collect(await call(analyze, req), r.urn);
+    for (const req of analyzeRequests(result)) {
+        lines.push(...diagnosticLines(await call(analyze, req), req.getUrn()));
     }
     const analyzeStack = server.makeAnalyzeStackRpcFun("notify-guard", "0.1.0", "mandatory", policies);
-    const stackReq = new pb.AnalyzeStackRequest();
-    stackReq.setResourcesList(
-        result.resources.map((r) => {
-            const ar = new pb.AnalyzerResource();
-            ar.setType(r.type);
-            ar.setUrn(r.urn);
-            ar.setName(r.name);
-            ar.setProperties(Struct.fromJavaScript(r.inputs));
-            ar.setOptions(options(r));
-            if (r.parent) ar.setParent(r.parent);
-            ar.setDependenciesList(r.dependencies);
-            for (const [key, urns] of Object.entries(r.propertyDependencies)) {
-                const deps = new pb.AnalyzerPropertyDependencies();
-                deps.setUrnsList(urns);
-                ar.getPropertydependenciesMap().set(key, deps);
-            }
-            const p = provider(r);
-            if (p) ar.setProvider(p);
-            return ar;
-        }),
-    );
-    collect(await call(analyzeStack, stackReq), "");
+    lines.push(...diagnosticLines(await call(analyzeStack, analyzeStackRequest(result)), ""));
     return lines;
 }

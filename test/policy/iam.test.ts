@@ -1,10 +1,6 @@
 import { expect } from "chai";
-import {
-    actionsWithoutResourceLevelPermissions,
-    documentProblems,
-    isBroadManagedPolicy,
-    parseStatements,
-} from "../../policy/iam";
+import { actionsWithoutResourceLevelPermissions, documentProblems, isBroadManagedPolicy } from "../../policy/iam";
+import { parseStatements } from "../../policy/lib/statements";
 import { gate, res, violationsOf } from "./harness";
 
 const policy = "no-wildcard-iam";
@@ -92,6 +88,90 @@ describe("IAM document analysis", () => {
         }
         expect(actionsWithoutResourceLevelPermissions).not.to.have.property("ses:sendemail");
         expect(actionsWithoutResourceLevelPermissions).not.to.have.property("sns:publish");
+    });
+
+    describe("ARN patterns in Resource", () => {
+        const judgedLikeStar: [string, string][] = [
+            ["arn:aws:logs:*:*:*", "every region, account, resource"],
+            ["arn:aws:s3:::*", "every resource"],
+            ["arn:aws:dynamodb:*:*:table/*", "every region, account, table name"],
+            ["arn:aws:dynamodb:eu-west-1:123456789012:table/*", "every table name"],
+            ["arn:aws:dynamodb:eu-west-1:123456789012:table/*/index/*", "every table name"],
+            ["arn:aws:sqs:eu-west-1:123456789012:*", "every resource"],
+            ["arn:aws:lambda:eu-west-1:123456789012:function:*", "every function name"],
+            ["arn:aws:logs:eu-west-1:123456789012:log-group:*", "every log-group name"],
+            ["arn:aws:iam::*:role/deployer", "every account"],
+            ["arn:aws:ec2:eu-west-1:123456789012:*/i-1234", "every resource type"],
+            ["arn:aws:*:eu-west-1:123456789012:thing", "every service"],
+            ["arn:aws:sns:*", "every region and resource"],
+        ];
+        for (const [arn, reason] of judgedLikeStar) {
+            it(`judges ${arn} like "*" (${reason})`, () => {
+                const found = documentProblems(
+                    doc({ Effect: "Allow", Action: "dynamodb:GetItem", Resource: arn }),
+                    "identity",
+                );
+                expect(found).to.deep.equal([
+                    `Statement[0]: Resource "${arn}" (${reason}, judged like "*") with actions that support resource-level permissions (dynamodb:GetItem)`,
+                ]);
+            });
+        }
+
+        const named = [
+            "arn:aws:dynamodb:eu-west-1:123456789012:table/users/index/*",
+            "arn:aws:dynamodb:eu-west-1:123456789012:table/users/stream/*",
+            "arn:aws:dynamodb:eu-west-1:123456789012:table/notify-prod-*",
+            "arn:aws:s3:::notify-archive/*",
+            "arn:aws:s3:::notify-archive/2026/*",
+            "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/sender:*",
+            "arn:aws:lambda:eu-west-1:123456789012:function:sender:*",
+            "arn:aws:sns:eu-west-1:123456789012:endpoint/APNS/notify-ios/*",
+            "arn:*:s3:::notify-archive/*",
+        ];
+        for (const arn of named) {
+            it(`accepts the documented sub-resource pattern ${arn} of a named resource`, () => {
+                expect(
+                    documentProblems(doc({ Effect: "Allow", Action: "s3:GetObject", Resource: arn }), "identity"),
+                ).to.deep.equal([]);
+            });
+        }
+
+        it("rejects a service wildcard on a wildcard ARN as every action", () => {
+            expect(
+                documentProblems(
+                    doc({ Effect: "Allow", Action: "logs:*", Resource: "arn:aws:logs:*:*:*" }),
+                    "identity",
+                ),
+            ).to.deep.equal([
+                'Statement[0]: wildcard Action "logs:*"; Resource "arn:aws:logs:*:*:*" (every region, account, resource, judged like "*") for every action',
+            ]);
+        });
+
+        it("does not extend the SMS exception of sns:Publish to an SNS ARN pattern", () => {
+            const deny = { Effect: "Deny", Action: "sns:Publish", Resource: "arn:aws:sns:*:*:*" };
+            expect(
+                documentProblems(
+                    doc({ Effect: "Allow", Action: "sns:Publish", Resource: "arn:aws:sns:*:*:*" }, deny),
+                    "identity",
+                ),
+            ).to.have.length(1);
+        });
+
+        it("accepts wildcard ARNs in Deny statements and in KMS key policies", () => {
+            const deny = { Effect: "Deny", Action: "s3:*", Resource: "arn:aws:s3:::*", Principal: "*" };
+            expect(documentProblems(doc(deny), "resource")).to.deep.equal([]);
+            expect(
+                documentProblems(
+                    doc({
+                        Effect: "Allow",
+                        Action: "kms:Decrypt",
+                        Resource: "arn:aws:kms:*:*:key/*",
+                        Principal: { AWS: "arn:aws:iam::123456789012:root" },
+                    }),
+                    "key",
+                ),
+            ).to.deep.equal([]);
+        });
     });
 
     it('allows sns:Publish on "*" (SMS to a phone number) only with a Deny of publishing to every SNS ARN', () => {
@@ -243,6 +323,29 @@ describe("policy no-broad-managed-policies", () => {
         expect(violationsOf(report, "no-broad-managed-policies")).to.deep.equal([
             "admin: attaches the AWS-managed policy arn:aws:iam::aws:policy/AdministratorAccess.",
             "role: attaches the AWS-managed policy arn:aws:iam::aws:policy/AmazonSQSFullAccess.",
+        ]);
+    });
+
+    it("rejects AWSLambdaExecute and the other managed policies granting every resource of a service, naming the grant", () => {
+        for (const name of [
+            "AWSLambdaExecute",
+            "service-role/AWSLambdaSQSQueueExecutionRole",
+            "AmazonS3ReadOnlyAccess",
+            "ReadOnlyAccess",
+        ]) {
+            expect(isBroadManagedPolicy(`arn:aws:iam::aws:policy/${name}`), name).to.equal(true);
+        }
+        const report = gate(
+            [
+                res("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "execute", {
+                    role: "r",
+                    policyArn: "arn:aws:iam::aws:policy/AWSLambdaExecute",
+                }),
+            ],
+            only("no-broad-managed-policies"),
+        );
+        expect(violationsOf(report, "no-broad-managed-policies")).to.deep.equal([
+            "execute: attaches the AWS-managed policy arn:aws:iam::aws:policy/AWSLambdaExecute (grants logs:* on arn:aws:logs:*:*:*, s3:GetObject and s3:PutObject on arn:aws:s3:::*).",
         ]);
     });
 });

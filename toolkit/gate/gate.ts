@@ -24,7 +24,12 @@ import type {
 } from "@pulumi/policy";
 import type { PreviewResource, PreviewResult } from "../preview/types";
 import { type ExemptionUse, validateExemption, withExemptionsSchema } from "../../policy/exemptions";
-import { loadPolicyConfig, type ResolvedPolicyConfig } from "../../policy/lib/config";
+import {
+    defaultPolicyConfig,
+    loadPolicyConfig,
+    type ResolvedPolicyConfig,
+    resolvePolicyConfig,
+} from "../../policy/lib/config";
 import { isUnknownValueError } from "../../policy/lib/values";
 import { basePolicies, createPolicies, policyPackName, policyPackVersion } from "../../policy/policies";
 
@@ -42,7 +47,10 @@ export interface GateViolation {
 
 export interface GateReport {
     stack: string;
+    /** The config file read, or the one looked for when `usesDefaultConfig`. */
     configFile: string;
+    /** True when the stack has no policy/config.<stack>.json and `defaultPolicyConfig` applied. */
+    usesDefaultConfig: boolean;
     policyPack: string;
     violations: GateViolation[];
     exemptionsUsed: ExemptionUse[];
@@ -54,7 +62,10 @@ export interface GateReport {
 
 export interface GateOptions {
     stack: string;
-    /** Defaults to policy/config.<stack>.json of this repository, whatever program is gated. */
+    /**
+     * Defaults to policy/config.<stack>.json of this repository, whatever program is gated; a stack
+     * without that file runs with `defaultPolicyConfig` (all mandatory). A given file must exist.
+     */
     configFile?: string;
     /** Pins the clock for exemption expiry. */
     now?: Date;
@@ -136,16 +147,38 @@ function levelOf(
     return config?.enforcementLevel ?? policy.enforcementLevel ?? "advisory";
 }
 
-export function runGate(result: PreviewResult, options: GateOptions): GateReport {
+/** What one gate run shares between its steps. */
+interface GateRun {
+    config: Map<string, ResolvedPolicyConfig>;
+    resources: RecordedResource[];
+    byUrn: Map<string, RecordedResource>;
+    stackTags: ReadonlyMap<string, string>;
+    providerOf: (r: RecordedResource) => PolicyProviderResource | undefined;
+    violations: GateViolation[];
+}
+
+type AnyPolicy = ResourceValidationPolicy | StackValidationPolicy;
+
+/**
+ * The config the gate runs with: the given file (which must exist), else policy/config.<stack>.json,
+ * else — for a stack without one — `defaultPolicyConfig` (every policy mandatory, schema defaults),
+ * which is what the engine applies to a pack run without `--policy-pack-config`.
+ */
+function loadGateConfig(options: GateOptions): {
+    configFile: string;
+    usesDefault: boolean;
+    config: Map<string, ResolvedPolicyConfig>;
+} {
     const configFile = options.configFile ?? defaultConfigFile(options.stack);
-    if (!fs.existsSync(configFile)) {
+    const usesDefault = options.configFile === undefined && !fs.existsSync(configFile);
+    if (!usesDefault && !fs.existsSync(configFile)) {
         throw new Error(`no policy config for stack "${options.stack}": ${configFile} does not exist`);
     }
     // Checked against the schemas the pack declares (each policy's settings plus `exemptions`), as the CLI does.
-    const config = loadPolicyConfig(
-        configFile,
-        basePolicies.map((p) => ({ name: p.name, configSchema: withExemptionsSchema(p.configSchema) })),
-    );
+    const schemas = basePolicies.map((p) => ({ name: p.name, configSchema: withExemptionsSchema(p.configSchema) }));
+    const config = usesDefault
+        ? resolvePolicyConfig(defaultPolicyConfig, schemas, "default policy config")
+        : loadPolicyConfig(configFile, schemas);
     for (const [policy, c] of config) {
         const exemptions = c.settings.exemptions;
         if (Array.isArray(exemptions)) {
@@ -154,24 +187,22 @@ export function runGate(result: PreviewResult, options: GateOptions): GateReport
             });
         }
     }
-    const now = options.now ?? new Date();
-    const exemptionsUsed: ExemptionUse[] = [];
-    const policies = createPolicies({ now: () => now, onExemptionUsed: (use) => exemptionsUsed.push(use) });
-    const violations: GateViolation[] = [];
-    const stackTags: ReadonlyMap<string, string> = new Map([
-        ["pulumi:project", result.project],
-        ["pulumi:runtime", "nodejs"],
-    ]);
+    return { configFile, usesDefault, config };
+}
 
-    const resources = result.resources as RecordedResource[];
-    const byUrn = new Map(resources.map((r) => [r.urn, r]));
+/** The provider the engine passes with each resource: its explicit one, else the package's default provider. */
+function providerResolver(
+    result: PreviewResult,
+    byUrn: Map<string, RecordedResource>,
+    programDir: string | undefined,
+): (r: RecordedResource) => PolicyProviderResource | undefined {
     const defaultAws: PolicyProviderResource = {
         type: "pulumi:providers:aws",
         name: "default",
         urn: `urn:pulumi:${result.stack}::${result.project}::pulumi:providers:aws::default`,
-        props: unknownCheckingProxy(options.programDir ? defaultProviderProps(options.programDir, result.stack) : {}),
+        props: unknownCheckingProxy(programDir ? defaultProviderProps(programDir, result.stack) : {}),
     };
-    const providerOf = (r: RecordedResource): PolicyProviderResource | undefined => {
+    return (r) => {
         const explicit = r.provider ? byUrn.get(r.provider) : undefined;
         if (explicit) {
             return {
@@ -184,179 +215,218 @@ export function runGate(result: PreviewResult, options: GateOptions): GateReport
         // The engine gives custom resources of a package without an explicit provider that package's default provider.
         return r.custom && r.type.startsWith("aws:") ? defaultAws : undefined;
     };
+}
 
-    const report =
-        (
-            policy: { name: string; description: string },
-            level: EnforcementLevel,
-            fallback: RecordedResource | undefined,
-        ) =>
-        (message: string | { message?: string; enforcementLevel?: EnforcementLevel; urn?: string }, urn?: string) => {
-            const detail = typeof message === "string" ? message : (message.message ?? "");
-            const levelHere = typeof message === "string" ? level : (message.enforcementLevel ?? level);
-            const target =
-                (urn ? byUrn.get(urn) : undefined) ??
-                (typeof message === "object" && message.urn ? byUrn.get(message.urn) : undefined) ??
-                fallback;
-            violations.push({
-                level: levelHere === "advisory" ? "advisory" : "mandatory",
-                policy: policy.name,
-                resourceUrn: target?.urn ?? "",
-                resourceType: target?.type ?? "",
-                resourceName: target?.name ?? "",
-                message: detail,
-                description: policy.description,
-            });
+/** The `reportViolation` a policy gets: records a violation at its level, on the resource it names or `fallback`. */
+function reporter(run: GateRun, policy: AnyPolicy, level: EnforcementLevel, fallback: RecordedResource | undefined) {
+    return (
+        message: string | { message?: string; enforcementLevel?: EnforcementLevel; urn?: string },
+        urn?: string,
+    ) => {
+        const detail = typeof message === "string" ? message : (message.message ?? "");
+        const levelHere = typeof message === "string" ? level : (message.enforcementLevel ?? level);
+        const target =
+            (urn ? run.byUrn.get(urn) : undefined) ??
+            (typeof message === "object" && message.urn ? run.byUrn.get(message.urn) : undefined) ??
+            fallback;
+        run.violations.push({
+            level: levelHere === "advisory" ? "advisory" : "mandatory",
+            policy: policy.name,
+            resourceUrn: target?.urn ?? "",
+            resourceType: target?.type ?? "",
+            resourceName: target?.name ?? "",
+            message: detail,
+            description: policy.description,
+        });
+    };
+}
+
+/** The level a policy runs at, undefined when disabled (remediate reports like mandatory during preview). */
+function activeLevel(run: GateRun, policy: AnyPolicy): EnforcementLevel | undefined {
+    const level = levelOf(policy, run.config.get(policy.name));
+    return level === "disabled" ? undefined : level === "remediate" ? "mandatory" : level;
+}
+
+/**
+ * The one place a policy is called, with the analyzer's handling of what it throws: not applicable →
+ * nothing; a value unknown during preview → the advisory "can't run policy ... during preview";
+ * anything else → the error, naming what was validated and by which policy (the engine fails the run).
+ */
+function invokePolicy(
+    run: GateRun,
+    policy: AnyPolicy,
+    target: RecordedResource | undefined,
+    call: (report: ReturnType<typeof reporter>) => unknown,
+): void {
+    const level = activeLevel(run, policy);
+    if (level === undefined) {
+        return;
+    }
+    try {
+        assertSync(call(reporter(run, policy, level, target)), policy.name);
+    } catch (err) {
+        if (err instanceof GateNotApplicable) {
+            return;
+        }
+        if (isUnknownValueError(err)) {
+            reporter(
+                run,
+                policy,
+                "advisory",
+                target,
+            )(
+                `can't run policy '${policy.name}' from policy pack '${policyPackName}@v${policyPackVersion}' during preview: ${(err as Error).message}`,
+            );
+            return;
+        }
+        const where = target ? `resource ${target.urn}` : "stack";
+        throw new Error(`Error validating ${where} with policy '${policy.name}': ${(err as Error).message}`);
+    }
+}
+
+function validationsOf(policy: ResourceValidationPolicy) {
+    return Array.isArray(policy.validateResource)
+        ? policy.validateResource
+        : policy.validateResource
+          ? [policy.validateResource]
+          : [];
+}
+
+/** `ResourceValidationArgs` as the analyzer builds them from an AnalyzeRequest. */
+function resourceArgs(run: GateRun, resource: RecordedResource, policy: AnyPolicy): ResourceValidationArgs {
+    const props = unknownCheckingProxy(structuredClone(resource.inputs));
+    const args: ResourceValidationArgs = {
+        type: resource.type,
+        props,
+        urn: resource.urn,
+        name: resource.name,
+        opts: optionsOf(resource),
+        stackTags: run.stackTags,
+        isType: (resourceClass) => isTypeOf(resource.type, resourceClass),
+        asType: ((resourceClass: any) => (isTypeOf(resource.type, resourceClass) ? props : undefined)) as any,
+        getConfig: <T extends object>() => structuredClone(run.config.get(policy.name)?.settings ?? {}) as T,
+        notApplicable: throwNotApplicable,
+    };
+    const provider = run.providerOf(resource);
+    if (provider) {
+        args.provider = provider;
+    }
+    return args;
+}
+
+/** Every resource as a `PolicyResource`, with parent, dependencies and property dependencies resolved. */
+function policyResources(run: GateRun): PolicyResource[] {
+    const byUrn = new Map<string, PolicyResource>();
+    for (const r of run.resources) {
+        const props = unknownCheckingProxy(structuredClone(r.inputs));
+        const pr: PolicyResource = {
+            type: r.type,
+            props,
+            urn: r.urn,
+            name: r.name,
+            opts: optionsOf(r),
+            dependencies: [],
+            propertyDependencies: {},
+            isType: (resourceClass) => isTypeOf(r.type, resourceClass),
+            asType: ((resourceClass: any) => (isTypeOf(r.type, resourceClass) ? props : undefined)) as any,
         };
+        const provider = run.providerOf(r);
+        if (provider) {
+            pr.provider = provider;
+        }
+        byUrn.set(r.urn, pr);
+    }
+    const resolve = (urns: string[]) =>
+        urns.map((u) => byUrn.get(u)).filter((x): x is PolicyResource => x !== undefined);
+    for (const r of run.resources) {
+        const pr = byUrn.get(r.urn)!;
+        const parent = r.parent ? byUrn.get(r.parent) : undefined;
+        if (parent) {
+            pr.parent = parent;
+        }
+        pr.dependencies = resolve(r.dependencies ?? []);
+        for (const [key, urns] of Object.entries(r.propertyDependencies ?? {})) {
+            pr.propertyDependencies[key] = resolve(urns);
+        }
+    }
+    return [...byUrn.values()];
+}
 
-    const cannotRunDuringPreview = (
-        policy: { name: string; description: string },
-        target: RecordedResource | undefined,
-        err: Error,
-    ) =>
-        report(
-            policy,
-            "advisory",
-            target,
-        )(
-            `can't run policy '${policy.name}' from policy pack '${policyPackName}@v${policyPackVersion}' during preview: ${err.message}`,
-        );
-
-    // Per-resource policies, in registration order, as the engine calls Analyze for each registration.
-    for (const resource of resources) {
-        for (const policy of policies.filter((p): p is ResourceValidationPolicy => "validateResource" in p)) {
-            let level = levelOf(policy, config.get(policy.name));
-            if (level === "disabled") {
-                continue;
-            }
-            if (level === "remediate") {
-                level = "mandatory";
-            }
-            const validations = Array.isArray(policy.validateResource)
-                ? policy.validateResource
-                : policy.validateResource
-                  ? [policy.validateResource]
-                  : [];
-            if (
-                validations.length === 1 &&
-                (validations[0] as any).__pulumiType &&
-                (validations[0] as any).__pulumiType !== resource.type
-            ) {
+/** Per-resource policies, in registration order, as the engine calls Analyze for each registration. */
+function runResourcePolicies(run: GateRun, policies: ResourceValidationPolicy[]): void {
+    for (const resource of run.resources) {
+        for (const policy of policies) {
+            const validations = validationsOf(policy);
+            // A single typed validation (validateResourceOfType) is not called for other types.
+            const only = validations.length === 1 ? (validations[0] as any).__pulumiType : undefined;
+            if (only && only !== resource.type) {
                 continue;
             }
             for (const validation of validations) {
-                const props = unknownCheckingProxy(structuredClone(resource.inputs));
-                const args: ResourceValidationArgs = {
-                    type: resource.type,
-                    props,
-                    urn: resource.urn,
-                    name: resource.name,
-                    opts: optionsOf(resource),
-                    stackTags,
-                    isType: (resourceClass) => isTypeOf(resource.type, resourceClass),
-                    asType: ((resourceClass: any) =>
-                        isTypeOf(resource.type, resourceClass) ? props : undefined) as any,
-                    getConfig: <T extends object>() => structuredClone(config.get(policy.name)?.settings ?? {}) as T,
-                    notApplicable: throwNotApplicable,
-                };
-                const provider = providerOf(resource);
-                if (provider) {
-                    args.provider = provider;
-                }
-                try {
-                    assertSync(validation(args, report(policy, level, resource) as any), policy.name);
-                } catch (err) {
-                    if (err instanceof GateNotApplicable) {
-                        continue;
-                    }
-                    if (isUnknownValueError(err)) {
-                        cannotRunDuringPreview(policy, resource, err as Error);
-                        continue;
-                    }
-                    throw new Error(
-                        `Error validating resource ${resource.urn} with policy '${policy.name}': ${(err as Error).message}`,
-                    );
-                }
+                invokePolicy(run, policy, resource, (report) =>
+                    validation(resourceArgs(run, resource, policy), report as any),
+                );
             }
         }
     }
+}
 
-    // Stack policies, once over all resources, as the engine calls AnalyzeStack.
-    const stackPolicies = policies.filter((p): p is StackValidationPolicy => "validateStack" in p);
-    for (const policy of stackPolicies) {
-        let level = levelOf(policy, config.get(policy.name));
-        if (level === "disabled") {
-            continue;
-        }
-        if (level === "remediate") {
-            level = "mandatory";
-        }
+/** Stack policies, once over all resources, as the engine calls AnalyzeStack. */
+function runStackPolicies(run: GateRun, policies: StackValidationPolicy[]): void {
+    for (const policy of policies) {
         const pulumiType = (policy.validateStack as any).__pulumiType;
-        if (pulumiType && !resources.some((r) => r.type === pulumiType)) {
+        if (pulumiType && !run.resources.some((r) => r.type === pulumiType)) {
             continue;
         }
-        const policyResources = new Map<string, PolicyResource>();
-        for (const r of resources) {
-            const props = unknownCheckingProxy(structuredClone(r.inputs));
-            const pr: PolicyResource = {
-                type: r.type,
-                props,
-                urn: r.urn,
-                name: r.name,
-                opts: optionsOf(r),
-                dependencies: [],
-                propertyDependencies: {},
-                isType: (resourceClass) => isTypeOf(r.type, resourceClass),
-                asType: ((resourceClass: any) => (isTypeOf(r.type, resourceClass) ? props : undefined)) as any,
+        invokePolicy(run, policy, undefined, (report) => {
+            // Fresh resources per policy, as each AnalyzeStack call deserializes its own.
+            const args: StackValidationArgs = {
+                resources: policyResources(run),
+                getConfig: <T extends object>() => structuredClone(run.config.get(policy.name)?.settings ?? {}) as T,
+                stackTags: run.stackTags,
+                notApplicable: throwNotApplicable,
             };
-            const provider = providerOf(r);
-            if (provider) {
-                pr.provider = provider;
-            }
-            policyResources.set(r.urn, pr);
-        }
-        const resolve = (urns: string[]) =>
-            urns.map((u) => policyResources.get(u)).filter((x): x is PolicyResource => x !== undefined);
-        for (const r of resources) {
-            const pr = policyResources.get(r.urn)!;
-            const parent = r.parent ? policyResources.get(r.parent) : undefined;
-            if (parent) {
-                pr.parent = parent;
-            }
-            pr.dependencies = resolve(r.dependencies ?? []);
-            for (const [key, urns] of Object.entries(r.propertyDependencies ?? {})) {
-                pr.propertyDependencies[key] = resolve(urns);
-            }
-        }
-        const args: StackValidationArgs = {
-            resources: [...policyResources.values()],
-            getConfig: <T extends object>() => structuredClone(config.get(policy.name)?.settings ?? {}) as T,
-            stackTags,
-            notApplicable: throwNotApplicable,
-        };
-        try {
-            assertSync(policy.validateStack(args, report(policy, level, undefined) as any), policy.name);
-        } catch (err) {
-            if (err instanceof GateNotApplicable) {
-                continue;
-            }
-            if (isUnknownValueError(err)) {
-                cannotRunDuringPreview(policy, undefined, err as Error);
-                continue;
-            }
-            throw new Error(`Error validating stack with policy '${policy.name}': ${(err as Error).message}`);
-        }
+            return policy.validateStack(args, report as any);
+        });
     }
+}
 
+export function runGate(result: PreviewResult, options: GateOptions): GateReport {
+    const { configFile, usesDefault, config } = loadGateConfig(options);
+    const now = options.now ?? new Date();
+    const exemptionsUsed: ExemptionUse[] = [];
+    const policies = createPolicies({ now: () => now, onExemptionUsed: (use) => exemptionsUsed.push(use) });
+    const resources = result.resources as RecordedResource[];
+    const byUrn = new Map(resources.map((r) => [r.urn, r]));
+    const run: GateRun = {
+        config,
+        resources,
+        byUrn,
+        stackTags: new Map([
+            ["pulumi:project", result.project],
+            ["pulumi:runtime", "nodejs"],
+        ]),
+        providerOf: providerResolver(result, byUrn, options.programDir),
+        violations: [],
+    };
+    runResourcePolicies(
+        run,
+        policies.filter((p): p is ResourceValidationPolicy => "validateResource" in p),
+    );
+    runStackPolicies(
+        run,
+        policies.filter((p): p is StackValidationPolicy => "validateStack" in p),
+    );
     return {
         stack: options.stack,
         configFile,
+        usesDefaultConfig: usesDefault,
         policyPack: `${policyPackName}@v${policyPackVersion}`,
-        violations,
+        violations: run.violations,
         exemptionsUsed,
         policiesRun: policies.filter((p) => levelOf(p, config.get(p.name)) !== "disabled").length,
         resourcesChecked: resources.length,
-        exitCode: violations.some((v) => v.level === "mandatory") ? 1 : 0,
+        exitCode: run.violations.some((v) => v.level === "mandatory") ? 1 : 0,
     };
 }
 
@@ -383,7 +453,9 @@ export function formatGateReport(report: GateReport): string {
             );
         }
     }
-    const config = path.relative(process.cwd(), report.configFile) || report.configFile;
+    const config = report.usesDefaultConfig
+        ? `default: all mandatory, no ${path.relative(process.cwd(), report.configFile) || report.configFile}`
+        : path.relative(process.cwd(), report.configFile) || report.configFile;
     lines.push(
         "",
         `Policy gate (stack ${report.stack}, config ${config}): ${report.policiesRun} policies over ${report.resourcesChecked} resources; ` +
