@@ -145,7 +145,8 @@ function alarmDefinitions(args: AlarmsArgs): AlarmDefinition[] {
         pushPlatformAlarm(args),
         ...successRateAlarms(args),
         ...reputationAlarms(args),
-        smsSpendAlarm(args),
+        // A limit of 0 lets SNS send no SMS at all: there is no spend to watch (and ">= 0" would always fire).
+        ...(args.smsSpend.monthlyLimitUsd > 0 ? [smsSpendAlarm(args)] : []),
     ];
 }
 

@@ -524,4 +524,14 @@ describe("infra/monitoring: Monitoring component", function () {
         expect(() => compositeRule(names)).to.throw(/over CloudWatch's 10240/);
         expect(compositeRule(["a", "b"])).to.equal('ALARM("a") OR ALARM("b")');
     });
+
+    it("has no SMS spend alarm when the spend limit is 0 (SNS then sends no SMS)", async function () {
+        const zero = new Monitoring("zero", args({ smsSpend: { monthlyLimitUsd: 0, alarmPercent: 80 } }));
+        // Every child settled before the test ends: nothing registers behind a later test's back.
+        const children = [zero.alarmTopic, zero.alarmTopicPolicy, zero.alarmSubscription, ...zero.alarms];
+        await Promise.all([...children, zero.compositeAlarm, zero.dashboard, zero.budget].map((c) => settle(c.urn)));
+        const names = recorded.filter((r) => r.name.startsWith("zero-")).map((r) => r.inputs.name);
+        expect(names).to.include("notify-dev-push-delivery-success-rate");
+        expect(names).not.to.include("notify-dev-sms-month-to-date-spend");
+    });
 });
