@@ -4,7 +4,7 @@
  * identity (notificationId, recipients) is returned even for an invalid request so the processor can
  * record FAILED rows for the recipients it can name.
  */
-import { CHANNELS } from "../lib/telemetry-names";
+import { CHANNELS } from "./channels";
 import type { Channel, DataValue, NotificationRequest, Priority, RecipientSpec } from "./types";
 
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;

@@ -14,6 +14,6 @@ export const METRICS = {
 } as const;
 /** Every metric carries exactly these dimensions: service = notify-<stack>, channel = push|email|sms. */
 export const METRIC_DIMENSIONS = ["service", "channel"] as const;
-export const CHANNELS = ["push", "email", "sms"] as const;
-export type Channel = (typeof CHANNELS)[number];
+// The channel list lives in the core (it is a fact of the domain, not of telemetry); re-exported for infra/.
+export { CHANNELS, type Channel } from "../core/channels";
 export const serviceName = (stack: string) => `notify-${stack}`;
