@@ -4,7 +4,15 @@
  * to send. No I/O: the adapter reads, calls this, performs the sends, then writes the outcomes.
  */
 import { parseNotificationRequest, requestTargetsChannel } from "./request";
-import { isSentStatus, logKey, rateCounterId, hourWindow, recipientsFor, type RecipientRef } from "./deliveryLog";
+import {
+    hourWindow,
+    isSentStatus,
+    logKey,
+    rateCounterId,
+    recipientsFor,
+    requestRecipient,
+    type RecipientRef,
+} from "./deliveryLog";
 import { quietHoursEnd } from "./quietHours";
 import { localeCandidates, selectVariant } from "./templates";
 import type { Composer } from "./compose/composer";
@@ -128,6 +136,10 @@ export function parseBatch(records: QueueRecord[], channel: Channel, now: number
         }
         const recipients =
             parsed.notificationId && parsed.recipients ? recipientsFor({ recipients: parsed.recipients }, channel) : [];
+        // A bad request that names nobody usable on this channel, or too many, still leaves its trace:
+        // one request-level row with the reason (given a notificationId to key it by).
+        if (parsed.notificationId && (recipients.length === 0 || parsed.recipientsOverLimit !== undefined))
+            recipients.push(requestRecipient(channel));
         return {
             messageId: r.messageId,
             kind: "invalid",
@@ -227,7 +239,16 @@ export function planBatch<D, E>(parsed: Parsed[], data: BatchData<E>, options: P
             // that named this channel and gave it nobody is the producer's mistake.
             const reason = `no ${channel} recipient in the request`;
             if (!p.request.channels?.includes(channel)) return { messageId: p.messageId, kind: "ignore", reason };
-            return { messageId: p.messageId, kind: "invalid", reason, recipients };
+            const { notificationId, campaignId } = p.request;
+            const requestRow = { recipient: requestRecipient(channel), action: { kind: "fail", reason } as Action<D> };
+            return {
+                messageId: p.messageId,
+                kind: "invalid",
+                reason,
+                notificationId,
+                campaignId,
+                recipients: [requestRow],
+            };
         }
         return { ...p, recipients };
     });
@@ -244,6 +265,7 @@ function planRecipient<D, E>(
     const { channel } = composer;
     const previous = data.logRows.get(logKey(request.notificationId, recipient.recipientKey));
     if (previous && isSentStatus(previous.status)) return { kind: "skip", reason: `already ${previous.status}` };
+    if (recipient.problem) return { kind: "fail", reason: recipient.problem };
 
     const profile = recipient.userId ? data.profiles.get(recipient.userId) : undefined;
     if (recipient.userId && !profile) return { kind: "fail", reason: `unknown user ${recipient.userId}` };

@@ -88,7 +88,7 @@ export function createSenderHandler<D, E>(setup: SenderSetup, adapter: ChannelAd
         });
         const plans = planBatch(parsed, data, { now: started, rateLimit: setup.rateLimit, composer: adapter.composer });
 
-        const ctx = { ...setup, channel, deliver: adapter.deliver, log, now: started, remaining };
+        const ctx = { ...setup, channel, deliver: adapter.deliver, log, metrics, now: started, remaining };
         const results = await mapLimit(plans, SEND_CONCURRENCY, (plan) => executeRecord(ctx, plan));
         const outcomes = results.flatMap((r) => r.outcomes);
         const retried = plans.filter((_, i) => results[i].retry).map((p) => p.messageId);

@@ -9,6 +9,11 @@ export const METRICS = {
     failed: "Failed",
     suppressed: "Suppressed",
     deferred: "Deferred",
+    /**
+     * A request that could not be recorded against any notificationId (invalid JSON, no usable id): its
+     * one EMF line carries the SQS message id and the reason, beside the structured log line.
+     */
+    rejected: "RejectedRequests",
     /** Push only: the platform application itself failed a delivery (credentials, disabled application). */
     platformFailure: "PlatformFailure",
 } as const;

@@ -7,6 +7,8 @@ import type { RecipientOutcome } from "../../core/deliveryLog";
 import type { RecipientPlan, RecordPlan } from "../../core/plan";
 import type { NotificationRequest } from "../../core/types";
 import type { Logger } from "../log";
+import type { Metrics } from "../metrics";
+import { METRICS } from "../telemetry-names";
 import type { ChannelAdapter } from "./channel";
 import { type DeferralTarget, scheduleDeferral } from "./deferral";
 import type { SchedulerClient } from "@aws-sdk/client-scheduler";
@@ -18,6 +20,7 @@ export interface ExecuteContext<D> {
     scheduler: SchedulerClient;
     deferral: DeferralTarget;
     log: Logger;
+    metrics: Metrics;
     /** The batch's start (plans were made against it). */
     now: number;
     remaining: () => number;
@@ -37,13 +40,14 @@ export async function executeRecord<D>(ctx: ExecuteContext<D>, plan: RecordPlan<
     const { log } = ctx;
     if (plan.kind === "ignore") return { outcomes: [], retry: false };
     if (plan.kind === "invalid") {
-        log.warn("invalid request", {
-            messageId: plan.messageId,
-            notificationId: plan.notificationId,
-            reason: plan.reason,
-        });
-        const { notificationId, campaignId } = plan;
-        if (!notificationId) return { outcomes: [], retry: false };
+        const { notificationId, campaignId, messageId, reason } = plan;
+        if (!notificationId) {
+            // Nothing to key a row by: the trace is this line and a metric, both with the SQS message id.
+            log.error("request rejected: no usable notificationId to record it under", { messageId, reason });
+            ctx.metrics.single(ctx.channel, METRICS.rejected, { messageId, reason: reason.slice(0, 500) });
+            return { outcomes: [], retry: false };
+        }
+        log.warn("invalid request", { messageId, notificationId, reason });
         const outcomes = plan.recipients
             .filter((r) => r.action.kind === "fail")
             .map((r) =>

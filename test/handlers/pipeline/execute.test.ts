@@ -2,6 +2,7 @@
 import { expect } from "chai";
 import type { RecordPlan } from "../../../handlers/core/plan";
 import { createLogger } from "../../../handlers/lib/log";
+import { createMetrics } from "../../../handlers/lib/metrics";
 import type { DeliveryResult } from "../../../handlers/lib/pipeline/channel";
 import { executeRecord, outcomeOf } from "../../../handlers/lib/pipeline/execute";
 
@@ -10,8 +11,10 @@ const request = { notificationId: "n", priority: "normal" as const, campaignId: 
 
 function ctx(results: DeliveryResult[]) {
     const delivered: unknown[] = [];
+    const lines: string[] = [];
     return {
         delivered,
+        lines,
         ctx: {
             channel: "sms" as const,
             deliver: async (args: { delivery: unknown }) => {
@@ -21,6 +24,7 @@ function ctx(results: DeliveryResult[]) {
             scheduler: {} as any,
             deferral: { group: "g", roleArn: "r", queueArn: "q" },
             log: createLogger({ service: "t", level: "ERROR", write: () => {} }),
+            metrics: createMetrics({ service: "t", write: (line) => void lines.push(line) }),
             now: 0,
             remaining: () => 30_000,
         },
@@ -109,6 +113,23 @@ describe("lib/pipeline/execute: one record's plan", () => {
             recipientKey: "email#a@b.c",
             channel: "email",
             status: "FAILED",
+        });
+    });
+
+    it("a bad request with no usable id: nothing recorded, one RejectedRequests line carrying the SQS message id", async () => {
+        const { ctx: c, lines } = ctx([]);
+        const result = await executeRecord(c, {
+            messageId: "sqs-1",
+            kind: "invalid",
+            reason: "body is not valid JSON",
+            recipients: [],
+        });
+        expect(result).to.deep.equal({ retry: false, outcomes: [] });
+        expect(lines).to.have.length(1);
+        expect(JSON.parse(lines[0])).to.include({
+            messageId: "sqs-1",
+            reason: "body is not valid JSON",
+            RejectedRequests: 1,
         });
     });
 });
