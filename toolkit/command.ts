@@ -3,6 +3,8 @@
  * run with a deadline (both must finish within two minutes on two cores, so a hang becomes an error,
  * not a stuck terminal), and exit with the run's code.
  */
+import { stopSharedDynamoDbLocal } from "./local-cloud/dynamodb-local";
+
 export class UsageError extends Error {}
 
 export function runCommand<T>(
@@ -26,11 +28,18 @@ export function runCommand<T>(
         process.exit(1);
     }, deadlineMs);
     timer.unref();
-    run(options).then(
-        (code) => process.exit(code),
-        (err) => {
-            console.error(`\nerror: ${(err as Error)?.stack ?? String(err)}`);
-            process.exit(1);
-        },
-    );
+    // The command owns the DynamoDB Local it started (if any): stopped before the exit, whatever the
+    // outcome (on the deadline's process.exit, the process's exit hook kills it).
+    const exit = (code: number) =>
+        stopSharedDynamoDbLocal().then(
+            () => process.exit(code),
+            (err) => {
+                console.error(`error: stopping DynamoDB Local: ${(err as Error).message}`);
+                process.exit(code || 1);
+            },
+        );
+    run(options).then(exit, (err) => {
+        console.error(`\nerror: ${(err as Error)?.stack ?? String(err)}`);
+        return exit(1);
+    });
 }

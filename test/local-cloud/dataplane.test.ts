@@ -42,6 +42,18 @@ describe("harness: the program's data plane in the emulators", function () {
         expect(program.fn("push-sender").environment.DEVICES_TABLE).to.equal(plane.tables.devices);
     });
 
+    it("gives the tables the model's stream and TTL settings (DynamoDB Local keeps both)", async () => {
+        for (const [name, spec] of Object.entries(TABLES) as [string, TableSpec][]) {
+            const physical = plane.tables[name as keyof typeof TABLES];
+            const { Table } = await plane.db.call("DescribeTable", { TableName: physical });
+            expect(Table.StreamSpecification?.StreamViewType, name).to.equal(spec.stream);
+            expect(Boolean(Table.LatestStreamArn), name).to.equal(Boolean(spec.stream));
+            const { TimeToLiveDescription } = await plane.db.call("DescribeTimeToLive", { TableName: physical });
+            expect(TimeToLiveDescription.AttributeName, name).to.equal(spec.ttlAttribute);
+        }
+        expect(TABLES.devices.stream, "the devices table is the one with a stream").to.equal("NEW_AND_OLD_IMAGES");
+    });
+
     it("gives each channel queue the program's visibility timeout and redrive to its own DLQ", () => {
         for (const channel of ["push", "email", "sms"]) {
             const queue = plane.queue(`-${channel}`);

@@ -1,8 +1,8 @@
 /**
  * The harness's DynamoDB access (creating tables, seeding rows, reading the delivery log back), on the
  * SDK's DynamoDBClient with an explicit emulator endpoint and fake credentials. Every request it sends
- * carries HARNESS_HEADER (added by a build-step middleware), so the call log kept at dynalite can leave
- * the harness's own calls out of the functions' API-call counts.
+ * carries HARNESS_HEADER (added by a build-step middleware), so the call log kept by the emulators'
+ * DynamoDB front can leave the harness's own calls out of the functions' API-call counts.
  */
 import * as DynamoDB from "@aws-sdk/client-dynamodb";
 import { DynamoDBClient, waitUntilTableExists } from "@aws-sdk/client-dynamodb";
@@ -53,7 +53,7 @@ export class DynamoHttpClient {
     /** The SDK client underneath: pass it in countApiCalls' `ignore` when counting DynamoDB client-side. */
     public readonly client: DynamoDBClient;
 
-    constructor(config: DynamoClientConfig) {
+    constructor(public readonly config: DynamoClientConfig) {
         this.client = new DynamoDBClient({
             endpoint: config.endpoint,
             region: config.region,
@@ -86,8 +86,8 @@ export class DynamoHttpClient {
     }
 
     /**
-     * Creates a table and waits until it is ACTIVE: dynalite, like DynamoDB, answers CreateTable while
-     * the table is still CREATING, and a write in that window fails with ResourceNotFoundException.
+     * Creates a table and waits until it is ACTIVE: DynamoDB answers CreateTable while the table is
+     * still CREATING, and a write in that window fails with ResourceNotFoundException.
      */
     async createTable(input: DynamoDB.CreateTableCommandInput): Promise<void> {
         await this.call("CreateTable", input);
@@ -156,7 +156,7 @@ export class DynamoHttpClient {
         throw new Error(`query of ${table} did not finish`);
     }
 
-    /** Closes the SDK client's sockets (dynalite's close() also drops them). */
+    /** Closes the SDK client's sockets. */
     destroy(): void {
         this.client.destroy();
     }

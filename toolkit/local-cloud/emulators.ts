@@ -1,17 +1,29 @@
 /**
- * In-process AWS emulators on 127.0.0.1 (port 0) for the handler tests, the sandbox and the bench:
- * dynalite (DynamoDB), fauxqs (SQS + SNS -> SQS fan-out with filter policies) and aws-ses-v2-local
- * (SES v2, read back through its /store). Everything an emulator cannot do (mobile push, SMS, opt-out,
- * Scheduler) is left to aws-sdk-client-mock in the tests (see sdk.ts).
+ * AWS emulators on 127.0.0.1 for the handler tests, the sandbox and the bench: AWS's DynamoDB Local
+ * (DynamoDB and DynamoDB Streams; one Java process per Node process, see dynamodb-local.ts), and
+ * in-process fauxqs (SQS + SNS -> SQS fan-out with filter policies) and aws-ses-v2-local (SES v2, read
+ * back through its /store). Everything an emulator cannot do (mobile push, SMS, opt-out, Scheduler) is
+ * left to aws-sdk-client-mock in the tests (see sdk.ts).
+ *
+ * Each startEmulators() gets a DynamoDB of its own on the shared DynamoDB Local: a small in-process
+ * front (127.0.0.1, port 0) forwards to it with the request's access key replaced by one of its own.
+ * DynamoDB Local keeps a separate database per access key and region (its default without -sharedDb)
+ * and does not check signatures, so two worlds never see each other's tables, whatever credentials
+ * their clients use. The front also counts the operations it forwards (dynamodbCalls).
  */
+import { DeleteTableCommand, DynamoDBClient, paginateListTables } from "@aws-sdk/client-dynamodb";
+import { randomBytes } from "node:crypto";
+import * as http from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { type DynamoDbLocal, sharedDynamoDbLocal } from "./dynamodb-local";
 import { registerFauxqsFidelityHook } from "./fauxqs-fidelity";
 
 /** Where each emulator listens, and the region and fake credentials the clients must use. */
 export interface EmulatorEndpoints {
     region: string;
     accountId: string;
+    /** DynamoDB and DynamoDB Streams (one endpoint, as DynamoDB Local serves both). */
     dynamodb: string;
     /** fauxqs serves SQS and SNS on one port; SQS under the host name its queue URLs use. */
     sqs: string;
@@ -34,8 +46,9 @@ export interface StoredEmail {
 export interface Emulators {
     endpoints: EmulatorEndpoints;
     /**
-     * DynamoDB operations dynalite served, in order, except the harness's own (see HARNESS_HEADER):
-     * counted at the server, so any client's calls count (the processors' SDK client, or a script's).
+     * DynamoDB (and DynamoDB Streams) operations sent to this world's DynamoDB, in order, except the
+     * harness's own (see HARNESS_HEADER): counted at the front that forwards them to DynamoDB Local, so
+     * any client's calls count (the processors' SDK client, or a script's).
      */
     dynamodbCalls: string[];
     /** The SES store. It is module-global in aws-ses-v2-local: one store per process. */
@@ -47,6 +60,8 @@ export interface Emulators {
 export interface StartOptions {
     /** Region the emulators report in ARNs and queue URLs (default eu-west-1, the stacks' region). */
     region?: string;
+    /** The DynamoDB Local to use (default: the process's shared one, started on first use). */
+    dynamoDbLocal?: DynamoDbLocal;
 }
 
 /** Header the harness's own DynamoDB requests carry, so server-side counts leave them out. */
@@ -74,16 +89,65 @@ function closeServer(server: Server): Promise<void> {
     });
 }
 
-async function startDynalite(): Promise<Server> {
-    // dynalite has no type declarations; its factory returns an http.Server.
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const dynalite = require("dynalite") as (options: Record<string, unknown>) => Server;
-    const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+/** What a DynamoDB Local access key may look like (it accepts letters and digits). */
+function namespaceKey(): string {
+    return `NOTIFY${randomBytes(8).toString("hex").toUpperCase()}`;
+}
+
+/**
+ * The front of one world's DynamoDB: forwards every request to DynamoDB Local under this world's access
+ * key and records the operation (x-amz-target) unless the harness sent it. close() deletes the world's
+ * tables, so the shared Java process does not keep growing over a test run.
+ */
+async function startDynamoFront(
+    local: DynamoDbLocal,
+    region: string,
+    calls: string[],
+): Promise<{ url: string; close(): Promise<void> }> {
+    const key = namespaceKey();
+    const agent = new http.Agent({ keepAlive: true });
+    const server = http.createServer((req, res) => {
+        const target = String(req.headers["x-amz-target"] ?? "");
+        if (req.headers[HARNESS_HEADER] !== "1") calls.push(target.split(".").pop() || "Unknown");
+        const headers = { ...req.headers, host: `127.0.0.1:${local.port}` };
+        if (typeof headers.authorization === "string")
+            headers.authorization = headers.authorization.replace(/Credential=[^/,\s]+\//, `Credential=${key}/`);
+        const upstream = http.request(
+            { host: "127.0.0.1", port: local.port, method: req.method, path: req.url, headers, agent },
+            (answer) => {
+                res.writeHead(answer.statusCode ?? 502, answer.headers);
+                answer.pipe(res);
+            },
+        );
+        upstream.on("error", (err) => {
+            if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
+            res.end(`DynamoDB Local unreachable: ${err.message}`);
+        });
+        req.pipe(upstream);
+    });
     await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
         server.listen(0, "127.0.0.1", () => resolve());
     });
-    return server;
+    return {
+        url: listenUrl(server),
+        async close() {
+            const db = new DynamoDBClient({
+                region,
+                endpoint: local.endpoint,
+                credentials: { accessKeyId: key, secretAccessKey: "local-emulator-secret" },
+            });
+            try {
+                for await (const page of paginateListTables({ client: db }, {}))
+                    for (const table of page.TableNames ?? [])
+                        await db.send(new DeleteTableCommand({ TableName: table }));
+            } finally {
+                db.destroy();
+                agent.destroy();
+                await closeServer(server);
+            }
+        },
+    };
 }
 
 async function startSes(): Promise<Server> {
@@ -103,13 +167,10 @@ export async function startEmulators(options: StartOptions = {}): Promise<Emulat
         if (failed) throw failed.reason;
     };
     try {
-        const dynamo = await startDynalite();
-        closers.push(() => closeServer(dynamo));
+        const local = options.dynamoDbLocal ?? (await sharedDynamoDbLocal());
         const dynamodbCalls: string[] = [];
-        dynamo.on("request", (req) => {
-            const target = String(req.headers["x-amz-target"] ?? "");
-            if (req.headers[HARNESS_HEADER] !== "1") dynamodbCalls.push(target.split(".").pop() || "Unknown");
-        });
+        const dynamo = await startDynamoFront(local, region, dynamodbCalls);
+        closers.push(() => dynamo.close());
 
         registerFauxqsFidelityHook();
         const fauxqs = await importEsm("fauxqs");
@@ -131,7 +192,7 @@ export async function startEmulators(options: StartOptions = {}): Promise<Emulat
         const endpoints: EmulatorEndpoints = {
             region,
             accountId: FAUXQS_ACCOUNT_ID,
-            dynamodb: listenUrl(dynamo),
+            dynamodb: dynamo.url,
             sqs: `http://sqs.${region}.localhost:${fauxqsPort}`,
             sns: fauxqsUrl,
             sesv2: sesUrl,
@@ -161,6 +222,7 @@ export async function startEmulators(options: StartOptions = {}): Promise<Emulat
 /** The variables useEmulatorEnv sets or clears; restored to their previous values afterwards. */
 const MANAGED_ENV = [
     "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
     "AWS_ENDPOINT_URL_SQS",
     "AWS_ENDPOINT_URL_SNS",
     "AWS_ENDPOINT_URL_SESV2",
@@ -186,6 +248,7 @@ export function useEmulatorEnv(endpoints: EmulatorEndpoints, extra: Record<strin
     for (const key of [...MANAGED_ENV, ...Object.keys(extra)]) saved.set(key, process.env[key]);
     const set: Record<string, string | undefined> = {
         AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+        AWS_ENDPOINT_URL_DYNAMODB_STREAMS: endpoints.dynamodb,
         AWS_ENDPOINT_URL_SQS: endpoints.sqs,
         AWS_ENDPOINT_URL_SNS: endpoints.sns,
         AWS_ENDPOINT_URL_SESV2: endpoints.sesv2,

@@ -89,6 +89,7 @@ export function createTableInput(tableName: string, spec: TableSpec): CreateTabl
                       Projection: { ProjectionType: index.projection },
                   }))
                 : undefined,
+        StreamSpecification: spec.stream ? { StreamEnabled: true, StreamViewType: spec.stream } : undefined,
     };
 }
 
@@ -117,10 +118,14 @@ function assertTableMatchesModel(resource: PreviewResource, tableName: TableName
     }
 }
 
-/** Emulator limitation, recorded rather than hidden: dynalite has no TTL and no streams. */
+/**
+ * Emulator limitations, recorded rather than hidden. DynamoDB Local accepts a TTL setting but never
+ * deletes expired items; its streams exist, but nothing invokes a function from them (the tests read
+ * them with GetRecords); it ignores on-demand/provisioned throughput (no throttling) and KMS settings.
+ */
 export const EMULATOR_GAPS = [
-    "DynamoDB TTL (dynalite)",
-    "DynamoDB streams (dynalite)",
+    "DynamoDB TTL deletion (DynamoDB Local)",
+    "DynamoDB throttling and table encryption (DynamoDB Local)",
     "SQS/SNS KMS encryption (fauxqs)",
 ];
 
@@ -142,6 +147,12 @@ export async function createDataPlane(program: LoadedProgram, endpoints: Emulato
         assertTableMatchesModel(resource, tableName, spec);
         const physical: string = resource.outputs.name;
         await db.createTable(createTableInput(physical, spec));
+        // DynamoDB Local keeps the setting (DescribeTimeToLive answers as AWS does) but never expires rows.
+        if (spec.ttlAttribute)
+            await db.call("UpdateTimeToLive", {
+                TableName: physical,
+                TimeToLiveSpecification: { Enabled: true, AttributeName: spec.ttlAttribute },
+            });
         tables[tableName] = physical;
         if (resource.outputs.arn) {
             mapping.set(

@@ -2,7 +2,7 @@
  * SDK-side instruments of the harness:
  * - countApiCalls(): counts every AWS API call the functions make, per service and command, by wrapping
  *   `send` of each SDK v3 client class (real or mocked alike; the harness's own clients are ignored),
- *   and DynamoDB calls at dynalite when given its request log (whatever client made them).
+ *   and DynamoDB calls at the emulators' DynamoDB front when given its request log (whatever client made them).
  * - MobileStandIn: what no emulator does (SNS mobile push endpoints, SMS, opt-out), on
  *   aws-sdk-client-mock, with AWS's documented semantics; SNS topic calls pass through to fauxqs.
  */

@@ -1,20 +1,33 @@
 /**
- * DynamoDB Streams for dynalite, which has none: TableStream snapshots a table and turns what changed
- * since the last snapshot into stream records (INSERT / MODIFY / REMOVE with Keys, NewImage, OldImage,
- * increasing SequenceNumbers), shaped as Lambda delivers them from a NEW_AND_OLD_IMAGES stream.
- * Several writes to one key between two snapshots collapse into one record (a real stream would hold
- * each); an UpdateItem that changes nothing yields no record, as in DynamoDB Streams.
+ * DynamoDB Streams as Lambda's event source mapping reads them, from DynamoDB Local's real stream:
+ * TableStream finds the table's LatestStreamArn (DescribeTable), its shards (DescribeStream), and reads
+ * them in order with GetShardIterator / GetRecords (@aws-sdk/client-dynamodb-streams), turning each
+ * record into the shape Lambda hands a function: the stream record as GetRecords returns it, plus
+ * `eventSourceARN`, with ApproximateCreationDateTime in epoch seconds and binary values in base64 (the
+ * JSON Lambda delivers). Every write is one record, in write order, as in DynamoDB Streams.
+ *
+ * DynamoDB Local never expires rows by TTL: expire() deletes a row as the TTL process would, and the
+ * REMOVE record of that key gets the userIdentity DynamoDB puts on TTL deletions. That mark is the
+ * only thing the harness adds to a record.
  *
  * eventSourceFilter() applies the program's event source mapping filter (Lambda event filtering) to
  * the records, so the function sees what Lambda would hand it.
  */
-import type { AttributeValue, DynamoHttpClient } from "./dynamo";
+import {
+    DescribeStreamCommand,
+    DynamoDBStreamsClient,
+    GetRecordsCommand,
+    GetShardIteratorCommand,
+    type _Record as SdkStreamRecord,
+} from "@aws-sdk/client-dynamodb-streams";
+import { type AttributeValue, type DynamoHttpClient, marshall } from "./dynamo";
+import { HARNESS_HEADER } from "./emulators";
 import type { LoadedProgram } from "./program";
 
 export interface StreamRecord {
     eventID: string;
     eventName: "INSERT" | "MODIFY" | "REMOVE";
-    eventVersion: "1.1";
+    eventVersion: string;
     eventSource: "aws:dynamodb";
     awsRegion: string;
     eventSourceARN: string;
@@ -27,134 +40,175 @@ export interface StreamRecord {
         OldImage?: Record<string, AttributeValue>;
         SequenceNumber: string;
         SizeBytes: number;
-        StreamViewType: "NEW_AND_OLD_IMAGES";
+        StreamViewType: "NEW_AND_OLD_IMAGES" | "NEW_IMAGE" | "OLD_IMAGE" | "KEYS_ONLY";
     };
 }
 
-export interface TableStreamOptions {
-    region: string;
-    hashKey: string;
-    rangeKey?: string;
-    /** Stream ARN the records name (default: the table's ARN in fauxqs's account, /stream/local). */
-    streamArn?: string;
+/** Upper bound of GetRecords / DescribeStream pages per changes(): a stream that never ends is an error. */
+const MAX_PAGES = 10_000;
+
+/** Binary values as the base64 strings of Lambda's JSON event (the SDK hands them over as bytes). */
+function lambdaJson(value: unknown): any {
+    if (value instanceof Uint8Array) return Buffer.from(value).toString("base64");
+    if (Array.isArray(value)) return value.map(lambdaJson);
+    if (value && typeof value === "object")
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, lambdaJson(v)]));
+    return value;
 }
 
-type RawItem = Record<string, AttributeValue>;
+/** A GetRecords record in the shape Lambda delivers it. */
+export function toLambdaRecord(record: SdkStreamRecord, streamArn: string): StreamRecord {
+    const { ApproximateCreationDateTime: created, ...body } = record.dynamodb ?? {};
+    const out: StreamRecord = {
+        eventID: record.eventID!,
+        eventName: record.eventName as StreamRecord["eventName"],
+        eventVersion: record.eventVersion!,
+        eventSource: "aws:dynamodb",
+        awsRegion: record.awsRegion!,
+        eventSourceARN: streamArn,
+        dynamodb: {
+            ...lambdaJson(body),
+            ApproximateCreationDateTime: created ? Math.floor(created.getTime() / 1000) : 0,
+        },
+    };
+    if (record.userIdentity)
+        out.userIdentity = {
+            type: record.userIdentity.Type as "Service",
+            principalId: record.userIdentity.PrincipalId as "dynamodb.amazonaws.com",
+        };
+    return out;
+}
 
-/** Key-order-independent JSON, so two images with the same content compare equal. */
-function canonical(value: unknown): string {
-    if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-    if (value && typeof value === "object") {
-        return `{${Object.keys(value as object)
-            .sort()
-            .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-            .join(",")}}`;
-    }
-    return JSON.stringify(value);
+/** A DynamoDB Streams client on the harness's endpoint, marked as harness traffic (not counted). */
+function streamsClient(db: DynamoHttpClient): DynamoDBStreamsClient {
+    const client = new DynamoDBStreamsClient({
+        region: db.config.region,
+        endpoint: db.config.endpoint,
+        credentials: {
+            accessKeyId: db.config.accessKeyId ?? "AKIDLOCALEMULATOR",
+            secretAccessKey: db.config.secretAccessKey ?? "local-emulator-secret",
+        },
+    });
+    client.middlewareStack.add(
+        (next) => async (args) => {
+            const request = args.request as { headers?: Record<string, string> };
+            if (request.headers) request.headers[HARNESS_HEADER] = "1";
+            return next(args);
+        },
+        { step: "build", name: "notifyHarnessMarker" },
+    );
+    return client;
 }
 
 export class TableStream {
-    private last = new Map<string, RawItem>();
-    private sequence = 0;
+    /** Next iterator per shard; null once a closed shard has been read to its end. */
+    private readonly iterators = new Map<string, string | null>();
     /** Keys deleted on purpose as TTL expiries (their REMOVE records carry DynamoDB's userIdentity). */
-    private ttlExpired = new Set<string>();
+    private readonly ttlExpired = new Set<string>();
 
-    constructor(
+    private constructor(
         private readonly db: DynamoHttpClient,
+        private readonly client: DynamoDBStreamsClient,
         readonly table: string,
-        private readonly options: TableStreamOptions,
+        readonly arn: string,
+        private readonly keyNames: string[],
     ) {}
 
-    get arn(): string {
-        return (
-            this.options.streamArn ??
-            `arn:aws:dynamodb:${this.options.region}:000000000000:table/${this.table}/stream/local`
-        );
+    /** The table's stream, positioned at its start (call skipToEnd() to ignore what is already there). */
+    static async open(db: DynamoHttpClient, table: string): Promise<TableStream> {
+        const { Table } = await db.call("DescribeTable", { TableName: table });
+        const arn: string | undefined = Table?.LatestStreamArn;
+        if (!arn || !Table?.StreamSpecification?.StreamEnabled)
+            throw new Error(`table ${table} has no stream (no StreamSpecification in its model?)`);
+        const keyNames = (Table.KeySchema as { AttributeName: string }[]).map((k) => k.AttributeName);
+        return new TableStream(db, streamsClient(db), table, arn, keyNames);
     }
 
-    /** Remembers the table's current content: the next changes() reports what differs from it. */
-    async snapshot(): Promise<void> {
-        this.last = await this.read();
+    /** Reads and drops every record written so far: the next changes() starts after them. */
+    async skipToEnd(): Promise<void> {
+        await this.changes();
         this.ttlExpired.clear();
     }
 
-    /** Deletes a row as TTL expiry would (the REMOVE record says so). */
+    /** Deletes a row as TTL expiry would (its REMOVE record says so). */
     async expire(key: Record<string, string>): Promise<void> {
-        const raw = this.keyOf(Object.fromEntries(Object.entries(key).map(([k, v]) => [k, { S: v }])) as RawItem);
-        this.ttlExpired.add(raw);
+        this.ttlExpired.add(this.keyOf(marshall(key) as Record<string, AttributeValue>));
         await this.db.deleteItem(this.table, key);
     }
 
-    /** The stream records for everything that changed since the last snapshot; then snapshots again. */
+    /** Every record written since the last call, shard by shard (parents before children), in order. */
     async changes(): Promise<StreamRecord[]> {
-        const now = await this.read();
         const records: StreamRecord[] = [];
-        const keys = [...new Set([...this.last.keys(), ...now.keys()])].sort();
-        for (const key of keys) {
-            const before = this.last.get(key);
-            const after = now.get(key);
-            if (before && after && canonical(before) === canonical(after)) continue;
-            const eventName = !before ? "INSERT" : !after ? "REMOVE" : "MODIFY";
-            records.push(this.record(eventName, before, after, this.ttlExpired.has(key)));
+        for (const shardId of await this.shardIds()) {
+            const known = this.iterators.get(shardId);
+            if (known === null) continue; // a closed shard already read to its end
+            records.push(...(await this.readShard(shardId, known ?? (await this.firstIterator(shardId)))));
         }
-        this.last = now;
-        this.ttlExpired.clear();
         return records;
     }
 
-    /** A record built by hand (e.g. a change the table cannot show, or a malformed one). */
-    record(
-        eventName: StreamRecord["eventName"],
-        oldImage: RawItem | undefined,
-        newImage: RawItem | undefined,
-        byTtl = false,
-    ): StreamRecord {
-        const image = (newImage ?? oldImage)!;
-        const keys: RawItem = { [this.options.hashKey]: image[this.options.hashKey] };
-        if (this.options.rangeKey) keys[this.options.rangeKey] = image[this.options.rangeKey];
-        const n = ++this.sequence;
-        const dynamodb: StreamRecord["dynamodb"] = {
-            ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
-            Keys: keys,
-            SequenceNumber: String(100_000_000_000_000_000_000n + BigInt(n)),
-            SizeBytes: Buffer.byteLength(JSON.stringify(newImage ?? oldImage ?? {})),
-            StreamViewType: "NEW_AND_OLD_IMAGES",
+    private async firstIterator(shardId: string): Promise<string> {
+        const out = await this.client.send(
+            new GetShardIteratorCommand({ StreamArn: this.arn, ShardId: shardId, ShardIteratorType: "TRIM_HORIZON" }),
+        );
+        return out.ShardIterator!;
+    }
+
+    /** GetRecords from `iterator` until the shard is caught up (open) or ended (closed). */
+    private async readShard(shardId: string, iterator: string): Promise<StreamRecord[]> {
+        const records: StreamRecord[] = [];
+        for (let page = 0; page < MAX_PAGES; page++) {
+            const out = await this.client.send(new GetRecordsCommand({ ShardIterator: iterator }));
+            const got = out.Records ?? [];
+            records.push(...got.map((r) => this.mark(toLambdaRecord(r, this.arn))));
+            if (!out.NextShardIterator) {
+                this.iterators.set(shardId, null);
+                return records;
+            }
+            iterator = out.NextShardIterator;
+            this.iterators.set(shardId, iterator);
+            if (got.length === 0) return records; // caught up with the open shard
+        }
+        throw new Error(`stream of ${this.table}: shard ${shardId} did not end within ${MAX_PAGES} pages`);
+    }
+
+    /** The stream's shards, parents first (DescribeStream pages through ExclusiveStartShardId). */
+    private async shardIds(): Promise<string[]> {
+        const shards: { ShardId?: string; ParentShardId?: string }[] = [];
+        let start: string | undefined;
+        for (let page = 0; page < MAX_PAGES; page++) {
+            const out = await this.client.send(
+                new DescribeStreamCommand({ StreamArn: this.arn, ExclusiveStartShardId: start }),
+            );
+            shards.push(...(out.StreamDescription?.Shards ?? []));
+            start = out.StreamDescription?.LastEvaluatedShardId;
+            if (!start) break;
+        }
+        const ids = new Set(shards.map((s) => s.ShardId!));
+        const ordered: string[] = [];
+        const visit = (id: string) => {
+            if (ordered.includes(id)) return;
+            const parent = shards.find((s) => s.ShardId === id)?.ParentShardId;
+            if (parent && ids.has(parent)) visit(parent);
+            ordered.push(id);
         };
-        if (newImage) dynamodb.NewImage = newImage;
-        if (oldImage) dynamodb.OldImage = oldImage;
-        const record: StreamRecord = {
-            eventID: `local-${String(n).padStart(8, "0")}`,
-            eventName,
-            eventVersion: "1.1",
-            eventSource: "aws:dynamodb",
-            awsRegion: this.options.region,
-            eventSourceARN: this.arn,
-            dynamodb,
-        };
-        if (byTtl && eventName === "REMOVE")
+        for (const id of ids) visit(id);
+        return ordered;
+    }
+
+    private mark(record: StreamRecord): StreamRecord {
+        if (record.eventName === "REMOVE" && this.ttlExpired.delete(this.keyOf(record.dynamodb.Keys)))
             record.userIdentity = { type: "Service", principalId: "dynamodb.amazonaws.com" };
         return record;
     }
 
-    private keyOf(item: RawItem): string {
-        const { hashKey, rangeKey } = this.options;
-        return canonical(rangeKey ? [item[hashKey], item[rangeKey]] : [item[hashKey]]);
+    private keyOf(keys: Record<string, AttributeValue>): string {
+        return JSON.stringify(this.keyNames.map((name) => keys[name]));
     }
 
-    private async read(): Promise<Map<string, RawItem>> {
-        const items = new Map<string, RawItem>();
-        let startKey: unknown;
-        for (let page = 0; page < 10_000; page++) {
-            const out = await this.db.call("Scan", {
-                TableName: this.table,
-                ExclusiveStartKey: startKey,
-                ConsistentRead: true,
-            });
-            for (const item of (out.Items ?? []) as RawItem[]) items.set(this.keyOf(item), item);
-            startKey = out.LastEvaluatedKey;
-            if (!startKey) return items;
-        }
-        throw new Error(`scan of ${this.table} did not finish`);
+    /** Closes the streams client's sockets. */
+    destroy(): void {
+        this.client.destroy();
     }
 }
 

@@ -202,7 +202,7 @@ function printDataPlane(platform: LocalPlatform, print: (line: string) => void) 
     const { plane, emulators } = platform;
     const e = emulators.endpoints;
     print(
-        `    DynamoDB (dynalite) ${e.dynamodb}, SNS/SQS (fauxqs) ${e.sns}, SES v2 (aws-ses-v2-local) ${e.sesv2}; mobile push + SMS, Firehose, Scheduler: in-process stand-ins`,
+        `    DynamoDB + Streams (AWS DynamoDB Local, Java, 127.0.0.1) ${e.dynamodb}, SNS/SQS (fauxqs) ${e.sns}, SES v2 (aws-ses-v2-local) ${e.sesv2}; mobile push + SMS, Firehose, Scheduler: in-process stand-ins`,
     );
     print(`\nData plane, created from the program's definitions (stack ${platform.stack}):`);
     print(

@@ -1,7 +1,7 @@
 /**
- * The serialized device-maintenance function against dynalite, fed with the stream records its rows
- * would produce (dynalite has no streams: TableStream builds them from what changed between two
- * snapshots, and the program's event-source filter is applied), with SNS mobile push on the
+ * The serialized device-maintenance function against DynamoDB Local, fed with the devices table's real
+ * stream records (DynamoDB Streams GetRecords through TableStream, in Lambda's event shape, the
+ * program's event-source filter applied), with SNS mobile push on the
  * aws-sdk-client-mock stand-in. Checked: the endpoint lifecycle (create, "already exists with different
  * attributes", token change, re-enable, delete on TTL removal), the write-back that does not loop,
  * the per-user summary, and partial batch responses.
@@ -23,7 +23,7 @@ describe("emulator: serialized device maintenance (devices table stream)", funct
     const row = (userId: string, deviceId: string) => world.plane.db.getItem(devices(), { userId, deviceId });
     const summary = async (userId: string) => ((await row(userId, "#summary"))?.devices ?? {}) as Record<string, any>;
     const snsCalls = () => world.counter.calls.filter((c) => c.service === "SNS").map((c) => c.operation);
-    /** What Lambda would hand the function: the stream's records since the last call, filtered. */
+    /** What Lambda would hand the function: the stream's records since the last read, filtered. */
     const pending = async (): Promise<StreamRecord[]> => (await stream.changes()).filter(passesFilter);
     const invoke = (records: StreamRecord[]) =>
         fn.invoke<{ batchItemFailures: { itemIdentifier: string }[] }>({ Records: records });
@@ -45,15 +45,14 @@ describe("emulator: serialized device maintenance (devices table stream)", funct
     before(async function () {
         world = await createWorld();
         fn = world.load("device-maintenance");
-        stream = new TableStream(world.plane.db, devices(), {
-            region: world.emulators.endpoints.region,
-            hashKey: "userId",
-            rangeKey: "deviceId",
-        });
+        stream = await TableStream.open(world.plane.db, devices());
         passesFilter = eventSourceFilter(world.program, "device-maintenance");
-        await stream.snapshot();
+        await stream.skipToEnd();
     });
-    after(async () => world?.close());
+    after(async () => {
+        stream?.destroy();
+        await world?.close();
+    });
 
     it("new device: CreatePlatformEndpoint, endpointArn written back, summary entry; the write-back's MODIFY makes no SNS call (no loop)", async () => {
         await world.plane.db.putItem(devices(), {
@@ -64,6 +63,7 @@ describe("emulator: serialized device maintenance (devices table stream)", funct
         });
         const first = await pending();
         expect(first.map((r) => r.eventName)).to.deep.equal(["INSERT"]);
+        expect(first[0].eventSourceARN, "read from the devices table's own stream").to.equal(stream.arn);
         world.counter.reset();
         expect((await invoke(first)).batchItemFailures).to.deep.equal([]);
         expect(snsCalls()).to.deep.equal(["CreatePlatformEndpoint", "GetEndpointAttributes"]);
