@@ -98,6 +98,8 @@ export class Processors extends pulumi.ComponentResource {
             analytics,
             ...deferral,
             dynamo("SenderBookkeeping", ["BatchGetItem", "BatchWriteItem"], tableArns("deliveryLog", "idempotency")),
+            // Claim before send: TransactWriteItems of conditional Updates, authorized as UpdateItem per item.
+            dynamo("ClaimBeforeSend", ["UpdateItem"], tableArns("deliveryLog")),
             dynamo("ReadRecipients", ["BatchGetItem"], tableArns("preferences", "templates", ...recipientTables)),
         ];
 

@@ -3,13 +3,16 @@
  * collaborators (in the spirit of Powertools' processPartialResponse): parse -> read the batch
  * (pipeline/batchReads: one BatchGetItem round, the template cache, the channel's enrich step) -> plan
  * (pure core, with the channel's composer) -> carry out each record (pipeline/execute: deliver through
- * the channel's adapter, or defer) -> bookkeeping (pipeline/bookkeeping: delivery-log rows and rate
- * counters, analytics, metrics). Partial batch responses: a record is reported failed only when
+ * the channel's adapter, or defer), each send first claimed (pipeline/claims) -> bookkeeping
+ * (pipeline/bookkeeping: delivery-log rows in groups as the batch proceeds, rate counters, analytics,
+ * metrics). Partial batch responses: a record is reported failed only when
  * something retryable is left for it; bad input is recorded and acknowledged.
  */
 import { FirehoseClient } from "@aws-sdk/client-firehose";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import type { Channel } from "../core/channels";
+import { applyClaims, claimKeys, leaseExpiry } from "../core/claims";
+import { logKey } from "../core/deliveryLog";
 import { parseBatch, planBatch } from "../core/plan";
 import { providerClientConfig } from "./backoff";
 import { mapLimit } from "./concurrency";
@@ -19,7 +22,8 @@ import { type LambdaContext, remainingMs } from "./lambda";
 import type { BatchResponse, SqsEvent } from "./sqs";
 import type { Telemetry } from "./telemetry";
 import { readBatchData, type SenderTables } from "./pipeline/batchReads";
-import { countOutcomes, writeBookkeeping } from "./pipeline/bookkeeping";
+import { countOutcomes, createLogWriter, writeAnalytics } from "./pipeline/bookkeeping";
+import { claimAll } from "./pipeline/claims";
 import type { ChannelAdapter } from "./pipeline/channel";
 import type { DeferralTarget } from "./pipeline/deferral";
 import { executeRecord } from "./pipeline/execute";
@@ -86,14 +90,37 @@ export function createSenderHandler<D, E>(setup: SenderSetup, adapter: ChannelAd
             templateCache,
             remaining,
         });
-        const plans = planBatch(parsed, data, { now: started, rateLimit: setup.rateLimit, composer: adapter.composer });
+        const planned = planBatch(parsed, data, {
+            now: started,
+            rateLimit: setup.rateLimit,
+            composer: adapter.composer,
+        });
+        // Claim before send: one lease per recipient about to be sent to, in one transaction per 100.
+        // Unique per invocation even where request ids repeat (a local harness): the claim's owner.
+        const owner = `${context?.awsRequestId ?? "local"}:${started}:${Math.random().toString(36).slice(2)}`;
+        const claims = await claimAll({
+            dynamo: setup.dynamo,
+            table: setup.tables.deliveryLog,
+            owner,
+            now: started,
+            expiresAt: leaseExpiry(started, remaining()),
+            ttl: Math.floor(started / 1000) + setup.ttlDays * 86_400,
+            keys: claimKeys(planned),
+        });
+        const plans = applyClaims(planned, (id, key) => claims.get(logKey(id, key)));
 
         const ctx = { ...setup, channel, deliver: adapter.deliver, log, metrics, now: started, remaining };
-        const results = await mapLimit(plans, SEND_CONCURRENCY, (plan) => executeRecord(ctx, plan));
+        const writer = createLogWriter({ ...setup, logRows: data.logRows, now, remaining });
+        const results = await mapLimit(plans, SEND_CONCURRENCY, async (plan) => {
+            const result = await executeRecord(ctx, plan);
+            await writer.add(result.outcomes);
+            return result;
+        });
         const outcomes = results.flatMap((r) => r.outcomes);
         const retried = plans.filter((_, i) => results[i].retry).map((p) => p.messageId);
 
-        await writeBookkeeping({ ...setup, outcomes, logRows: data.logRows, rateCounts: data.rateCounts, now: now() });
+        await writer.finish(outcomes, data.rateCounts);
+        await writeAnalytics({ ...setup, outcomes, now: now() });
         countOutcomes(telemetry, channel, outcomes);
         metrics.flush();
         log.info("batch done", { records: records.length, outcomes: outcomes.length, retried: retried.length });

@@ -1,6 +1,6 @@
 /**
- * Bookkeeping after the sends: the delivery-log rows and rate counters in one round of BatchWriteItem,
- * the analytics lines in one PutRecordBatch, and the per-outcome EMF counters.
+ * Bookkeeping of the sends: the delivery-log rows as the batch proceeds (in groups of one BatchWriteItem)
+ * and the rate counters at its end, the analytics lines in one PutRecordBatch, the per-outcome EMF counters.
  */
 import type { FirehoseClient } from "@aws-sdk/client-firehose";
 import { marshall } from "../../core/attributes";
@@ -13,45 +13,21 @@ import type { Telemetry } from "../telemetry";
 import { METRICS } from "../telemetry-names";
 import type { SenderTables } from "./batchReads";
 
-export interface BookkeepingArgs {
-    dynamo: Dynamo;
+/** The batch's analytics lines: one PutRecordBatch (best effort, after the log rows). */
+export async function writeAnalytics(args: {
     firehose: FirehoseClient;
-    tables: SenderTables;
     analyticsStream: string;
-    ttlDays: number;
     telemetry: Telemetry;
     outcomes: RecipientOutcome[];
-    /** The rows read before planning (createdAt survives) and the counters' previous values. */
-    logRows: Map<string, DeliveryLogRow>;
-    rateCounts: Map<string, number>;
     now: number;
-}
-
-export async function writeBookkeeping(args: BookkeepingArgs): Promise<void> {
-    const { tables, telemetry, outcomes, now } = args;
-    const puts = outcomes.map((o) => ({
-        table: tables.deliveryLog,
-        item: marshall({
-            ...deliveryLogRow(o, now, args.ttlDays, args.logRows.get(logKey(o.notificationId, o.recipientKey))),
-        }),
-    }));
-    for (const counter of rateCounterRows(outcomes, args.rateCounts, now)) {
-        puts.push({ table: tables.idempotency, item: marshall({ ...counter }) });
-    }
-    try {
-        await batchPutAll(args.dynamo, puts);
-    } catch (error) {
-        // The sends already happened: failing the batch now would send them again. Log loudly instead.
-        telemetry.log.error("delivery-log write failed", { error, rows: puts.length });
-    }
-    if (outcomes.length > 0) {
-        await putAnalytics(
-            args.firehose,
-            args.analyticsStream,
-            outcomes.map((o) => analyticsEvent(o, now)),
-            telemetry.log,
-        );
-    }
+}): Promise<void> {
+    if (args.outcomes.length === 0) return;
+    await putAnalytics(
+        args.firehose,
+        args.analyticsStream,
+        args.outcomes.map((o) => analyticsEvent(o, args.now)),
+        args.telemetry.log,
+    );
 }
 
 const METRIC_OF_STATUS: Partial<Record<RecipientOutcome["status"], (typeof METRICS)[keyof typeof METRICS]>> = {
@@ -69,3 +45,79 @@ export function countOutcomes(telemetry: Telemetry, channel: Channel, outcomes: 
         if (metric) telemetry.metrics.add(channel, metric);
     }
 }
+
+/** Results become durable in groups of one full BatchWriteItem while the batch proceeds. */
+export const FLUSH_GROUP = 25;
+
+export interface LogWriterArgs {
+    dynamo: Dynamo;
+    tables: SenderTables;
+    ttlDays: number;
+    telemetry: Telemetry;
+    logRows: Map<string, DeliveryLogRow>;
+    now: () => number;
+    remaining: () => number;
+}
+
+/**
+ * Writes the delivery-log rows as outcomes come in: each full group of FLUSH_GROUP rows at once (one
+ * BatchWriteItem), the rest with the rate counters at the end. A crash then repeats at most the sends
+ * since the last flush plus those in flight. A failed write is retried with backoff while the time
+ * budget allows (reserve kept for the rest); past it the rows are logged loudly.
+ */
+export function createLogWriter(args: LogWriterArgs) {
+    const pending: RecipientOutcome[] = [];
+    let chain: Promise<void> = Promise.resolve();
+    const rowsOf = (outcomes: RecipientOutcome[]) =>
+        outcomes.map((o) => ({
+            table: args.tables.deliveryLog,
+            item: marshall({
+                ...deliveryLogRow(
+                    o,
+                    args.now(),
+                    args.ttlDays,
+                    args.logRows.get(logKey(o.notificationId, o.recipientKey)),
+                ),
+            }),
+        }));
+    const write = async (puts: { table: string; item: ReturnType<typeof marshall> }[]) => {
+        for (let attempt = 0; ; attempt++) {
+            try {
+                await batchPutAll(args.dynamo, puts);
+                return;
+            } catch (error) {
+                const delay = Math.min(1_000, 50 * 2 ** attempt);
+                if (args.remaining() - delay < WRITE_RESERVE_MS || attempt >= 8) {
+                    // The sends already happened: failing the batch now would send them again.
+                    args.telemetry.log.error("delivery-log write failed", { error, rows: puts.length });
+                    return;
+                }
+                args.telemetry.log.warn("delivery-log write failed; retrying", { error, attempt });
+                await new Promise((r) => setTimeout(r, delay));
+            }
+        }
+    };
+    const enqueue = (puts: { table: string; item: ReturnType<typeof marshall> }[]) => {
+        chain = chain.then(() => write(puts));
+        return chain;
+    };
+    return {
+        /** Adds a record's outcomes; resolves once every full group they completed is written. */
+        add(outcomes: RecipientOutcome[]): Promise<void> {
+            pending.push(...outcomes);
+            if (pending.length < FLUSH_GROUP) return chain;
+            const groups: RecipientOutcome[] = pending.splice(0, pending.length - (pending.length % FLUSH_GROUP));
+            return enqueue(rowsOf(groups));
+        },
+        /** The rows not yet written, with the rate counters of every outcome of the batch. */
+        finish(all: RecipientOutcome[], rateCounts: Map<string, number>): Promise<void> {
+            const puts = rowsOf(pending.splice(0));
+            for (const counter of rateCounterRows(all, rateCounts, args.now()))
+                puts.push({ table: args.tables.idempotency, item: marshall({ ...counter }) });
+            return enqueue(puts);
+        },
+    };
+}
+
+/** Time kept for the analytics batch and the response after the last log write attempt. */
+const WRITE_RESERVE_MS = 1_000;

@@ -1,6 +1,6 @@
 /** Bookkeeping: one BatchWriteItem round for rows and counters, one analytics batch, the outcome metrics. */
 import { expect } from "chai";
-import { countOutcomes, writeBookkeeping } from "../../../handlers/lib/pipeline/bookkeeping";
+import { countOutcomes, createLogWriter, writeAnalytics } from "../../../handlers/lib/pipeline/bookkeeping";
 import { createLogger } from "../../../handlers/lib/log";
 import type { Dynamo } from "../../../handlers/lib/dynamo";
 
@@ -48,31 +48,69 @@ describe("lib/pipeline/bookkeeping: after the sends", () => {
         );
     });
 
-    it("writes the rows and the counters of the sends in one BatchWriteItem and the analytics in one batch", async () => {
+    const fakeDynamo = (failFirst = 0) => {
         const writes: any[] = [];
+        let failures = failFirst;
         const dynamo: Dynamo = {
             async call(operation, input) {
+                if (failures-- > 0)
+                    throw Object.assign(new Error("slow down"), { name: "ProvisionedThroughputExceededException" });
                 writes.push({ operation, input });
                 return {} as any;
             },
         };
-        const analytics: any[] = [];
-        await writeBookkeeping({
+        return { dynamo, writes };
+    };
+    const writer = (dynamo: Dynamo, remaining = () => 30_000) =>
+        createLogWriter({
             dynamo,
-            firehose: { send: async (cmd: any) => analytics.push(cmd.input) } as any,
             tables: { preferences: "p", templates: "t", deliveryLog: "log", idempotency: "idem" },
-            analyticsStream: "s",
             ttlDays: 90,
             telemetry: telemetry().telemetry,
-            outcomes: [outcome("SENT", { rateCounterId: "rate#push#u#1" }), outcome("FAILED")],
             logRows: new Map(),
-            rateCounts: new Map([["rate#push#u#1", 2]]),
-            now: Date.parse("2026-01-15T12:00:00Z"),
+            now: () => Date.parse("2026-01-15T12:00:00Z"),
+            remaining,
         });
+    const many = (n: number) => Array.from({ length: n }, (_, i) => outcome("SENT", { recipientKey: `push#u${i}` }));
+
+    it("writes each full group of 25 rows as soon as it is complete, before the batch ends", async () => {
+        const { dynamo, writes } = fakeDynamo();
+        const w = writer(dynamo);
+        await w.add(many(10));
+        expect(writes).to.have.length(0);
+        await w.add(many(20));
+        expect(writes.map((x) => x.input.RequestItems.log.length)).to.deep.equal([25]);
+    });
+
+    it("writes the rest with the rate counters at the end", async () => {
+        const { dynamo, writes } = fakeDynamo();
+        const w = writer(dynamo);
+        const all = [outcome("SENT", { rateCounterId: "rate#push#u#1" }), outcome("FAILED")];
+        await w.add(all);
+        await w.finish(all, new Map([["rate#push#u#1", 2]]));
         expect(writes).to.have.length(1);
         expect(writes[0].input.RequestItems.log).to.have.length(2);
         expect(writes[0].input.RequestItems.idem[0].PutRequest.Item.count).to.deep.equal({ N: "3" });
+    });
+
+    it("retries a failing write within the time budget until it lands", async () => {
+        const { dynamo, writes } = fakeDynamo(3);
+        const w = writer(dynamo);
+        await w.add(many(2));
+        await w.finish(many(2), new Map());
+        expect(writes).to.have.length(1);
+    });
+
+    it("writes the analytics lines in one batch", async () => {
+        const analytics: any[] = [];
+        await writeAnalytics({
+            firehose: { send: async (cmd: any) => analytics.push(cmd.input) } as any,
+            analyticsStream: "s",
+            telemetry: telemetry().telemetry,
+            outcomes: many(3),
+            now: 0,
+        });
         expect(analytics).to.have.length(1);
-        expect(analytics[0].Records).to.have.length(2);
+        expect(analytics[0].Records).to.have.length(3);
     });
 });
