@@ -8,6 +8,8 @@ import { DynamoDBClient, TransactWriteItemsCommand } from "@aws-sdk/client-dynam
 import { SendEmailCommand, SESv2Client } from "@aws-sdk/client-sesv2";
 import { expect } from "chai";
 import { CLAIM_MARGIN_MS } from "../../../handlers/core/claims";
+import { createDynamo, type Dynamo } from "../../../handlers/lib/dynamo";
+import { claimAll, claimEach } from "../../../handlers/lib/pipeline/claims";
 import type { Channel } from "../../../handlers/lib/telemetry-names";
 import { createWorld, type World } from "./world";
 
@@ -161,5 +163,52 @@ describe("emulator: claim before send under concurrent copies and crashes", func
         for (let i = 0; i < 30; i++) expect((await world.logRows(`${id}-${i}`))[0].status).to.equal("SENT");
         for (const reject of held) reject(new Error("the crashed invocation is gone"));
         await first;
+    });
+
+    it("measured: a batch's 50 claims cost 1 TransactWriteItems call, against 50 conditional UpdateItem calls", async () => {
+        const counting = (): { dynamo: Dynamo; calls: string[] } => {
+            const inner = createDynamo();
+            const calls: string[] = [];
+            const call: Dynamo["call"] = (op, input) => {
+                calls.push(op);
+                return inner.call(op, input);
+            };
+            return { calls, dynamo: { call } };
+        };
+        const claim = (strategy: typeof claimAll, prefix: string, dynamo: Dynamo) =>
+            strategy({
+                dynamo,
+                table: world.plane.tables.deliveryLog,
+                owner: "measure",
+                now: Date.now(),
+                expiresAt: Date.now() + 60_000,
+                ttl: Math.floor(Date.now() / 1000) + 86_400,
+                keys: Array.from({ length: 50 }, (_, i) => ({
+                    notificationId: `${prefix}-${i}`,
+                    recipientKey: "email#x",
+                })),
+            });
+        const tx = counting();
+        const each = counting();
+        const txResults = await claim(claimAll, "measure-tx", tx.dynamo);
+        const eachResults = await claim(claimEach, "measure-each", each.dynamo);
+        expect([...txResults.values()].every((r) => r === undefined)).to.equal(true);
+        expect([...eachResults.values()].every((r) => r === undefined)).to.equal(true);
+        console.log(
+            `      50 claims: TransactWriteItems ${tx.calls.length} call(s), UpdateItem ${each.calls.length} calls`,
+        );
+        expect(tx.calls).to.deep.equal(["TransactWriteItems"]);
+        expect(each.calls).to.have.length(50);
+        // A second claim by another owner is refused with the row's state, in one more call.
+        const again = await claimAll({
+            dynamo: tx.dynamo,
+            table: world.plane.tables.deliveryLog,
+            owner: "other",
+            now: Date.now(),
+            expiresAt: Date.now() + 60_000,
+            ttl: 0,
+            keys: [{ notificationId: "measure-tx-0", recipientKey: "email#x" }],
+        });
+        expect([...again.values()][0]).to.deep.include({ kind: "claimed", owner: "measure" });
     });
 });
