@@ -25,7 +25,10 @@ import {
 import { createDynamo, type Dynamo } from "./lib/dynamo";
 import { ENV, requireEnv } from "./lib/env";
 import type { Logger } from "./lib/log";
-import { callWithBackoff, createTelemetry, remainingMs, sleep, type LambdaContext } from "./lib/runtime";
+import { callWithBackoff } from "./lib/backoff";
+import { sleep } from "./lib/concurrency";
+import { type LambdaContext, remainingMs } from "./lib/lambda";
+import { createTelemetry } from "./lib/telemetry";
 
 export const AUDIENCE_PAGE_SIZE = 100;
 /** Time kept back to checkpoint the page in flight and return cleanly. */

@@ -27,7 +27,8 @@ import type { DevicePlatform, DeviceSummaryEntry } from "./core/types";
 import { createDynamo, type Dynamo } from "./lib/dynamo";
 import { ENV, requireEnv } from "./lib/env";
 import type { Logger } from "./lib/log";
-import { createTelemetry, type LambdaContext } from "./lib/runtime";
+import type { LambdaContext } from "./lib/lambda";
+import { createTelemetry } from "./lib/telemetry";
 
 export interface DynamoStreamRecord {
     eventID?: string;

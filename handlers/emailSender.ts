@@ -1,31 +1,32 @@
 /**
  * E-mail sender (email channel queue -> SES v2 SendEmail with the configuration set). EmailTags carry
  * notificationId, userId and channel so the feedback processor can correlate SES events; addresses
- * flagged suppressed on the profile are never sent to (the plan suppresses them).
+ * flagged suppressed on the profile are never sent to (the composer suppresses them).
  */
 import { SendEmailCommand, SESv2Client } from "@aws-sdk/client-sesv2";
-import { ENV, requireEnv } from "./lib/env";
-import { callWithBackoff, createTelemetry, isRetryable, providerClientConfig, SEND_TIME_GUARD_MS } from "./lib/runtime";
-import { createSenderHandler, senderSetup, type DeliverArgs, type DeliveryResult } from "./lib/sender";
+import { type EmailDelivery, emailComposer } from "./core/compose/email";
+import { callWithBackoff, providerClientConfig, SEND_TIME_GUARD_MS } from "./lib/backoff";
+import { EMAIL_ENV, readEnvironment } from "./lib/env";
+import { type DeliverArgs, type DeliveryResult, deliveryResultOf } from "./lib/pipeline/channel";
+import { createSenderHandler, senderSetup } from "./lib/sender";
+import { createTelemetry } from "./lib/telemetry";
 
 export function emailSender() {
     const telemetry = createTelemetry();
     const ses = new SESv2Client(providerClientConfig());
-    const from = requireEnv(ENV.sesFromAddress);
-    const configurationSet = requireEnv(ENV.sesConfigurationSet);
-    return createSenderHandler({
-        ...senderSetup("email", telemetry),
-        deliver: (args) => deliverEmail(args, ses, from, configurationSet),
+    const env = readEnvironment(EMAIL_ENV);
+    return createSenderHandler(senderSetup("email", telemetry), {
+        composer: emailComposer,
+        deliver: (args) => deliverEmail(args, ses, env.sesFromAddress, env.sesConfigurationSet),
     });
 }
 
 export async function deliverEmail(
-    args: DeliverArgs,
+    args: DeliverArgs<EmailDelivery>,
     ses: SESv2Client,
     from: string,
     configurationSet: string,
 ): Promise<DeliveryResult> {
-    if (args.delivery.channel !== "email") throw new Error("email sender got a non-email delivery");
     const { to, content } = args.delivery;
     const tags = [
         { Name: "notificationId", Value: args.request.notificationId },
@@ -54,9 +55,6 @@ export async function deliverEmail(
         args.remaining,
         { minRemainingMs: SEND_TIME_GUARD_MS },
     );
-    if (result.ok) return { status: "SENT", providerMessageId: result.value.MessageId };
-    const { error, errorClass } = result;
     // SES NotFoundException is a missing configuration set, not a gone recipient: operational, retried.
-    if (isRetryable(errorClass)) return { status: "RETRY", reason: `${error.name}: ${error.message}`, errorClass };
-    return { status: "FAILED", reason: `${error.name}: ${error.message}` };
+    return deliveryResultOf(result);
 }

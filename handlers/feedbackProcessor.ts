@@ -18,15 +18,10 @@ import { STATUS_INDEX_ATTRIBUTE, statusIndexKey } from "./core/statusIndex";
 import { createDynamo, type Dynamo } from "./lib/dynamo";
 import { ENV, requireEnv } from "./lib/env";
 import { METRICS } from "./lib/telemetry-names";
-import {
-    createTelemetry,
-    putAnalytics,
-    type BatchResponse,
-    type LambdaContext,
-    type SqsEvent,
-    type SqsRecord,
-    type Telemetry,
-} from "./lib/runtime";
+import { putAnalytics } from "./lib/firehose";
+import type { LambdaContext } from "./lib/lambda";
+import type { BatchResponse, SqsEvent, SqsRecord } from "./lib/sqs";
+import { createTelemetry, type Telemetry } from "./lib/telemetry";
 
 /** Receives after which an event for a row that never appeared is given up (logged, acknowledged). */
 export const MISSING_ROW_MAX_RECEIVES = 3;

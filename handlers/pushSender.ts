@@ -5,40 +5,60 @@
  * to the queue with the devices already reached remembered in the delivery log.
  */
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { type DeviceSummaries, type PushDelivery, pushComposer } from "./core/compose/push";
 import { SUMMARY_DEVICE_ID } from "./core/endpoints";
 import type { ApnsPlatform } from "./core/push";
+import type { DeviceSummary } from "./core/types";
+import { type AttributeMap, marshall, unmarshall } from "./core/attributes";
+import { callWithBackoff, isRetryable, providerClientConfig, SEND_TIME_GUARD_MS } from "./lib/backoff";
 import { createDynamo, type Dynamo } from "./lib/dynamo";
-import { ENV, requireEnv } from "./lib/env";
+import { ENV, PUSH_ENV, readEnvironment } from "./lib/env";
 import type { Logger } from "./lib/log";
-import { callWithBackoff, createTelemetry, isRetryable, providerClientConfig, SEND_TIME_GUARD_MS } from "./lib/runtime";
-import { createSenderHandler, senderSetup, type DeliverArgs, type DeliveryResult } from "./lib/sender";
+import { type DeliverArgs, type DeliveryResult, failedDelivery } from "./lib/pipeline/channel";
+import { createSenderHandler, senderSetup } from "./lib/sender";
+import { createTelemetry } from "./lib/telemetry";
 
 export function pushSender() {
     const telemetry = createTelemetry();
     const sns = new SNSClient(providerClientConfig());
     const dynamo = createDynamo();
-    const devicesTable = requireEnv(ENV.devicesTable);
-    const apnsPlatform = (process.env[ENV.apnsPlatform] ?? "APNS") as ApnsPlatform;
+    const env = readEnvironment(PUSH_ENV);
+    const devicesTable = env.devicesTable;
+    const apnsPlatform = env.apnsPlatform as ApnsPlatform;
     if (apnsPlatform !== "APNS" && apnsPlatform !== "APNS_SANDBOX")
         throw new Error(`${ENV.apnsPlatform} must be APNS or APNS_SANDBOX`);
-    const setup = senderSetup("push", telemetry, dynamo);
-    return createSenderHandler({
-        ...setup,
-        tables: { ...setup.tables, devices: devicesTable },
-        apnsPlatform,
+    return createSenderHandler(senderSetup("push", telemetry, dynamo), {
+        composer: pushComposer(apnsPlatform),
+        // Only push reads device summaries: in the batch's first read round, with everything else.
+        reads: (userIds) => [
+            { table: devicesTable, keys: userIds.map((userId) => marshall({ userId, deviceId: SUMMARY_DEVICE_ID })) },
+        ],
+        enrich: async ({ items }) => deviceSummaries(items(devicesTable)),
         deliver: (args) => deliverPush(args, sns, dynamo, devicesTable, telemetry.log),
     });
 }
 
+/** Row mapping of the #summary items read for the batch. */
+export function deviceSummaries(items: AttributeMap[]): DeviceSummaries {
+    const summaries: DeviceSummaries = new Map();
+    for (const raw of items) {
+        const item = unmarshall(raw);
+        summaries.set(item.userId as string, {
+            userId: item.userId as string,
+            devices: (item.devices ?? {}) as DeviceSummary["devices"],
+        });
+    }
+    return summaries;
+}
+
 /** Publishes to every target device; the result is SENT as soon as one device (now or earlier) got it. */
 export async function deliverPush(
-    args: DeliverArgs,
+    args: DeliverArgs<PushDelivery>,
     sns: SNSClient,
     dynamo: Dynamo,
     devicesTable: string,
     log: Logger,
 ): Promise<DeliveryResult> {
-    if (args.delivery.channel !== "push") throw new Error("push sender got a non-push delivery");
     const sentDevices = [...args.delivery.alreadySent];
     let providerMessageId: string | undefined;
     const problems: string[] = [];
@@ -63,9 +83,7 @@ export async function deliverPush(
             continue;
         }
         const { error, errorClass } = result;
-        if (isRetryable(errorClass)) {
-            return { status: "RETRY", reason: `${error.name}: ${error.message}`, errorClass, sentDevices };
-        }
+        if (isRetryable(errorClass)) return failedDelivery(result, { sentDevices });
         if (errorClass === "endpoint-gone") {
             problems.push(`device ${target.deviceId}: ${error.name}`);
             await disableDevice(

@@ -11,17 +11,14 @@ import {
     SNSClient,
     type MessageAttributeValue,
 } from "@aws-sdk/client-sns";
-import { ENV } from "./lib/env";
-import type { Logger } from "./lib/log";
+import { type OptOutStatus, type SmsDelivery, smsComposer } from "./core/compose/sms";
 import type { BackoffPolicy } from "./core/retry";
-import { callWithBackoff, createTelemetry, isRetryable, providerClientConfig, SEND_TIME_GUARD_MS } from "./lib/runtime";
-import {
-    createSenderHandler,
-    senderSetup,
-    type DeliverArgs,
-    type DeliveryResult,
-    type OptOutStatus,
-} from "./lib/sender";
+import { callWithBackoff, providerClientConfig, SEND_TIME_GUARD_MS } from "./lib/backoff";
+import { readEnvironment, SMS_ENV } from "./lib/env";
+import type { Logger } from "./lib/log";
+import { type DeliverArgs, type DeliveryResult, deliveryResultOf, type EnrichRecipient } from "./lib/pipeline/channel";
+import { createSenderHandler, senderSetup } from "./lib/sender";
+import { createTelemetry } from "./lib/telemetry";
 
 export const OPT_OUT_CACHE_TTL_MS = 5 * 60_000;
 export const OPT_OUT_MAX_PAGES = 50;
@@ -31,13 +28,30 @@ export const OPT_OUT_MAX_CHECKS = 25;
 export function smsSender() {
     const telemetry = createTelemetry();
     const sns = new SNSClient(providerClientConfig());
-    const senderId = process.env[ENV.smsSenderId] || undefined;
+    const { smsSenderId } = readEnvironment(SMS_ENV);
     const optOuts = createOptOutCache(sns, telemetry.log);
-    return createSenderHandler({
-        ...senderSetup("sms", telemetry),
-        optedOut: optOuts,
-        deliver: (args) => deliverSms(args, sns, senderId),
+    return createSenderHandler(senderSetup("sms", telemetry), {
+        composer: smsComposer,
+        // Only SMS reads opt-outs: the numbers of the batch (request, else profile), looked up at once.
+        enrich: ({ recipients, remaining }) => optOuts(batchPhones(recipients), remaining),
+        deliver: (args) => deliverSms(args, sns, smsSenderId),
     });
+}
+
+/** The distinct numbers the batch's recipients would be sent to. */
+export function batchPhones(recipients: EnrichRecipient[]): string[] {
+    const phones = new Set<string>();
+    for (const r of recipients) {
+        const phone = r.address ?? r.profile?.phone;
+        if (phone) phones.add(phone);
+    }
+    return [...phones];
+}
+
+/** OptOutStatus with the sets the cache builds. */
+export interface OptOutSets extends OptOutStatus {
+    optedOut: Set<string>;
+    unknown: Set<string>;
 }
 
 export interface OptOutCacheOptions {
@@ -127,7 +141,7 @@ export function createOptOutCache(sns: SNSClient, log: Logger, options: OptOutCa
             log.warn("opt-out status unknown; those records are retried", { numbers: unknown.size, checked: calls });
     };
 
-    return async (candidates: string[], remaining: () => number): Promise<OptOutStatus> => {
+    return async (candidates: string[], remaining: () => number): Promise<OptOutSets> => {
         const optedOut = new Set<string>();
         const unknown = new Set<string>();
         if (candidates.length === 0) return { optedOut, unknown };
@@ -150,11 +164,10 @@ export function createOptOutCache(sns: SNSClient, log: Logger, options: OptOutCa
 }
 
 export async function deliverSms(
-    args: DeliverArgs,
+    args: DeliverArgs<SmsDelivery>,
     sns: SNSClient,
     senderId: string | undefined,
 ): Promise<DeliveryResult> {
-    if (args.delivery.channel !== "sms") throw new Error("sms sender got a non-sms delivery");
     const attributes: Record<string, MessageAttributeValue> = {
         "AWS.SNS.SMS.SMSType": { DataType: "String", StringValue: "Transactional" },
     };
@@ -165,11 +178,9 @@ export async function deliverSms(
         args.remaining,
         { minRemainingMs: SEND_TIME_GUARD_MS },
     );
-    if (result.ok) return { status: "SENT", providerMessageId: result.value.MessageId };
-    const { error, errorClass } = result;
     // Publish does not list OptedOutException (SNS drops SMS to opted-out numbers itself; the code is the
     // SMS sandbox's): kept because, should it ever come, SUPPRESSED is its only right reading.
-    if (error.name === "OptedOutException") return { status: "SUPPRESSED", reason: "phone number opted out of SMS" };
-    if (isRetryable(errorClass)) return { status: "RETRY", reason: `${error.name}: ${error.message}`, errorClass };
-    return { status: "FAILED", reason: `${error.name}: ${error.message}` };
+    if (!result.ok && result.error.name === "OptedOutException")
+        return { status: "SUPPRESSED", reason: "phone number opted out of SMS" };
+    return deliveryResultOf(result);
 }

@@ -22,6 +22,8 @@ export interface StreamSource {
 }
 
 export interface ProcessorArgs {
+    /** The stack's name (log group names carry it); passed in, not read from the engine, like every global. */
+    stack: string;
     description: string;
     /** Runs once per cold start and returns the handler: create SDK clients, loggers and metrics here. */
     // biome-ignore lint/suspicious/noExplicitAny: each processor has its own event and result types
@@ -52,7 +54,7 @@ export class Processor extends pulumi.ComponentResource {
     constructor(name: string, args: ProcessorArgs, opts?: pulumi.ComponentResourceOptions) {
         super("notify:processors:Processor", name, {}, opts);
 
-        const stack = pulumi.getStack();
+        const { stack } = args;
         this.logGroup = new aws.cloudwatch.LogGroup(
             `${name}-logs`,
             {

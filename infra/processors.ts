@@ -4,15 +4,22 @@ import { campaignRunner } from "../handlers/campaignRunner";
 import { deviceMaintenance } from "../handlers/deviceMaintenance";
 import { emailSender } from "../handlers/emailSender";
 import { feedbackProcessor } from "../handlers/feedbackProcessor";
-import { ENV } from "../handlers/lib/env";
-import { type Channel, METRIC_NAMESPACE, serviceName } from "../handlers/lib/telemetry-names";
+import { environmentVariables, PROCESSOR_ENV } from "../handlers/lib/env";
+import { CHANNELS, type Channel, METRIC_NAMESPACE, serviceName } from "../handlers/lib/telemetry-names";
 import { pushSender } from "../handlers/pushSender";
 import { smsSender } from "../handlers/smsSender";
 import type { PlatformConfig } from "./config";
 import { encryptedQueue, type Messaging } from "./messaging";
-import { Processor } from "./processor";
+import { Processor, type ProcessorArgs } from "./processor";
 import { SUMMARY_DEVICE_ID } from "../handlers/core/endpoints";
 import type { TableName } from "./tables";
+
+/**
+ * A sender's name (and so its resources' names: `<name>-fn`, `-role`, `-logs`, the log group
+ * `/notify/<stack>/<name>`) is its channel's: kept as the stack has always had them, since a renamed
+ * child is a replaced function, role and log group on the next `pulumi up`.
+ */
+export const senderName = (channel: Channel) => `${channel}-sender`;
 
 /** Timeout of the channel senders and the feedback processor; their queues' visibility is 6× this. */
 export const SENDER_TIMEOUT_SECONDS = 30;
@@ -87,43 +94,27 @@ export class Processors extends pulumi.ComponentResource {
             },
         ];
         /** What the shared sender pipeline does for every channel, plus reading the given tables. */
-        const senderStatements = (...recipientTables: TableName[]): Statement[] => [
+        const senderStatements = (recipientTables: TableName[]): Statement[] => [
             analytics,
             ...deferral,
             dynamo("SenderBookkeeping", ["BatchGetItem", "BatchWriteItem"], tableArns("deliveryLog", "idempotency")),
+            // Claim before send: TransactWriteItems of conditional Updates, authorized as UpdateItem per item.
+            dynamo("ClaimBeforeSend", ["UpdateItem"], tableArns("deliveryLog")),
             dynamo("ReadRecipients", ["BatchGetItem"], tableArns("preferences", "templates", ...recipientTables)),
         ];
 
         const common = {
+            stack: config.stack,
             kmsKeyArn,
             logRetentionDays: config.logRetentionDays,
             memorySizeMb: config.lambdaMemoryMb,
         };
-        const baseEnv = {
-            [ENV.stage]: config.stack,
-            [ENV.serviceName]: serviceName(config.stack),
-            [ENV.metricsNamespace]: METRIC_NAMESPACE,
-            [ENV.logLevel]: config.stack === "prod" ? "INFO" : "DEBUG",
+        const base = {
+            stage: config.stack,
+            serviceName: serviceName(config.stack),
+            metricsNamespace: METRIC_NAMESPACE,
+            logLevel: config.stack === "prod" ? "INFO" : "DEBUG",
         };
-        const senderEnv = (channel: "push" | "email" | "sms") => ({
-            ...baseEnv,
-            [ENV.preferencesTable]: tables.preferences.name,
-            [ENV.templatesTable]: tables.templates.name,
-            [ENV.deliveryLogTable]: tables.deliveryLog.name,
-            [ENV.idempotencyTable]: tables.idempotency.name,
-            [ENV.analyticsStream]: args.analyticsStreamName,
-            [ENV.deferralScheduleGroup]: args.deferralScheduleGroupName,
-            [ENV.deferralRoleArn]: args.deferralRoleArn,
-            [ENV.channelQueueArn]: messaging.channelQueues[channel].queue.arn,
-            [ENV.rateLimits]: JSON.stringify(config.rateLimitsPerHour),
-            [ENV.deliveryLogTtlDays]: String(config.deliveryLogTtlDays),
-        });
-        const queueSource = (channel: "push" | "email" | "sms") => ({
-            queueArn: messaging.channelQueues[channel].queue.arn,
-            batchSize: config.queueBatchSize,
-            batchingWindowSeconds: config.queueBatchingWindowSeconds,
-            maxConcurrency: config.senderMaxConcurrency,
-        });
         const platformApps = [args.apnsApplication, args.fcmApplication].filter(
             (app): app is aws.sns.PlatformApplication => app !== undefined,
         );
@@ -131,100 +122,125 @@ export class Processors extends pulumi.ComponentResource {
         const endpointArns = platformApps.map(
             (app) => pulumi.interpolate`${app.arn.apply((arn) => arn.replace(":app/", ":endpoint/"))}/*`,
         );
-        const platformEnv = {
-            [ENV.apnsPlatform]: config.push.apnsPlatform,
-            ...(args.apnsApplication ? { [ENV.apnsApplicationArn]: args.apnsApplication.arn } : {}),
-            ...(args.fcmApplication ? { [ENV.fcmApplicationArn]: args.fcmApplication.arn } : {}),
+        const platform = {
+            apnsPlatform: config.push.apnsPlatform,
+            apnsApplicationArn: args.apnsApplication?.arn,
+            fcmApplicationArn: args.fcmApplication?.arn,
         };
 
-        this.pushSender = new Processor(
-            "push-sender",
-            {
-                ...common,
-                description: "Delivers push notifications to each enabled device's SNS platform endpoint",
-                callbackFactory: pushSender,
-                timeoutSeconds: SENDER_TIMEOUT_SECONDS,
-                environment: { ...senderEnv("push"), ...platformEnv, [ENV.devicesTable]: tables.devices.name },
-                queue: queueSource("push"),
-                statements: [
-                    ...senderStatements("devices"),
-                    dynamo("DisableDeadDevices", ["UpdateItem"], tableArns("devices")),
-                    ...(endpointArns.length > 0
-                        ? [
-                              {
-                                  Sid: "PublishToEndpoints",
-                                  Effect: "Allow" as const,
-                                  Action: "sns:Publish",
-                                  Resource: endpointArns,
-                              },
-                          ]
-                        : []),
-                ],
+        /**
+         * One channel sender: what the three share (the pipeline's environment and statements, the
+         * channel queue as event source, the timeout) plus what only the channel has.
+         */
+        const sender = (
+            channel: Channel,
+            own: {
+                description: string;
+                callbackFactory: ProcessorArgs["callbackFactory"];
+                environment: Record<string, pulumi.Input<string>>;
+                statements: Statement[];
             },
-            { parent: this },
-        );
+        ) =>
+            new Processor(
+                senderName(channel),
+                {
+                    ...common,
+                    description: own.description,
+                    callbackFactory: own.callbackFactory,
+                    timeoutSeconds: SENDER_TIMEOUT_SECONDS,
+                    environment: own.environment,
+                    queue: {
+                        queueArn: messaging.channelQueues[channel].queue.arn,
+                        batchSize: config.queueBatchSize,
+                        batchingWindowSeconds: config.queueBatchingWindowSeconds,
+                        maxConcurrency: config.senderMaxConcurrency,
+                    },
+                    statements: [...senderStatements(channel === "push" ? ["devices"] : []), ...own.statements],
+                },
+                { parent: this },
+            );
+        const senderValues = (channel: Channel) => ({
+            ...base,
+            preferencesTable: tables.preferences.name,
+            templatesTable: tables.templates.name,
+            deliveryLogTable: tables.deliveryLog.name,
+            idempotencyTable: tables.idempotency.name,
+            analyticsStream: args.analyticsStreamName,
+            deferralScheduleGroup: args.deferralScheduleGroupName,
+            deferralRoleArn: args.deferralRoleArn,
+            channelQueueArn: messaging.channelQueues[channel].queue.arn,
+            rateLimits: JSON.stringify(config.rateLimitsPerHour),
+            deliveryLogTtlDays: String(config.deliveryLogTtlDays),
+        });
+
+        this.pushSender = sender("push", {
+            description: "Delivers push notifications to each enabled device's SNS platform endpoint",
+            callbackFactory: pushSender,
+            environment: environmentVariables(PROCESSOR_ENV.pushSender, {
+                ...senderValues("push"),
+                ...platform,
+                devicesTable: tables.devices.name,
+            }),
+            statements: [
+                dynamo("DisableDeadDevices", ["UpdateItem"], tableArns("devices")),
+                ...(endpointArns.length > 0
+                    ? [
+                          {
+                              Sid: "PublishToEndpoints",
+                              Effect: "Allow" as const,
+                              Action: "sns:Publish",
+                              Resource: endpointArns,
+                          },
+                      ]
+                    : []),
+            ],
+        });
 
         const sesConfigurationSetArn = pulumi.interpolate`arn:aws:ses:${region}:${account}:configuration-set/${args.sesConfigurationSetName}`;
-        this.emailSender = new Processor(
-            "email-sender",
-            {
-                ...common,
-                description: "Sends e-mail notifications through SES v2 with the platform's configuration set",
-                callbackFactory: emailSender,
-                timeoutSeconds: SENDER_TIMEOUT_SECONDS,
-                environment: {
-                    ...senderEnv("email"),
-                    [ENV.sesConfigurationSet]: args.sesConfigurationSetName,
-                    [ENV.sesFromAddress]: config.email.fromAddress,
+        this.emailSender = sender("email", {
+            description: "Sends e-mail notifications through SES v2 with the platform's configuration set",
+            callbackFactory: emailSender,
+            environment: environmentVariables(PROCESSOR_ENV.emailSender, {
+                ...senderValues("email"),
+                sesConfigurationSet: args.sesConfigurationSetName,
+                sesFromAddress: config.email.fromAddress,
+            }),
+            statements: [
+                {
+                    Sid: "SendThroughConfigurationSet",
+                    Effect: "Allow",
+                    Action: "ses:SendEmail",
+                    Resource: [args.sesIdentityArn, sesConfigurationSetArn],
+                    Condition: { StringEquals: { "ses:FromAddress": config.email.fromAddress } },
                 },
-                queue: queueSource("email"),
-                statements: [
-                    ...senderStatements(),
-                    {
-                        Sid: "SendThroughConfigurationSet",
-                        Effect: "Allow",
-                        Action: "ses:SendEmail",
-                        Resource: [args.sesIdentityArn, sesConfigurationSetArn],
-                        Condition: { StringEquals: { "ses:FromAddress": config.email.fromAddress } },
-                    },
-                ],
-            },
-            { parent: this },
-        );
+            ],
+        });
 
-        this.smsSender = new Processor(
-            "sms-sender",
-            {
-                ...common,
-                description: "Sends transactional SMS notifications through SNS",
-                callbackFactory: smsSender,
-                timeoutSeconds: SENDER_TIMEOUT_SECONDS,
-                environment: {
-                    ...senderEnv("sms"),
-                    ...(config.sms.senderId ? { [ENV.smsSenderId]: config.sms.senderId } : {}),
+        this.smsSender = sender("sms", {
+            description: "Sends transactional SMS notifications through SNS",
+            callbackFactory: smsSender,
+            environment: environmentVariables(PROCESSOR_ENV.smsSender, {
+                ...senderValues("sms"),
+                smsSenderId: config.sms.senderId || undefined,
+            }),
+            statements: [
+                {
+                    // Opt-out look-ups and publishing to a phone number have no resource ARN: "*" is
+                    // the only form IAM accepts for them.
+                    Sid: "SmsWithoutResource",
+                    Effect: "Allow",
+                    Action: ["sns:Publish", "sns:ListPhoneNumbersOptedOut", "sns:CheckIfPhoneNumberIsOptedOut"],
+                    Resource: "*",
                 },
-                queue: queueSource("sms"),
-                statements: [
-                    ...senderStatements(),
-                    {
-                        // Opt-out look-ups and publishing to a phone number have no resource ARN: "*" is
-                        // the only form IAM accepts for them.
-                        Sid: "SmsWithoutResource",
-                        Effect: "Allow",
-                        Action: ["sns:Publish", "sns:ListPhoneNumbersOptedOut", "sns:CheckIfPhoneNumberIsOptedOut"],
-                        Resource: "*",
-                    },
-                    {
-                        // ...and this Deny narrows that "*" Publish to phone numbers: no topic or endpoint.
-                        Sid: "PublishOnlyToPhoneNumbers",
-                        Effect: "Deny",
-                        Action: "sns:Publish",
-                        Resource: "arn:aws:sns:*:*:*",
-                    },
-                ],
-            },
-            { parent: this },
-        );
+                {
+                    // ...and this Deny narrows that "*" Publish to phone numbers: no topic or endpoint.
+                    Sid: "PublishOnlyToPhoneNumbers",
+                    Effect: "Deny",
+                    Action: "sns:Publish",
+                    Resource: "arn:aws:sns:*:*:*",
+                },
+            ],
+        });
 
         this.feedbackProcessor = new Processor(
             "feedback-processor",
@@ -233,13 +249,13 @@ export class Processors extends pulumi.ComponentResource {
                 description: "Applies SES events and SNS endpoint events to the delivery log, suppressions and devices",
                 callbackFactory: feedbackProcessor,
                 timeoutSeconds: SENDER_TIMEOUT_SECONDS,
-                environment: {
-                    ...baseEnv,
-                    [ENV.deliveryLogTable]: tables.deliveryLog.name,
-                    [ENV.preferencesTable]: tables.preferences.name,
-                    [ENV.devicesTable]: tables.devices.name,
-                    [ENV.analyticsStream]: args.analyticsStreamName,
-                },
+                environment: environmentVariables(PROCESSOR_ENV.feedbackProcessor, {
+                    ...base,
+                    deliveryLogTable: tables.deliveryLog.name,
+                    preferencesTable: tables.preferences.name,
+                    devicesTable: tables.devices.name,
+                    analyticsStream: args.analyticsStreamName,
+                }),
                 queue: {
                     queueArn: messaging.feedbackQueue.queue.arn,
                     batchSize: config.queueBatchSize,
@@ -277,7 +293,11 @@ export class Processors extends pulumi.ComponentResource {
                 description: "Keeps each device's SNS platform endpoint in step with the devices table",
                 callbackFactory: deviceMaintenance,
                 timeoutSeconds: DEVICE_MAINTENANCE_TIMEOUT_SECONDS,
-                environment: { ...baseEnv, ...platformEnv, [ENV.devicesTable]: tables.devices.name },
+                environment: environmentVariables(PROCESSOR_ENV.deviceMaintenance, {
+                    ...base,
+                    ...platform,
+                    devicesTable: tables.devices.name,
+                }),
                 stream: {
                     streamArn: tables.devices.streamArn,
                     onFailureQueueArn: this.deviceStreamFailures.arn,
@@ -326,12 +346,12 @@ export class Processors extends pulumi.ComponentResource {
                 callbackFactory: campaignRunner,
                 timeoutSeconds: CAMPAIGN_RUNNER_TIMEOUT_SECONDS,
                 reservedConcurrency: config.campaignRunnerReservedConcurrency,
-                environment: {
-                    ...baseEnv,
-                    [ENV.preferencesTable]: tables.preferences.name,
-                    [ENV.idempotencyTable]: tables.idempotency.name,
-                    [ENV.ingressTopicArn]: messaging.ingressTopic.arn,
-                },
+                environment: environmentVariables(PROCESSOR_ENV.campaignRunner, {
+                    ...base,
+                    preferencesTable: tables.preferences.name,
+                    idempotencyTable: tables.idempotency.name,
+                    ingressTopicArn: messaging.ingressTopic.arn,
+                }),
                 statements: [
                     dynamo("SelectAudience", ["Query"], [indexArn("preferences", "bySegment")]),
                     dynamo("Checkpoint", ["GetItem", "PutItem"], tableArns("idempotency")),
@@ -389,12 +409,15 @@ export class Processors extends pulumi.ComponentResource {
         this.registerOutputs({});
     }
 
-    /** Every processor, for monitoring. */
+    /** Every processor, for monitoring: the senders from the channel list, then the others. */
     public all(): { name: string; channel?: Channel; processor: Processor }[] {
+        const senders: Record<Channel, Processor> = {
+            push: this.pushSender,
+            email: this.emailSender,
+            sms: this.smsSender,
+        };
         return [
-            { name: "push-sender", channel: "push", processor: this.pushSender },
-            { name: "email-sender", channel: "email", processor: this.emailSender },
-            { name: "sms-sender", channel: "sms", processor: this.smsSender },
+            ...CHANNELS.map((channel) => ({ name: senderName(channel), channel, processor: senders[channel] })),
             { name: "feedback-processor", processor: this.feedbackProcessor },
             { name: "device-maintenance", processor: this.deviceMaintenance },
             { name: "campaign-runner", processor: this.campaignRunner },

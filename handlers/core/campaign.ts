@@ -4,7 +4,7 @@
  * requests into PublishBatch calls (10 entries, 256 KB per call).
  */
 import { createHash } from "node:crypto";
-import { CHANNELS } from "../lib/telemetry-names";
+import { CHANNELS } from "./channels";
 import { ID_PATTERN } from "./request";
 import type { Channel, DataValue, NotificationRequest } from "./types";
 

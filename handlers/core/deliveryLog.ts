@@ -19,11 +19,47 @@ export interface RecipientRef {
     userId?: string;
     /** The e-mail address or phone number given in the request itself (overrides the profile). */
     address?: string;
-    /** userId, or the explicit address: whom idempotency, rate limiting and the log row are about. */
+    /**
+     * userId, or the explicit address: whom idempotency, rate limiting and the log row are about. Bounded
+     * for keys (see keyPart): an address too long or malformed to be a key part is its hash.
+     */
     identity: string;
-    /** Delivery-log sort key: `<channel>#<userId or address>`. */
+    /** Delivery-log sort key: `<channel>#<identity>` (always under DynamoDB's 1,024-byte limit). */
     recipientKey: string;
     spec: RecipientSpec;
+    /** Why this recipient can never be sent to, found before any key was built (e.g. a 3 KB address). */
+    problem?: string;
+}
+
+/** RFC 5321: a forward-path holds at most 256 octets, so an address at most 254 characters. */
+export const MAX_EMAIL_CHARS = 254;
+/** E.164: "+" and at most 15 digits. */
+export const MAX_PHONE_CHARS = 16;
+/**
+ * Longest identity used as is in a key. The keys built from it (`<channel>#<identity>` in the delivery
+ * log, `rate#<channel>#<identity>#<hour>` in the idempotency table) stay far below DynamoDB's 1,024-byte
+ * sort-key and 2,048-byte partition-key limits; every valid address and id fits.
+ */
+export const MAX_KEY_PART_BYTES = 256;
+
+/**
+ * An identity as a key part: itself when short and well-formed UTF-16 (DynamoDB rejects a lone
+ * surrogate), else `sha256:<hex>` of it — so whatever a producer sends, no key exceeds its limit and
+ * the same input always maps to the same key (idempotency holds for it too).
+ */
+export function keyPart(identity: string): string {
+    const wellFormed = !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(identity);
+    if (wellFormed && Buffer.byteLength(identity, "utf8") <= MAX_KEY_PART_BYTES) return identity;
+    return `sha256:${createHash("sha256").update(identity, "utf8").digest("hex")}`;
+}
+
+/** Bounds an explicit address must meet before it is even looked at (its format is the composer's). */
+function addressProblem(channel: Channel, address: string): string | undefined {
+    if (channel === "email" && address.length > MAX_EMAIL_CHARS)
+        return `e-mail address is ${address.length} characters, above the ${MAX_EMAIL_CHARS} RFC 5321 allows`;
+    if (channel === "sms" && address.length > MAX_PHONE_CHARS)
+        return `phone number is ${address.length} characters; E.164 allows "+" and at most 15 digits`;
+    return undefined;
 }
 
 /** The recipients a request has on `channel` (push needs a user: it goes to that user's devices). */
@@ -35,13 +71,26 @@ export function recipientsFor(
     const out = new Map<string, RecipientRef>();
     for (const spec of specs) {
         const address = channel === "email" ? spec.email : channel === "sms" ? spec.phone : undefined;
-        const identity = spec.userId ?? address;
-        if (identity === undefined) continue; // e.g. a phone-only recipient on the e-mail queue
+        const raw = spec.userId ?? address;
+        if (raw === undefined) continue; // e.g. a phone-only recipient on the e-mail queue
+        const identity = keyPart(raw);
         const recipientKey = `${channel}#${identity}`;
-        if (!out.has(recipientKey))
-            out.set(recipientKey, { userId: spec.userId, address, identity, recipientKey, spec });
+        if (out.has(recipientKey)) continue;
+        const ref: RecipientRef = { userId: spec.userId, address, identity, recipientKey, spec };
+        const problem =
+            address !== undefined && spec.userId === undefined ? addressProblem(channel, address) : undefined;
+        if (problem) ref.problem = problem;
+        out.set(recipientKey, ref);
     }
     return [...out.values()];
+}
+
+/**
+ * The pseudo-recipient of a request-level row: what a bad request that names nobody usable (or too
+ * many) is recorded against. Its key cannot be a recipient's: those all start with `<channel>#`.
+ */
+export function requestRecipient(channel: Channel): RecipientRef {
+    return { identity: "request", recipientKey: `request#${channel}`, spec: {} };
 }
 
 export const logKey = (notificationId: string, recipientKey: string) => `${notificationId}|${recipientKey}`;

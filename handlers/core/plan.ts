@@ -4,37 +4,26 @@
  * to send. No I/O: the adapter reads, calls this, performs the sends, then writes the outcomes.
  */
 import { parseNotificationRequest, requestTargetsChannel } from "./request";
-import { isSentStatus, logKey, rateCounterId, hourWindow, recipientsFor, type RecipientRef } from "./deliveryLog";
-import { quietHoursEnd } from "./quietHours";
 import {
-    directEmail,
-    localeCandidates,
-    renderEmail,
-    renderPush,
-    renderSms,
-    selectVariant,
-    type EmailContent,
-    type PushContent,
-    type Rendered,
-} from "./templates";
-import { buildPushMessage, type ApnsPlatform, type PushMessage } from "./push";
-import { isE164, smsProblem } from "./sms";
-import { isValidEmail, normalizeEmail } from "./email";
+    hourWindow,
+    isSentStatus,
+    logKey,
+    rateCounterId,
+    recipientsFor,
+    requestRecipient,
+    type RecipientRef,
+} from "./deliveryLog";
+import { quietHoursEnd } from "./quietHours";
+import { localeCandidates, selectVariant } from "./templates";
+import type { Composer } from "./compose/composer";
 import type {
     Channel,
     ChannelPreference,
     DeliveryLogRow,
-    DeviceSummary,
     NotificationRequest,
     Profile,
     TemplateVariant,
 } from "./types";
-
-/**
- * Whether a user with no preference row for a channel counts as opted in. SMS needs an explicit
- * opt-in (carrier and consent rules); push and e-mail are on until the user turns them off.
- */
-export const DEFAULT_OPT_IN: Record<Channel, boolean> = { push: true, email: true, sms: false };
 
 export interface QueueRecord {
     messageId: string;
@@ -61,56 +50,45 @@ export interface ReadKeys {
     templateKeys: { templateId: string; locale: string }[];
 }
 
-/** Everything read for the batch. Map keys: userId, logKey(), counter id, templateKey(). */
-export interface BatchData {
+/** What every channel reads for the batch. Map keys: userId, logKey(), counter id, templateKey(). */
+export interface SharedBatchData {
     profiles: Map<string, Profile>;
     preferences: Map<string, ChannelPreference>;
-    summaries: Map<string, DeviceSummary>;
     logRows: Map<string, DeliveryLogRow>;
     rateCounts: Map<string, number>;
     templates: Map<string, TemplateVariant>;
-    /** SMS: phone numbers that opted out (from the cached ListPhoneNumbersOptedOut). */
-    optedOutPhones?: { has(phone: string): boolean };
-    /** SMS: numbers whose opt-out status could not be learned (listing and checks failed): not sent now. */
-    optOutUnknownPhones?: { has(phone: string): boolean };
+}
+
+/** Everything read for the batch: the shared part, plus what only this channel reads (its enrichment). */
+export interface BatchData<E = unknown> extends SharedBatchData {
+    enrichment: E;
 }
 
 export const templateKey = (templateId: string, locale: string) => `${templateId}|${locale}`;
 
-export interface PlanOptions {
-    channel: Channel;
+export interface PlanOptions<D, E> {
     now: number;
     /** Sends per user per hour on this channel; undefined = unlimited. */
     rateLimit?: number;
-    apnsPlatform: ApnsPlatform;
+    /** The channel's composer: its address rules and content. */
+    composer: Composer<D, E>;
 }
 
-export interface PushTarget {
-    deviceId: string;
-    endpointArn: string;
-    push: PushMessage;
-}
-
-export type Delivery =
-    | { channel: "push"; targets: PushTarget[]; alreadySent: string[] }
-    | { channel: "email"; to: string; content: EmailContent }
-    | { channel: "sms"; phone: string; text: string };
-
-export type Action =
+export type Action<D = unknown> =
     | { kind: "skip"; reason: string }
     | { kind: "fail"; reason: string }
     | { kind: "suppress"; reason: string }
     /** Nothing recorded; the record goes back to its queue (a fact needed to decide is missing for now). */
     | { kind: "retry"; reason: string }
     | { kind: "defer"; until: number; reason: string }
-    | { kind: "send"; delivery: Delivery; rateCounterId: string };
+    | { kind: "send"; delivery: D; rateCounterId: string };
 
-export interface RecipientPlan {
+export interface RecipientPlan<D = unknown> {
     recipient: RecipientRef;
-    action: Action;
+    action: Action<D>;
 }
 
-export type RecordPlan =
+export type RecordPlan<D = unknown> =
     | { messageId: string; kind: "ignore"; reason: string }
     | {
           messageId: string;
@@ -118,11 +96,11 @@ export type RecordPlan =
           reason: string;
           notificationId?: string;
           campaignId?: string;
-          recipients: RecipientPlan[];
+          recipients: RecipientPlan<D>[];
       }
-    | { messageId: string; kind: "request"; request: NotificationRequest; recipients: RecipientPlan[] };
+    | { messageId: string; kind: "request"; request: NotificationRequest; recipients: RecipientPlan<D>[] };
 
-type Parsed =
+export type Parsed =
     | { messageId: string; kind: "ignore"; reason: string }
     | {
           messageId: string;
@@ -158,6 +136,10 @@ export function parseBatch(records: QueueRecord[], channel: Channel, now: number
         }
         const recipients =
             parsed.notificationId && parsed.recipients ? recipientsFor({ recipients: parsed.recipients }, channel) : [];
+        // A bad request that names nobody usable on this channel, or too many, still leaves its trace:
+        // one request-level row with the reason (given a notificationId to key it by).
+        if (parsed.notificationId && (recipients.length === 0 || parsed.recipientsOverLimit !== undefined))
+            recipients.push(requestRecipient(channel));
         return {
             messageId: r.messageId,
             kind: "invalid",
@@ -201,7 +183,7 @@ export function readKeys(parsed: Parsed[], channel: Channel, now: number): ReadK
 }
 
 /** Step 3: template keys still missing once profiles are known (a profile locale the request did not give). */
-export function missingTemplateKeys(parsed: Parsed[], data: Pick<BatchData, "profiles">, fetched: Set<string>) {
+export function missingTemplateKeys(parsed: Parsed[], data: Pick<SharedBatchData, "profiles">, fetched: Set<string>) {
     const out = new Map<string, { templateId: string; locale: string }>();
     for (const p of parsed) {
         if (p.kind !== "request" || !p.request.template || p.request.locale) continue;
@@ -217,7 +199,8 @@ export function missingTemplateKeys(parsed: Parsed[], data: Pick<BatchData, "pro
 }
 
 /** Step 4: the plan for every record. */
-export function planBatch(parsed: Parsed[], data: BatchData, options: PlanOptions): RecordPlan[] {
+export function planBatch<D, E>(parsed: Parsed[], data: BatchData<E>, options: PlanOptions<D, E>): RecordPlan<D>[] {
+    const { channel } = options.composer;
     const sentThisBatch = new Map<string, number>();
     // The same notification and recipient twice in one batch (a duplicate publish): only the first counts.
     const seenThisBatch = new Set<string>();
@@ -228,14 +211,14 @@ export function planBatch(parsed: Parsed[], data: BatchData, options: PlanOption
         seenThisBatch.add(key);
         return true;
     };
-    return parsed.map((p): RecordPlan => {
+    return parsed.map((p): RecordPlan<D> => {
         if (p.kind === "ignore") return p;
         if (p.kind === "invalid") {
             const recipients = p.recipients.map((recipient) => {
                 const previous = p.notificationId
                     ? data.logRows.get(logKey(p.notificationId, recipient.recipientKey))
                     : undefined;
-                const action: Action = !firstInBatch(p.notificationId, recipient.recipientKey)
+                const action: Action<D> = !firstInBatch(p.notificationId, recipient.recipientKey)
                     ? { kind: "skip", reason: "duplicate in this batch" }
                     : previous && isSentStatus(previous.status)
                       ? { kind: "skip", reason: `already ${previous.status}` }
@@ -248,40 +231,60 @@ export function planBatch(parsed: Parsed[], data: BatchData, options: PlanOption
             recipient,
             action: firstInBatch(p.request.notificationId, recipient.recipientKey)
                 ? planRecipient(p.request, recipient, data, options, sentThisBatch)
-                : ({ kind: "skip", reason: "duplicate in this batch" } as Action),
+                : ({ kind: "skip", reason: "duplicate in this batch" } as Action<D>),
         }));
         if (recipients.length === 0) {
             // A request that names no channels reaches every channel queue: the SMS copy of a request
             // whose recipients have only e-mail addresses is normal traffic, not a problem. Only a request
             // that named this channel and gave it nobody is the producer's mistake.
-            const reason = `no ${options.channel} recipient in the request`;
-            if (!p.request.channels?.includes(options.channel))
-                return { messageId: p.messageId, kind: "ignore", reason };
-            return { messageId: p.messageId, kind: "invalid", reason, recipients };
+            const reason = `no ${channel} recipient in the request`;
+            if (!p.request.channels?.includes(channel)) return { messageId: p.messageId, kind: "ignore", reason };
+            const { notificationId, campaignId } = p.request;
+            const requestRow = { recipient: requestRecipient(channel), action: { kind: "fail", reason } as Action<D> };
+            return {
+                messageId: p.messageId,
+                kind: "invalid",
+                reason,
+                notificationId,
+                campaignId,
+                recipients: [requestRow],
+            };
         }
         return { ...p, recipients };
     });
 }
 
-function planRecipient(
+function planRecipient<D, E>(
     request: NotificationRequest,
     recipient: RecipientRef,
-    data: BatchData,
-    options: PlanOptions,
+    data: BatchData<E>,
+    options: PlanOptions<D, E>,
     sentThisBatch: Map<string, number>,
-): Action {
-    const { channel, now } = options;
+): Action<D> {
+    const { now, composer } = options;
+    const { channel } = composer;
     const previous = data.logRows.get(logKey(request.notificationId, recipient.recipientKey));
     if (previous && isSentStatus(previous.status)) return { kind: "skip", reason: `already ${previous.status}` };
+    if (recipient.problem) return { kind: "fail", reason: recipient.problem };
 
     const profile = recipient.userId ? data.profiles.get(recipient.userId) : undefined;
     if (recipient.userId && !profile) return { kind: "fail", reason: `unknown user ${recipient.userId}` };
     const preference = recipient.userId ? data.preferences.get(recipient.userId) : undefined;
-    const optedIn = preference?.optIn ?? (recipient.userId ? DEFAULT_OPT_IN[channel] : true);
+    const optedIn = preference?.optIn ?? (recipient.userId ? composer.defaultOptIn : true);
     if (!optedIn) return { kind: "suppress", reason: `user has not opted in to ${channel}` };
 
     const locale = request.locale ?? profile?.locale;
-    const composed = compose(request, recipient, profile, locale, data, options, previous?.sentDevices ?? []);
+    const variant = request.template ? selectVariant(templatesOf(request.template, data.templates), locale) : undefined;
+    if (request.template && !variant) return { kind: "fail", reason: `template ${request.template} not found` };
+    const composed = composer.compose({
+        request,
+        recipient,
+        profile,
+        variant,
+        values: request.data ?? {},
+        enrichment: data.enrichment,
+        previous,
+    });
     if (composed.kind !== "send") return composed;
 
     if (request.sendAt && Date.parse(request.sendAt) > now) {
@@ -299,78 +302,6 @@ function planRecipient(
     }
     sentThisBatch.set(counterId, (sentThisBatch.get(counterId) ?? 0) + 1);
     return { kind: "send", delivery: composed.delivery, rateCounterId: counterId };
-}
-
-type Composed = { kind: "send"; delivery: Delivery } | { kind: "fail" | "suppress" | "retry"; reason: string };
-
-/** Resolves the address and renders the content for this channel. */
-function compose(
-    request: NotificationRequest,
-    recipient: RecipientRef,
-    profile: Profile | undefined,
-    locale: string | undefined,
-    data: BatchData,
-    options: PlanOptions,
-    alreadySent: string[],
-): Composed {
-    const variant = request.template ? selectVariant(templatesOf(request.template, data.templates), locale) : undefined;
-    if (request.template && !variant) return { kind: "fail", reason: `template ${request.template} not found` };
-    const values = request.data ?? {};
-
-    if (options.channel === "email") {
-        const to = recipient.address ?? profile?.email;
-        if (!to) return { kind: "fail", reason: "recipient has no e-mail address" };
-        if (!isValidEmail(to)) return { kind: "fail", reason: `invalid e-mail address ${to}` };
-        if (profile?.emailSuppressed && normalizeEmail(profile.emailSuppressedAddress ?? to) === normalizeEmail(to)) {
-            return {
-                kind: "suppress",
-                reason: `address suppressed: ${profile.emailSuppressedReason ?? "bounce or complaint"}`,
-            };
-        }
-        const content: Rendered<EmailContent> = variant
-            ? renderEmail(variant, values)
-            : { ok: true, content: directEmail(request.subject, request.body!, request.title) };
-        if (!content.ok) return { kind: "fail", reason: content.reason };
-        if (!content.content.subject) return { kind: "fail", reason: "e-mail needs a subject (subject or title)" };
-        return { kind: "send", delivery: { channel: "email", to, content: content.content } };
-    }
-
-    if (options.channel === "sms") {
-        const phone = recipient.address ?? profile?.phone;
-        if (!phone) return { kind: "fail", reason: "recipient has no phone number" };
-        if (!isE164(phone)) return { kind: "fail", reason: `invalid phone number ${phone} (E.164 expected)` };
-        if (data.optedOutPhones?.has(phone)) return { kind: "suppress", reason: "phone number opted out of SMS" };
-        if (data.optOutUnknownPhones?.has(phone))
-            return { kind: "retry", reason: "opt-out status of the number unavailable" };
-        const text: Rendered<string> = variant ? renderSms(variant, values) : { ok: true, content: request.body! };
-        if (!text.ok) return { kind: "fail", reason: text.reason };
-        const problem = smsProblem(text.content);
-        if (problem) return { kind: "fail", reason: problem };
-        return { kind: "send", delivery: { channel: "sms", phone, text: text.content } };
-    }
-
-    const summary = recipient.userId ? data.summaries.get(recipient.userId) : undefined;
-    const devices = Object.entries(summary?.devices ?? {}).filter(([, d]) => d.enabled && d.endpointArn);
-    if (devices.length === 0) return { kind: "fail", reason: "user has no enabled devices" };
-    const content: Rendered<PushContent> = variant
-        ? renderPush(variant, values)
-        : { ok: true, content: { title: request.title, body: request.body! } };
-    if (!content.ok) return { kind: "fail", reason: content.reason };
-    const targets: PushTarget[] = [];
-    for (const [deviceId, device] of devices) {
-        const built = buildPushMessage({
-            platform: device.platform,
-            apnsPlatform: options.apnsPlatform,
-            content: content.content,
-            data: values,
-            notificationId: request.notificationId,
-            priority: request.priority,
-        });
-        if (!built.ok) return { kind: "fail", reason: built.reason };
-        if (!alreadySent.includes(deviceId))
-            targets.push({ deviceId, endpointArn: device.endpointArn!, push: built.push });
-    }
-    return { kind: "send", delivery: { channel: "push", targets, alreadySent } };
 }
 
 function templatesOf(templateId: string, all: Map<string, TemplateVariant>): Map<string, TemplateVariant> {

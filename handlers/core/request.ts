@@ -4,7 +4,7 @@
  * identity (notificationId, recipients) is returned even for an invalid request so the processor can
  * record FAILED rows for the recipients it can name.
  */
-import { CHANNELS } from "../lib/telemetry-names";
+import { CHANNELS } from "./channels";
 import type { Channel, DataValue, NotificationRequest, Priority, RecipientSpec } from "./types";
 
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
@@ -14,6 +14,11 @@ const LOCALE_PATTERN = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 /** ISO-8601 date-time with an explicit offset or Z (a zone-less time would be ambiguous). */
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 export const MAX_RECIPIENTS = 100;
+/**
+ * A request travels as one SNS message (at most 262,144 bytes); a body above that can only come from
+ * a producer writing to a channel queue directly, around the contract, and is refused whole.
+ */
+export const MAX_BODY_BYTES = 262_144;
 const MAX_TEXT_CHARS = 100_000;
 /**
  * A sendAt this little before the request entered the queue still counts as "now" (clock skew between
@@ -33,6 +38,8 @@ export type ParsedRequest =
           campaignId?: string;
           /** The channels list when it was itself valid (a processor not named there stays silent). */
           channels?: Channel[];
+          /** More recipients than MAX_RECIPIENTS: only the first ones are in `recipients`. */
+          recipientsOverLimit?: number;
       };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -52,7 +59,11 @@ export function parseNotificationRequest(body: string, enqueuedAt: Date): Parsed
     }
     if (!isRecord(raw)) return { ok: false, reason: "body is not a JSON object" };
     const identity = partialIdentity(raw);
-    const problem = findProblem(raw, enqueuedAt);
+    const bytes = Buffer.byteLength(body, "utf8");
+    const problem =
+        bytes > MAX_BODY_BYTES
+            ? `body is ${bytes} bytes, above the ${MAX_BODY_BYTES} a request may have (one SNS message)`
+            : findProblem(raw, enqueuedAt);
     if (problem) return { ok: false, reason: problem, ...identity };
     return { ok: true, request: normalize(raw) };
 }
@@ -76,7 +87,9 @@ function partialIdentity(raw: Record<string, unknown>) {
         });
     }
     const channels = checkChannels(raw.channels) === undefined ? (raw.channels as Channel[] | undefined) : undefined;
-    return { notificationId, recipients, campaignId, channels };
+    const recipientsOverLimit =
+        Array.isArray(raw.recipients) && raw.recipients.length > MAX_RECIPIENTS ? raw.recipients.length : undefined;
+    return { notificationId, recipients, campaignId, channels, recipientsOverLimit };
 }
 
 /** The first problem of the request, or undefined when it is valid. */

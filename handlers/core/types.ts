@@ -2,7 +2,7 @@
  * Shapes shared by the pure cores and the adapters. Plain data only: everything here crosses the
  * closure-serialization boundary and the DynamoDB marshalling boundary unchanged.
  */
-import type { Channel } from "../lib/telemetry-names";
+import type { Channel } from "./channels";
 
 export type { Channel };
 

@@ -11,6 +11,7 @@ import {
     GetItemCommand,
     PutItemCommand,
     QueryCommand,
+    TransactWriteItemsCommand,
     UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import type { AttributeMap } from "../core/attributes";
@@ -25,7 +26,14 @@ export interface Dynamo {
     call<T = any>(operation: DynamoOperation, input: object): Promise<T>;
 }
 
-export type DynamoOperation = "BatchGetItem" | "BatchWriteItem" | "GetItem" | "PutItem" | "Query" | "UpdateItem";
+export type DynamoOperation =
+    | "BatchGetItem"
+    | "BatchWriteItem"
+    | "GetItem"
+    | "PutItem"
+    | "Query"
+    | "TransactWriteItems"
+    | "UpdateItem";
 
 export function createDynamo(): Dynamo {
     const client = new DynamoDBClient({});
@@ -37,6 +45,7 @@ export function createDynamo(): Dynamo {
         GetItem: GetItemCommand,
         PutItem: PutItemCommand,
         Query: QueryCommand,
+        TransactWriteItems: TransactWriteItemsCommand,
         UpdateItem: UpdateItemCommand,
     };
     // biome-ignore lint/suspicious/noExplicitAny: see commands

@@ -3,18 +3,10 @@
  * service, cold_start, function_request_id, xray_trace_id, plus appended keys), in-house so that no
  * package ships in the function archives. Plain closures: no class, no `this` (closure serialization).
  */
+import type { LambdaContext } from "./lambda";
 
 export type LogLevel = "DEBUG" | "INFO" | "WARN" | "ERROR";
 const RANK: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40 };
-
-export interface LambdaContextLike {
-    awsRequestId?: string;
-    functionName?: string;
-    functionVersion?: string;
-    memoryLimitInMB?: string | number;
-    invokedFunctionArn?: string;
-    getRemainingTimeInMillis?: () => number;
-}
 
 export interface Logger {
     debug(message: string, extra?: Record<string, unknown>): void;
@@ -25,7 +17,7 @@ export interface Logger {
     appendKeys(keys: Record<string, unknown>): void;
     removeKeys(names: string[]): void;
     /** Starts an invocation: request id, cold start flag, trace id; clears the previous invocation's keys. */
-    addContext(context: LambdaContextLike | undefined): void;
+    addContext(context: Partial<LambdaContext> | undefined): void;
 }
 
 export interface LoggerOptions {

@@ -12,6 +12,8 @@ export interface Metrics {
     add(channel: Channel, name: MetricName, value?: number): void;
     /** Writes the collected values (nothing when none) and starts over. */
     flush(): void;
+    /** Writes one count of `name` at once, in a line of its own that carries `properties` (e.g. an SQS message id). */
+    single(channel: Channel, name: MetricName, properties: Record<string, string>): void;
 }
 
 export interface MetricsOptions {
@@ -28,6 +30,7 @@ export function emfLine(
     channel: Channel,
     values: Map<MetricName, number>,
     timestamp: number,
+    properties: Record<string, string> = {},
 ): string {
     const doc: Record<string, unknown> = {
         _aws: {
@@ -40,6 +43,7 @@ export function emfLine(
                 },
             ],
         },
+        ...properties,
         service,
         channel,
     };
@@ -64,5 +68,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
                 write(emfLine(namespace, options.service, channel, values, timestamp));
             collected = new Map();
         },
+        single: (channel, name, properties) =>
+            write(emfLine(namespace, options.service, channel, new Map([[name, 1]]), now(), properties)),
     };
 }

@@ -9,11 +9,16 @@ export const METRICS = {
     failed: "Failed",
     suppressed: "Suppressed",
     deferred: "Deferred",
+    /**
+     * A request that could not be recorded against any notificationId (invalid JSON, no usable id): its
+     * one EMF line carries the SQS message id and the reason, beside the structured log line.
+     */
+    rejected: "RejectedRequests",
     /** Push only: the platform application itself failed a delivery (credentials, disabled application). */
     platformFailure: "PlatformFailure",
 } as const;
 /** Every metric carries exactly these dimensions: service = notify-<stack>, channel = push|email|sms. */
 export const METRIC_DIMENSIONS = ["service", "channel"] as const;
-export const CHANNELS = ["push", "email", "sms"] as const;
-export type Channel = (typeof CHANNELS)[number];
+// The channel list lives in the core (it is a fact of the domain, not of telemetry); re-exported for infra/.
+export { CHANNELS, type Channel } from "../core/channels";
 export const serviceName = (stack: string) => `notify-${stack}`;

@@ -147,6 +147,14 @@ export function formatCalls(w: WorkloadRunResult): string[] {
                 .join(", ")}`,
         );
     }
+    // Exactly-once (claim before send) costs one TransactWriteItems per batch of up to 100 sends.
+    for (const r of w.ours) {
+        const claims = r.operations["DynamoDB.TransactWriteItems"] ?? 0;
+        if (claims > 0 && r.delivered > 0)
+            lines.push(
+                `    exactly-once on ${r.channel}: ${n(claims)} claim transactions = ${f(claims / r.delivered)} calls per delivered notification`,
+            );
+    }
     return lines;
 }
 

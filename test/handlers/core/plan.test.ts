@@ -7,9 +7,14 @@ import {
     templateKey,
     type BatchData,
     type RecordPlan,
+    type SharedBatchData,
 } from "../../../handlers/core/plan";
 import { logKey, rateCounterId, hourWindow } from "../../../handlers/core/deliveryLog";
-import type { Channel, Profile, TemplateVariant } from "../../../handlers/core/types";
+import type { Channel, DeviceSummary, Profile, TemplateVariant } from "../../../handlers/core/types";
+import { type EmailDelivery, emailComposer } from "../../../handlers/core/compose/email";
+import { type PushDelivery, pushComposer } from "../../../handlers/core/compose/push";
+import { type SmsDelivery, smsComposer } from "../../../handlers/core/compose/sms";
+import type { Composer } from "../../../handlers/core/compose/composer";
 
 const NOW = Date.parse("2026-01-15T12:00:00Z"); // 13:00 in Berlin
 const rec = (body: unknown, messageId = "m1") => ({
@@ -17,7 +22,14 @@ const rec = (body: unknown, messageId = "m1") => ({
     body: typeof body === "string" ? body : JSON.stringify(body),
 });
 
-function data(partial: Partial<BatchData> = {}): BatchData {
+/** The shared batch data plus every channel's enrichment, so one fixture serves all three composers. */
+interface TestData extends SharedBatchData {
+    summaries: Map<string, DeviceSummary>;
+    optedOutPhones?: Set<string>;
+    optOutUnknownPhones?: Set<string>;
+}
+
+function data(partial: Partial<TestData> = {}): TestData {
     return {
         profiles: new Map<string, Profile>([
             ["u1", { userId: "u1", timezone: "Europe/Berlin", email: "u1@example.com", phone: "+491701234567" }],
@@ -36,15 +48,30 @@ function data(partial: Partial<BatchData> = {}): BatchData {
     };
 }
 
-function plan(channel: Channel, bodies: unknown[], d = data(), rateLimit?: number): RecordPlan[] {
+type AnyDelivery = PushDelivery | EmailDelivery | SmsDelivery;
+/** Each channel's composer with the enrichment its adapter would give it, from the test data. */
+function composerOf(channel: Channel, d: TestData): { composer: Composer<AnyDelivery, unknown>; enrichment: unknown } {
+    if (channel === "push")
+        return { composer: pushComposer("APNS_SANDBOX") as Composer<AnyDelivery, unknown>, enrichment: d.summaries };
+    if (channel === "sms")
+        return {
+            composer: smsComposer as Composer<AnyDelivery, unknown>,
+            enrichment: { optedOut: d.optedOutPhones ?? new Set(), unknown: d.optOutUnknownPhones ?? new Set() },
+        };
+    return { composer: emailComposer as Composer<AnyDelivery, unknown>, enrichment: undefined };
+}
+
+function plan(channel: Channel, bodies: unknown[], d = data(), rateLimit?: number): RecordPlan<AnyDelivery>[] {
     const parsed = parseBatch(
         bodies.map((b, i) => rec(b, `m${i}`)),
         channel,
         NOW,
     );
-    return planBatch(parsed, d, { channel, now: NOW, rateLimit, apnsPlatform: "APNS_SANDBOX" });
+    const { composer, enrichment } = composerOf(channel, d);
+    const batch: BatchData<unknown> = { ...d, enrichment };
+    return planBatch(parsed, batch, { now: NOW, rateLimit, composer });
 }
-const action = (p: RecordPlan, i = 0) => (p.kind === "ignore" ? undefined : p.recipients[i]?.action);
+const action = (p: RecordPlan<AnyDelivery>, i = 0) => (p.kind === "ignore" ? undefined : p.recipients[i]?.action);
 
 describe("core/plan: routing, preferences, deferral, rate limits, idempotency", () => {
     it("sends a direct push to every enabled device", () => {

@@ -8,7 +8,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SendEmailCommand, SESv2Client } from "@aws-sdk/client-sesv2";
 import { classifyError } from "../../../handlers/core/retry";
-import { callWithBackoff, OUT_OF_TIME, providerClientConfig, SEND_TIME_GUARD_MS } from "../../../handlers/lib/runtime";
+import { callWithBackoff, OUT_OF_TIME, providerClientConfig, SEND_TIME_GUARD_MS } from "../../../handlers/lib/backoff";
 
 const send = (client: SESv2Client) =>
     client.send(

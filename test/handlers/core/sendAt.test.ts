@@ -6,16 +6,17 @@
 import { expect } from "chai";
 import { enqueuedAt, parseBatch, planBatch, type BatchData, type RecordPlan } from "../../../handlers/core/plan";
 import { SEND_AT_GRACE_MS } from "../../../handlers/core/request";
+import { emailComposer } from "../../../handlers/core/compose/email";
 
 const SEND_AT = "2026-01-15T12:00:00Z";
 const sendAtMs = Date.parse(SEND_AT);
 const body = JSON.stringify({ notificationId: "n-at", userId: "u1", subject: "s", body: "B", sendAt: SEND_AT });
 
-function data(): BatchData {
+function data(): BatchData<undefined> {
     return {
+        enrichment: undefined,
         profiles: new Map([["u1", { userId: "u1", timezone: "UTC", email: "u1@example.com" }]]),
         preferences: new Map(),
-        summaries: new Map(),
         logRows: new Map(),
         rateCounts: new Map(),
         templates: new Map(),
@@ -29,11 +30,7 @@ function planAt(sentAt: number | undefined, now: number): RecordPlan {
         body,
         attributes: sentAt === undefined ? undefined : { SentTimestamp: String(sentAt) },
     };
-    const [plan] = planBatch(parseBatch([record], "email", now), data(), {
-        channel: "email",
-        now,
-        apnsPlatform: "APNS",
-    });
+    const [plan] = planBatch(parseBatch([record], "email", now), data(), { now, composer: emailComposer });
     return plan;
 }
 const actionOf = (p: RecordPlan) => (p.kind === "ignore" ? undefined : p.recipients[0]?.action);

@@ -11,7 +11,7 @@ import {
     TEMPLATE_CACHE_MAX_ENTRIES,
     TEMPLATE_CACHE_MS,
     type TemplateCache,
-} from "../../../handlers/lib/sender";
+} from "../../../handlers/lib/pipeline/templateCache";
 
 const variant = (templateId: string, locale: string) => ({ templateId, locale, body: `${templateId} ${locale}` });
 const item = (templateId: string, locale: string) => marshall({ ...variant(templateId, locale) });

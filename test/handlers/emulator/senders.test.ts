@@ -100,8 +100,8 @@ describe("emulator: serialized channel senders", function () {
             expect(await world.dlqBodies(channel as Channel), channel).to.deep.equal([]);
         }
         // The calls each channel's function made for this one delivered notification (deterministic
-        // counts, printed for the issue note): one batch read, the provider call(s), one batch write,
-        // one analytics batch; SMS also reads the opted-out list once per cold start.
+        // counts, printed for the issue note): one batch read, one claim transaction, the provider
+        // call(s), one batch write, one analytics batch; SMS also reads the opted-out list once per cold start.
         for (const [channel, calls] of Object.entries(callsPerChannel)) {
             const total = Object.values(calls).reduce((a, b) => a + b, 0);
             console.log(
@@ -113,12 +113,14 @@ describe("emulator: serialized channel senders", function () {
                 "DynamoDB.BatchGetItem": 1,
                 "SNS.Publish": 2,
                 "DynamoDB.BatchWriteItem": 1,
+                "DynamoDB.TransactWriteItems": 1,
                 "Firehose.PutRecordBatch": 1,
             },
             email: {
                 "DynamoDB.BatchGetItem": 1,
                 "SESv2.SendEmail": 1,
                 "DynamoDB.BatchWriteItem": 1,
+                "DynamoDB.TransactWriteItems": 1,
                 "Firehose.PutRecordBatch": 1,
             },
             sms: {
@@ -126,6 +128,7 @@ describe("emulator: serialized channel senders", function () {
                 "SNS.ListPhoneNumbersOptedOut": 1,
                 "SNS.Publish": 1,
                 "DynamoDB.BatchWriteItem": 1,
+                "DynamoDB.TransactWriteItems": 1,
                 "Firehose.PutRecordBatch": 1,
             },
         });

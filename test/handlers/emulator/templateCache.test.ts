@@ -4,7 +4,7 @@
  * within the cache time.
  */
 import { expect } from "chai";
-import { TEMPLATE_CACHE_MS } from "../../../handlers/lib/sender";
+import { TEMPLATE_CACHE_MS } from "../../../handlers/lib/pipeline/templateCache";
 import { createWorld, type World } from "./world";
 
 describe("emulator: template cache of the serialized e-mail sender", function () {

@@ -4,7 +4,7 @@
  * (PENDING rows, so a redelivery sends them), and with time enough the redelivery sends each once.
  */
 import { expect } from "chai";
-import { SEND_TIME_GUARD_MS } from "../../../handlers/lib/runtime";
+import { SEND_TIME_GUARD_MS } from "../../../handlers/lib/backoff";
 import type { Channel } from "../../../handlers/lib/telemetry-names";
 import { drainQueue } from "../../../toolkit/local-cloud/drain";
 import { createWorld, REGION, type World } from "./world";

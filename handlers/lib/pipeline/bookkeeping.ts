@@ -1,0 +1,123 @@
+/**
+ * Bookkeeping of the sends: the delivery-log rows as the batch proceeds (in groups of one BatchWriteItem)
+ * and the rate counters at its end, the analytics lines in one PutRecordBatch, the per-outcome EMF counters.
+ */
+import type { FirehoseClient } from "@aws-sdk/client-firehose";
+import { marshall } from "../../core/attributes";
+import type { Channel } from "../../core/channels";
+import { analyticsEvent, deliveryLogRow, logKey, rateCounterRows, type RecipientOutcome } from "../../core/deliveryLog";
+import type { DeliveryLogRow } from "../../core/types";
+import { batchPutAll, type Dynamo } from "../dynamo";
+import { putAnalytics } from "../firehose";
+import type { Telemetry } from "../telemetry";
+import { METRICS } from "../telemetry-names";
+import type { SenderTables } from "./batchReads";
+
+/** The batch's analytics lines: one PutRecordBatch (best effort, after the log rows). */
+export async function writeAnalytics(args: {
+    firehose: FirehoseClient;
+    analyticsStream: string;
+    telemetry: Telemetry;
+    outcomes: RecipientOutcome[];
+    now: number;
+}): Promise<void> {
+    if (args.outcomes.length === 0) return;
+    await putAnalytics(
+        args.firehose,
+        args.analyticsStream,
+        args.outcomes.map((o) => analyticsEvent(o, args.now)),
+        args.telemetry.log,
+    );
+}
+
+const METRIC_OF_STATUS: Partial<Record<RecipientOutcome["status"], (typeof METRICS)[keyof typeof METRICS]>> = {
+    SENT: METRICS.delivered,
+    FAILED: METRICS.failed,
+    SUPPRESSED: METRICS.suppressed,
+    DEFERRED: METRICS.deferred,
+};
+
+/** Attempted for every outcome, plus the metric of its status. */
+export function countOutcomes(telemetry: Telemetry, channel: Channel, outcomes: RecipientOutcome[]) {
+    for (const outcome of outcomes) {
+        telemetry.metrics.add(channel, METRICS.attempted);
+        const metric = METRIC_OF_STATUS[outcome.status];
+        if (metric) telemetry.metrics.add(channel, metric);
+    }
+}
+
+/** Results become durable in groups of one full BatchWriteItem while the batch proceeds. */
+export const FLUSH_GROUP = 25;
+
+export interface LogWriterArgs {
+    dynamo: Dynamo;
+    tables: SenderTables;
+    ttlDays: number;
+    telemetry: Telemetry;
+    logRows: Map<string, DeliveryLogRow>;
+    now: () => number;
+    remaining: () => number;
+}
+
+/**
+ * Writes the delivery-log rows as outcomes come in: each full group of FLUSH_GROUP rows at once (one
+ * BatchWriteItem), the rest with the rate counters at the end. A crash then repeats at most the sends
+ * since the last flush plus those in flight. A failed write is retried with backoff while the time
+ * budget allows (reserve kept for the rest); past it the rows are logged loudly.
+ */
+export function createLogWriter(args: LogWriterArgs) {
+    const pending: RecipientOutcome[] = [];
+    let chain: Promise<void> = Promise.resolve();
+    const rowsOf = (outcomes: RecipientOutcome[]) =>
+        outcomes.map((o) => ({
+            table: args.tables.deliveryLog,
+            item: marshall({
+                ...deliveryLogRow(
+                    o,
+                    args.now(),
+                    args.ttlDays,
+                    args.logRows.get(logKey(o.notificationId, o.recipientKey)),
+                ),
+            }),
+        }));
+    const write = async (puts: { table: string; item: ReturnType<typeof marshall> }[]) => {
+        for (let attempt = 0; ; attempt++) {
+            try {
+                await batchPutAll(args.dynamo, puts);
+                return;
+            } catch (error) {
+                const delay = Math.min(1_000, 50 * 2 ** attempt);
+                if (args.remaining() - delay < WRITE_RESERVE_MS || attempt >= 8) {
+                    // The sends already happened: failing the batch now would send them again.
+                    args.telemetry.log.error("delivery-log write failed", { error, rows: puts.length });
+                    return;
+                }
+                args.telemetry.log.warn("delivery-log write failed; retrying", { error, attempt });
+                await new Promise((r) => setTimeout(r, delay));
+            }
+        }
+    };
+    const enqueue = (puts: { table: string; item: ReturnType<typeof marshall> }[]) => {
+        chain = chain.then(() => write(puts));
+        return chain;
+    };
+    return {
+        /** Adds a record's outcomes; resolves once every full group they completed is written. */
+        add(outcomes: RecipientOutcome[]): Promise<void> {
+            pending.push(...outcomes);
+            if (pending.length < FLUSH_GROUP) return chain;
+            const groups: RecipientOutcome[] = pending.splice(0, pending.length - (pending.length % FLUSH_GROUP));
+            return enqueue(rowsOf(groups));
+        },
+        /** The rows not yet written, with the rate counters of every outcome of the batch. */
+        finish(all: RecipientOutcome[], rateCounts: Map<string, number>): Promise<void> {
+            const puts = rowsOf(pending.splice(0));
+            for (const counter of rateCounterRows(all, rateCounts, args.now()))
+                puts.push({ table: args.tables.idempotency, item: marshall({ ...counter }) });
+            return enqueue(puts);
+        },
+    };
+}
+
+/** Time kept for the analytics batch and the response after the last log write attempt. */
+const WRITE_RESERVE_MS = 1_000;
