@@ -141,6 +141,8 @@ async function main(argv: string[]): Promise<number> {
         gate: options.gate,
         cwd: process.cwd(),
     });
+    // What the program itself printed (console output, the SDK's log lines), as the CLI shows diagnostics.
+    if (run.stdout.trim()) process.stdout.write(`${run.stdout.trimEnd()}\n\n`);
     if (run.stderr.trim()) process.stderr.write(run.stderr);
     if (!run.result) throw new PreviewError(run.error ?? "the preview produced no result");
     const result = run.result;

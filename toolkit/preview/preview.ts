@@ -672,7 +672,7 @@ export function previewProgram(options: PreviewOptions): Promise<PreviewResult> 
  */
 export function runHost(
     options: PreviewOptions & HostOptions,
-): Promise<{ result?: PreviewResult; gate?: GateReport; gateText?: string; error?: string; stderr: string }> {
+): Promise<{ result?: PreviewResult; gate?: GateReport; gateText?: string; error?: string; stdout: string; stderr: string }> {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "notify-preview-")), "result.json");
     const programDir = path.resolve(options.programDir);
     const env = hostEnvironment(programDir);
@@ -696,15 +696,15 @@ export function runHost(
             process.execPath,
             args,
             { cwd: REPO_ROOT, env, maxBuffer: 64 * 1024 * 1024 },
-            (err, _stdout, stderr) => {
+            (err, stdout, stderr) => {
                 const written = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, "utf8")) : undefined;
-                if (written?.result) return resolve({ ...written, stderr });
+                if (written?.result) return resolve({ ...written, stdout, stderr });
                 const error =
                     written?.error ??
                     (err
                         ? `the preview process exited (${err.code ?? err.signal}) without a result:\n${stderr.trim()}`
                         : "no result");
-                resolve({ error, stderr });
+                resolve({ error, stdout, stderr });
             },
         );
     });
