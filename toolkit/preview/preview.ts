@@ -670,9 +670,14 @@ export function previewProgram(options: PreviewOptions): Promise<PreviewResult> 
  * Starts the language-host process (host.ts) for a program: a fresh Node process, as the engine starts one,
  * with this toolkit compiled by its own ts-node registration and the program left to the program's own.
  */
-export function runHost(
-    options: PreviewOptions & HostOptions,
-): Promise<{ result?: PreviewResult; gate?: GateReport; gateText?: string; error?: string; stdout: string; stderr: string }> {
+export function runHost(options: PreviewOptions & HostOptions): Promise<{
+    result?: PreviewResult;
+    gate?: GateReport;
+    gateText?: string;
+    error?: string;
+    stdout: string;
+    stderr: string;
+}> {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "notify-preview-")), "result.json");
     const programDir = path.resolve(options.programDir);
     const env = hostEnvironment(programDir);
