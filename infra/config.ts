@@ -43,6 +43,17 @@ export interface PlatformConfig {
     };
 }
 
+/**
+ * Optional secret settings, outside Pulumi.yaml's typed schema on purpose: the engine applies a schema
+ * default as a plain value and then rejects a secret key that is not `secure:` (pulumi/pulumi
+ * `validateStackConfigValue`), so an optional secret cannot be declared there. Read with getSecret;
+ * the README's config reference documents them from this list (scripts/config-reference.ts).
+ */
+export const SECRET_SETTINGS = {
+    apnsSigningKey: "APNs token-auth signing key (.p8 file contents). Unset switches iOS push off.",
+    fcmServiceAccountJson: "Firebase service-account JSON for FCM HTTP v1. Unset switches Android push off.",
+} as const;
+
 /** Thrown for a missing or invalid setting; names the key and the stack file to fix. */
 export class ConfigError extends Error {}
 
@@ -86,20 +97,22 @@ export function loadConfig(): PlatformConfig {
     if (apnsPlatform !== "APNS" && apnsPlatform !== "APNS_SANDBOX") {
         fail("apnsPlatform", "Configuration key must be APNS or APNS_SANDBOX:");
     }
-    const apnsKey = config.getSecret("apnsSigningKey");
-    const hasApnsKey = config.get("apnsSigningKey") !== undefined && config.get("apnsSigningKey") !== "";
-    const apns = hasApnsKey
+    // Secrets outside the schema (SECRET_SETTINGS): present or not is known at preview, the value is not.
+    const secret = (key: keyof typeof SECRET_SETTINGS) => {
+        const isSet = (config.get(key) ?? "") !== "";
+        return isSet ? (config.requireSecret(key) as pulumi.Output<string>) : undefined;
+    };
+    const apnsKey = secret("apnsSigningKey");
+    const apns = apnsKey
         ? {
-              signingKey: apnsKey as pulumi.Output<string>,
+              signingKey: apnsKey,
               keyId: str("apnsKeyId"),
               teamId: str("apnsTeamId"),
               bundleId: str("apnsBundleId"),
           }
         : undefined;
-    const hasFcm = (config.get("fcmServiceAccountJson") ?? "") !== "";
-    const fcm = hasFcm
-        ? { serviceAccountJson: config.getSecret("fcmServiceAccountJson") as pulumi.Output<string> }
-        : undefined;
+    const fcmJson = secret("fcmServiceAccountJson");
+    const fcm = fcmJson ? { serviceAccountJson: fcmJson } : undefined;
 
     const senderDomain = str("sesSenderDomain");
     const senderId = optional("smsSenderId");

@@ -1,11 +1,13 @@
 /**
- * The README's config reference, generated from Pulumi.yaml's schema and the two stack files.
+ * The README's config reference, generated from Pulumi.yaml's schema, the optional secrets the program
+ * reads outside that schema (infra/config.ts SECRET_SETTINGS, via toolkit/preview), and the two stack files.
  * `npx ts-node --transpile-only scripts/config-reference.ts` rewrites the block between the markers;
  * test/readme.test.ts fails when the README and Pulumi.yaml disagree.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import { outOfSchemaSecrets } from "../toolkit/preview/secret-settings";
 
 const ROOT = path.resolve(__dirname, "..");
 export const START = "<!-- config-reference:start -->";
@@ -24,6 +26,14 @@ export function configReference(): string {
         const type = `${schema.type}${schema.secret ? " (secret)" : ""}`;
         rows.push(
             `| \`${key}\` | ${type} | ${fallback} | ${cell(dev, key)} | ${cell(prod, key)} | ${String(schema.description).replace(/\|/g, "\\|")} |`,
+        );
+    }
+    for (const [key, description] of Object.entries(outOfSchemaSecrets())) {
+        if (key in project.config)
+            throw new Error(`${key} is both in Pulumi.yaml's schema and an out-of-schema secret`);
+        const set = (config: Record<string, any>) => (config[`${project.name}:${key}`]?.secure ? "(set, secret)" : "");
+        rows.push(
+            `| \`${key}\` | string (secret, not in the schema) | unset | ${set(dev)} | ${set(prod)} | ${description.replace(/\|/g, "\\|")} Set with \`pulumi config set --secret ${key}\`. |`,
         );
     }
     return rows.join("\n");

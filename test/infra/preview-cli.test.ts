@@ -18,10 +18,11 @@ function npmStart(...args: string[]) {
 }
 
 describe("npm start (offline preview CLI)", function () {
-    it("previews prod, passes the gate, and writes the JSON the issue asks for", function () {
+    it("previews prod with --strict (complete coverage), passes the gate, and writes the JSON", function () {
         const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "notify-cli-")), "out.json");
-        const run = npmStart("--stack", "prod", "--json", out);
+        const run = npmStart("--stack", "prod", "--json", out, "--strict");
         expect(run.status, run.stderr).to.equal(0);
+        expect(run.stdout).to.include("Coverage: complete").and.to.include("-> PASS");
         expect(run.stdout).to.include("pulumi:pulumi:Stack").and.to.include("notify:messaging:Messaging");
         expect(run.stdout).to.match(/\+ \d+ to create/);
         expect(run.stdout).to.include("ingressTopicArn");
@@ -32,6 +33,12 @@ describe("npm start (offline preview CLI)", function () {
         expect(json.outputs.ingressTopicArn).to.match(/^arn:aws:sns:/);
     });
 
+    it("previews dev with --strict: complete coverage, the gate passes", function () {
+        const run = npmStart("--strict");
+        expect(run.status, run.stderr).to.equal(0);
+        expect(run.stdout).to.include("Coverage: complete").and.to.include("Policy gate (stack dev");
+    });
+
     it("exits 1 naming the key and the stack file when a required setting is missing", function () {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "notify-broken-"));
         fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
@@ -40,6 +47,7 @@ describe("npm start (offline preview CLI)", function () {
         fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), YAML.stringify({ config }));
         const run = npmStart("--program", dir);
         expect(run.status).to.equal(1);
+        expect(run.stderr).to.include("Stack 'dev' is missing configuration value 'sesSenderDomain'"); // the engine's words
         expect(run.stderr).to.include("notify:sesSenderDomain").and.to.include("Pulumi.dev.yaml");
     });
 
@@ -53,7 +61,10 @@ describe("npm start (offline preview CLI)", function () {
         fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), YAML.stringify({ config }));
         const wrongType = npmStart("--program", dir);
         expect(wrongType.status).to.equal(1);
-        expect(wrongType.stderr).to.include("notify:lambdaMemoryMb").and.to.include("integer");
+        expect(wrongType.stderr).to.include(
+            "Stack 'dev' with configuration key 'lambdaMemoryMb' must be of type 'integer'",
+        );
+        expect(wrongType.stderr).to.include("notify:lambdaMemoryMb");
         config["notify:lambdaMemoryMb"] = 256;
         config["notify:campaignId"] = "x".repeat(102);
         fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), YAML.stringify({ config }));

@@ -12,6 +12,7 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { hostEnvironment } from "../preview/host-env";
 import type { PreviewResource as RecordedResource, PreviewResult as RecordedResult } from "../preview/types";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -116,7 +117,7 @@ function runProgram(programDir: string, stack: string): Promise<PreviewResult> {
         execFile(
             process.execPath,
             ["-r", "ts-node/register/transpile-only", worker, programDir, stack, out],
-            { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 },
+            { cwd: REPO_ROOT, env: hostEnvironment(programDir), maxBuffer: 64 * 1024 * 1024 },
             (err, _stdout, stderr) => {
                 try {
                     if (err) return reject(new Error(stderr.trim() || err.message));

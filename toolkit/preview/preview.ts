@@ -8,12 +8,25 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { pathToFileURL } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as YAML from "yaml";
-import { PreviewResource, PreviewResult } from "./types";
+import {
+    ConfigValidationError,
+    type ProjectDefinition,
+    parseConfigKey,
+    rewriteShorthandConfigValues,
+    stackConfigMap,
+    validateProject,
+    validateStackConfigAndApplyProjectConfig,
+} from "./config";
+import { ACCOUNT_ID, answerInvoke } from "./invokes";
+import type { GateReport } from "../gate/gate";
+import { hostEnvironment } from "./host-env";
+import { type CoverageGap, PreviewResource, PreviewResult } from "./types";
 
-export { PreviewResource, PreviewResult };
+export { type CoverageGap, PreviewResource, PreviewResult };
 
 /** A problem with the program or its stack files; the message is meant for the user as is. */
 export class PreviewError extends Error {}
@@ -22,39 +35,70 @@ export interface PreviewOptions {
     /** Directory holding Pulumi.yaml. */
     programDir: string;
     stack: string;
+    /** Seconds the program may keep the event loop busy without finishing (default 300). */
+    timeoutSeconds?: number;
 }
 
 /** Stand-in for every `secure:` value of the stack file: the real ciphertext needs the CLI to decrypt. */
 export const SECRET_PLACEHOLDER = "offline-preview-secret-placeholder";
-const ACCOUNT_ID = "123456789012";
+/** How the CLI prints a stack output whose value is unknown during a preview. */
+export const UNKNOWN_OUTPUT = "output<string>";
 /** Not in the SDK's typings: waits until every resource registration has been answered. */
 const runtimeInternals: { waitForRPCs(): Promise<void> } = require("@pulumi/pulumi/runtime/settings");
 
-interface ProjectFile {
-    name: string;
-    main?: string;
-    config?: Record<string, any>;
+export interface ProjectFile extends ProjectDefinition {
+    /** The file it was read from. */
+    file: string;
+    runtimeOptions: Record<string, unknown>;
 }
 
-interface ConfigSchema {
-    type?: "string" | "integer" | "boolean" | "array";
-    default?: unknown;
-    value?: unknown;
-    secret?: boolean;
-}
-
+/** Pulumi.yaml, read and checked as the engine loads a project (name, runtime, the config block's rules). */
 export function readProject(programDir: string): ProjectFile {
     const file = ["Pulumi.yaml", "Pulumi.yml"].map((f) => path.join(programDir, f)).find((f) => fs.existsSync(f));
-    if (!file) throw new PreviewError(`no Pulumi.yaml in ${programDir}`);
-    const project = YAML.parse(fs.readFileSync(file, "utf8")) as ProjectFile;
-    if (!project?.name) throw new PreviewError(`${file} has no 'name'`);
+    if (!file) {
+        throw new PreviewError(
+            `no Pulumi.yaml in ${programDir}: not a Pulumi project directory (pulumi looks for Pulumi.yaml there)`,
+        );
+    }
+    let raw: any;
+    try {
+        raw = YAML.parse(fs.readFileSync(file, "utf8"));
+    } catch (err) {
+        throw new PreviewError(`${file} is not valid YAML: ${errorMessage(err)}`);
+    }
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+        throw new PreviewError(`${file}: expected project to be an object`);
+    }
+    const runtime = raw.runtime;
+    const project: ProjectFile = {
+        file,
+        name: typeof raw.name === "string" ? raw.name : "",
+        runtime: typeof runtime === "object" && runtime !== null ? runtime.name : runtime,
+        runtimeOptions: (typeof runtime === "object" && runtime?.options) || {},
+        main: raw.main ?? undefined,
+        config: rewriteShorthandConfigValues(typeof raw.name === "string" ? raw.name : "", raw.config),
+    };
+    try {
+        validateProject(project);
+    } catch (err) {
+        throw new PreviewError(`${file}: ${errorMessage(err)}`);
+    }
     return project;
 }
 
+/** What to run the `pulumi config set` that fixes a config error with. */
+function configHint(project: ProjectFile, stack: string, keys: string[]): string {
+    return keys
+        .map((key) => {
+            const secret = project.config[key]?.secret ? "--secret " : "";
+            return `\n    fix: pulumi config set ${secret}${parseConfigKey(project.name, key)} <value> --stack ${stack}`;
+        })
+        .join("");
+}
+
 /**
- * The stack's config as the engine would hand it to the program: the stack file's values, the project's
- * defaults and values, validated against the project's typed schema (missing keys, wrong types,
- * unencrypted secrets). Returns values keyed `<namespace>:<key>` and the keys that are secret.
+ * The stack's config as the engine hands it to the program, after the engine's own validation
+ * (config.ts): values keyed `<namespace>:<key>` (objects as JSON text) and the keys that are secret.
  */
 export function resolveStackConfig(programDir: string, project: ProjectFile, stack: string) {
     const stackFile = `Pulumi.${stack}.yaml`;
@@ -66,80 +110,33 @@ export function resolveStackConfig(programDir: string, project: ProjectFile, sta
     try {
         parsed = YAML.parse(fs.readFileSync(stackPath, "utf8")) ?? {};
     } catch (err) {
-        throw new PreviewError(`${stackFile} is not valid YAML: ${(err as Error).message}`);
+        throw new PreviewError(`${stackPath} is not valid YAML: ${errorMessage(err)}`);
     }
-    const qualify = (key: string) => (key.includes(":") ? key : `${project.name}:${key}`);
+    if (typeof parsed !== "object" || Array.isArray(parsed)) {
+        throw new PreviewError(
+            `${stackPath}: expected a mapping with a 'config:' block, got ${JSON.stringify(parsed)}`,
+        );
+    }
+    const map = stackConfigMap(project.name, parsed.config);
+    try {
+        validateStackConfigAndApplyProjectConfig(stack, project, map);
+    } catch (err) {
+        if (!(err instanceof ConfigValidationError)) throw err;
+        throw new PreviewError(
+            `${stackFile}: validating stack config: ${err.message}${configHint(project, stack, err.keys)}`,
+        );
+    }
     const values: Record<string, string> = {};
     const secretKeys: string[] = [];
-    const raw: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(parsed.config ?? {})) raw[qualify(key)] = value;
-
-    const problems: string[] = [];
-    const missing: string[] = [];
-    for (const [key, declared] of Object.entries(project.config ?? {})) {
-        const full = qualify(key);
-        const schema: ConfigSchema =
-            declared !== null && typeof declared === "object" && !Array.isArray(declared)
-                ? declared
-                : { value: declared };
-        const fromStack = raw[full];
-        if (fromStack === undefined) {
-            const fallback = schema.default ?? schema.value;
-            if (fallback === undefined) {
-                if (schema.type) missing.push(full);
-                continue;
-            }
-            values[full] = stringify(fallback);
-            continue;
-        }
-        if (schema.secret && !isSecure(fromStack)) {
-            problems.push(
-                `configuration key '${full}' must be encrypted as it's secret (pulumi config set --secret ${key} ...)`,
-            );
-        }
-        if (schema.type && !isSecure(fromStack) && !hasType(fromStack, schema.type)) {
-            problems.push(
-                `configuration key '${full}' must be of type '${schema.type}', got ${JSON.stringify(fromStack)}`,
-            );
-        }
-    }
-    for (const [full, value] of Object.entries(raw)) {
-        if (isSecure(value)) {
-            values[full] = SECRET_PLACEHOLDER;
-            secretKeys.push(full);
+    for (const [key, value] of map) {
+        if (value.kind === "secure" || (value.kind === "object" && value.secure)) {
+            values[key] = SECRET_PLACEHOLDER;
+            secretKeys.push(key);
         } else {
-            values[full] = stringify(value);
+            values[key] = value.kind === "plain" ? value.text : value.json;
         }
-    }
-    if (missing.length > 0) {
-        const keys = missing.map((k) => `'${k}'`).join(", ");
-        problems.unshift(`Stack '${stack}' is missing configuration value${missing.length > 1 ? "s" : ""} ${keys}`);
-    }
-    if (problems.length > 0) {
-        throw new PreviewError(`${stackFile}: ${problems.join("; ")}`);
     }
     return { values, secretKeys };
-}
-
-function isSecure(value: unknown): boolean {
-    return typeof value === "object" && value !== null && "secure" in value;
-}
-
-function hasType(value: unknown, type: string): boolean {
-    switch (type) {
-        case "integer":
-            return Number.isInteger(typeof value === "string" ? Number(value) : value);
-        case "boolean":
-            return typeof value === "boolean" || value === "true" || value === "false";
-        case "array":
-            return Array.isArray(value);
-        default:
-            return typeof value === "string" || typeof value === "number" || typeof value === "boolean";
-    }
-}
-
-function stringify(value: unknown): string {
-    return typeof value === "string" ? value : JSON.stringify(value);
 }
 
 /** Plausible outputs for a resource the mock "creates": ids, ARNs, names and URLs derived from its name. */
@@ -217,21 +214,343 @@ function plain(value: any): any {
     return out;
 }
 
+/** Coverage bookkeeping of one run: which invokes were answered how, which components stayed opaque. */
+class Coverage {
+    readonly computed = new Map<string, number>();
+    private readonly gaps = new Map<string, CoverageGap>();
+
+    invoke(token: string, kind: "computed" | "stand-in" | "unanswered"): void {
+        if (kind === "computed") {
+            this.computed.set(token, (this.computed.get(token) ?? 0) + 1);
+            return;
+        }
+        const detail =
+            kind === "stand-in"
+                ? "answered with a plausible stand-in of the right shape; a real preview reads your account"
+                : "no offline answer: the invoke got its own inputs back, so values derived from it are not real";
+        this.add(`${kind} invoke`, token, undefined, detail);
+    }
+
+    remote(type: string, name: string): void {
+        const pkg = type.split(":")[0];
+        this.add(
+            "remote component",
+            type,
+            name,
+            `built by the ${pkg} plugin in a real preview: its children were not created here and not checked`,
+        );
+    }
+
+    private add(kind: CoverageGap["kind"], token: string, name: string | undefined, detail: string): void {
+        const key = `${kind} ${token}`;
+        const gap = this.gaps.get(key) ?? { kind, token, count: 0, names: [], detail };
+        gap.count++;
+        if (name) gap.names.push(name);
+        this.gaps.set(key, gap);
+    }
+
+    list(): CoverageGap[] {
+        return [...this.gaps.values()];
+    }
+}
+
 /**
- * Runs the program in THIS process (the mock runtime is process-global: one program per process).
- * Use previewProgram() to preview from a process that does other things, such as a test run.
+ * Catches a program that never finishes: when the event loop drains (or the time budget runs out) while
+ * the preview still waits, `stalled` rejects naming what was awaited. Without it Node simply exits 0 with
+ * nothing printed — a CI job would read that as a pass.
+ */
+class Watchdog {
+    awaiting = "the program";
+    progress = 0;
+    private done = false;
+    private readonly onBeforeExit: () => void;
+    private readonly timer: NodeJS.Timeout;
+    readonly stalled: Promise<never>;
+
+    constructor(timeoutSeconds: number) {
+        let fail: (err: Error) => void = () => undefined;
+        this.stalled = new Promise<never>((_, reject) => {
+            fail = reject;
+        });
+        this.stalled.catch(() => undefined);
+        this.onBeforeExit = () => {
+            if (this.done) return;
+            // Other beforeExit listeners (the SDK registers some) may start more work: judge on the next turn.
+            const seen = this.progress;
+            setImmediate(() => {
+                if (!this.done && this.progress === seen) {
+                    fail(
+                        new PreviewError(
+                            `the program never finished: the event loop drained while the preview was waiting for ${this.awaiting} (a promise that never settles)`,
+                        ),
+                    );
+                }
+            });
+        };
+        process.on("beforeExit", this.onBeforeExit);
+        this.timer = setTimeout(() => {
+            fail(
+                new PreviewError(
+                    `the program did not finish within ${timeoutSeconds}s: the preview was waiting for ${this.awaiting}`,
+                ),
+            );
+        }, timeoutSeconds * 1000);
+        this.timer.unref();
+    }
+
+    async wait<T>(what: string, promise: Promise<T>): Promise<T> {
+        this.awaiting = what;
+        const value = await Promise.race([promise, this.stalled]);
+        this.progress++;
+        return value;
+    }
+
+    stop(): void {
+        this.done = true;
+        clearTimeout(this.timer);
+        process.off("beforeExit", this.onBeforeExit);
+    }
+}
+
+/** The ts-node registration the Node language host makes (sdk/nodejs/cmd/run/run.ts), for this program. */
+function registerTypeScript(programDir: string, isModule: boolean): void {
+    const tsConfigPath = process.env.PULUMI_NODEJS_TSCONFIG_PATH ?? "tsconfig.json";
+    const skipProject = !fs.existsSync(path.resolve(programDir, tsConfigPath));
+    if (skipProject && tsConfigPath !== "tsconfig.json") {
+        throw new PreviewError(`tsconfig path was set to ${tsConfigPath} but the file was not found`);
+    }
+    let compilerOptions: Record<string, unknown> = {};
+    if (!skipProject) {
+        const ts = require("typescript");
+        const file = path.resolve(programDir, tsConfigPath);
+        compilerOptions =
+            ts.parseConfigFileTextToJson(file, fs.readFileSync(file, "utf8")).config?.compilerOptions ?? {};
+    }
+    // The engine type-checks unless PULUMI_NODEJS_TRANSPILE_ONLY or `noCheck` says otherwise; offline the
+    // default is transpile-only (npm test runs tsc), PULUMI_NODEJS_TRANSPILE_ONLY=false checks as the engine does.
+    const env = process.env.PULUMI_NODEJS_TRANSPILE_ONLY;
+    const transpileOnly = env !== undefined ? env === "true" : ((compilerOptions.noCheck as boolean) ?? true);
+    const options = {
+        compiler: "typescript",
+        transpileOnly,
+        project: path.resolve(programDir, tsConfigPath),
+        skipProject,
+        // Files outside the program's folder (this toolkit) keep the registration they were loaded with.
+        ignore: ["(?:^|/)node_modules/", "^\\.\\./"],
+        compilerOptions: {
+            target: isModule ? "ES2022" : "ES2020",
+            module: "nodenext",
+            moduleResolution: "nodenext",
+            sourceMap: "true",
+            ...compilerOptions,
+        },
+    };
+    if (isModule) {
+        // Automatic ESM mode: the SDK's own loader hooks (ts-node/esm) on Node's module.register API.
+        // hooks.js creates its ts-node service when it loads, before `initialize` hands it `data`: what
+        // really configures it is the TS_NODE_* environment the loader thread starts with (a copy of ours).
+        const saved = { ...process.env };
+        delete process.env.TS_NODE_IGNORE;
+        Object.assign(process.env, {
+            TS_NODE_PROJECT: options.project,
+            TS_NODE_SKIP_PROJECT: String(skipProject),
+            TS_NODE_TRANSPILE_ONLY: String(transpileOnly),
+            TS_NODE_COMPILER_OPTIONS: JSON.stringify(options.compilerOptions),
+        });
+        try {
+            const { register } = require("node:module");
+            register(pathToFileURL(require.resolve("@pulumi/pulumi/cmd/run/hooks.js")).href, { data: options });
+        } finally {
+            for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+            Object.assign(process.env, saved);
+        }
+    } else {
+        require("ts-node").register(options);
+    }
+}
+
+/**
+ * The working directory and entry the engine gives the language host (pulumi/pulumi `getPwdMain`): with
+ * `main`, the directory of main (or main itself if it is a folder) — "so that any relative paths inside of
+ * the program are correct"; without, the project folder and its package.json `exports`/`main`, else index.*.
+ * Deviation: the engine rejects an absolute `main` or one outside the project; the offline preview accepts
+ * them so a test can pair a temporary stack file with a program that lives elsewhere.
+ */
+export function resolveEntry(programDir: string, project: ProjectFile): { pwd: string; entry: string } {
+    if (project.main) {
+        const main = path.resolve(programDir, project.main);
+        if (!fs.existsSync(main)) {
+            throw new PreviewError(`${project.file}: project 'main' could not be read: ${main} does not exist`);
+        }
+        if (!fs.statSync(main).isDirectory()) return { pwd: path.dirname(main), entry: main };
+        return { pwd: main, entry: packageEntry(main, project) };
+    }
+    return { pwd: programDir, entry: packageEntry(programDir, project) };
+}
+
+/** run.ts: package.json `exports` / `main`, else the folder's index file. */
+function packageEntry(dir: string, project: ProjectFile): string {
+    const pkg = readPackageJson(dir);
+    const dot = pkg.exports?.["."];
+    const exported =
+        typeof pkg.exports === "string"
+            ? pkg.exports
+            : typeof dot === "string"
+              ? dot
+              : (dot?.default ?? dot?.require ?? dot?.import ?? pkg.main);
+    if (typeof exported === "string" && fs.existsSync(path.resolve(dir, exported))) {
+        return path.resolve(dir, exported);
+    }
+    for (const index of ["index.js", "index.mjs", "index.ts", "index.mts"]) {
+        if (fs.existsSync(path.join(dir, index))) return path.join(dir, index);
+    }
+    throw new PreviewError(
+        `no entry point in ${dir}: set 'main' in ${project.file}, 'main' in package.json, or add index.ts`,
+    );
+}
+
+/** run.ts `npmPackageRootFromProgramPath`: the nearest folder up from the program with a package.json. */
+function packageRoot(dir: string): string {
+    for (let d = dir; ; d = path.dirname(d)) {
+        if (fs.existsSync(path.join(d, "package.json"))) return d;
+        if (path.dirname(d) === d) return dir;
+    }
+}
+
+function readPackageJson(programDir: string): Record<string, any> {
+    const file = path.join(programDir, "package.json");
+    if (!fs.existsSync(file)) return {};
+    try {
+        return JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (err) {
+        throw new PreviewError(`${file} is not valid JSON: ${errorMessage(err)}`);
+    }
+}
+
+/** The environment the engine and the Node language host give the program (PULUMI_NODEJS_* and PULUMI_*). */
+function setLanguageHostEnvironment(
+    project: ProjectFile,
+    stack: string,
+    config: Record<string, string>,
+    secrets: string[],
+) {
+    const vars: Record<string, string> = {
+        PROJECT: project.name,
+        STACK: stack,
+        ORGANIZATION: process.env.PULUMI_NODEJS_ORGANIZATION ?? "organization",
+        DRY_RUN: "true",
+    };
+    for (const [name, value] of Object.entries(vars)) {
+        process.env[`PULUMI_NODEJS_${name}`] = value;
+        process.env[`PULUMI_${name}`] = value;
+    }
+    if (project.runtimeOptions.typescript !== false) process.env.PULUMI_NODEJS_TYPESCRIPT = "true";
+    process.env.PULUMI_CONFIG = JSON.stringify(config);
+    process.env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify(secrets);
+}
+
+/**
+ * Runs the program in THIS process the way the Node language host runs it: the program's folder as the
+ * working directory, its entry, its tsconfig, CommonJS or ES modules, the engine's environment — under the
+ * mock runtime (process-global: one program per process; previewProgram() runs it in a child process).
  */
 export async function runPreview(options: PreviewOptions): Promise<PreviewResult> {
     const programDir = path.resolve(options.programDir);
     const project = readProject(programDir);
     const { values, secretKeys } = resolveStackConfig(programDir, project, options.stack);
     const region = values["aws:region"] ?? "us-east-1";
+    const { pwd, entry } = resolveEntry(programDir, project);
+    const isModule = readPackageJson(packageRoot(pwd)).type === "module";
 
-    const stackUrn = `urn:pulumi:${options.stack}::${project.name}::pulumi:pulumi:Stack::${project.name}-${options.stack}`;
+    process.chdir(pwd);
+    setLanguageHostEnvironment(project, options.stack, values, secretKeys);
+    // This toolkit's own registration already compiles its repository's program with the same tsconfig.
+    if (process.env.PULUMI_NODEJS_TYPESCRIPT === "true" && (pwd !== REPO_ROOT || isModule)) {
+        registerTypeScript(pwd, isModule);
+    }
+    const watchdog = new Watchdog(options.timeoutSeconds ?? 300);
+    const coverage = new Coverage();
+    const { resources, stackUrn } = installMocks(project.name, options.stack, region, values, secretKeys, {
+        coverage,
+        watchdog,
+    });
+
+    // Errors thrown inside apply callbacks surface as rejections, not as exceptions from require().
+    const asyncErrors: Error[] = [];
+    const onRejection = (reason: unknown) =>
+        asyncErrors.push(reason instanceof Error ? reason : new Error(String(reason)));
+    process.on("unhandledRejection", onRejection);
+    try {
+        const relEntry = path.relative(programDir, entry) || entry;
+        let outputs: Record<string, any>;
+        try {
+            const exported = await watchdog.wait(`the program's entry ${relEntry}`, loadProgram(entry, isModule));
+            outputs = await resolveOutputs(exported, watchdog);
+            await watchdog.wait("resource registrations to be answered", runtimeInternals.waitForRPCs());
+        } catch (err) {
+            // A stall is often the echo of an error the program raised off the main path: report the error.
+            if (asyncErrors.length === 0) throw err;
+            throw new PreviewError(`${asyncErrors.map(errorMessage).join("\n")}\n(then: ${errorMessage(err)})`);
+        }
+        if (asyncErrors.length > 0) throw new PreviewError(asyncErrors.map(errorMessage).join("\n"));
+        return {
+            project: project.name,
+            stack: options.stack,
+            resources: resources.map((r) => (r.urn === stackUrn ? { ...r, inputs: {} } : r)),
+            outputs,
+            computedInvokes: Object.fromEntries(coverage.computed),
+            coverage: coverage.list(),
+        };
+    } finally {
+        watchdog.stop();
+        process.off("unhandledRejection", onRejection);
+    }
+}
+
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+// A real import(): under module commonjs TypeScript would compile `import()` into require(), which cannot
+// load an ES module (the SDK's run.ts uses the same workaround).
+const dynamicImport = new Function("url", "return import(url)") as (url: string) => Promise<Record<string, unknown>>;
+
+/** CommonJS `require` or an ES-module `import`, as run.ts loads the entry; an exported function is called. */
+async function loadProgram(entry: string, isModule: boolean): Promise<Record<string, unknown>> {
+    let exported: any;
+    try {
+        if (isModule) {
+            exported = await dynamicImport(pathToFileURL(entry).href);
+            if (Object.getOwnPropertyDescriptor(exported, "default") !== undefined) {
+                if (Object.keys(exported).length !== 1) {
+                    throw new Error(
+                        "expected entrypoint module to have either a default export or named exports but not both",
+                    );
+                }
+                exported = exported.default;
+            }
+        } else {
+            exported = require(entry);
+        }
+        return (await (typeof exported === "function" ? exported() : exported)) ?? {};
+    } catch (err) {
+        if (err instanceof PreviewError) throw err;
+        throw new PreviewError(`running program '${entry}' failed with an unhandled exception:\n${errorMessage(err)}`);
+    }
+}
+
+/** Replaces the engine with the mock monitor, recording every registration as the engine would see it. */
+function installMocks(
+    project: string,
+    stack: string,
+    region: string,
+    values: Record<string, string>,
+    secretKeys: string[],
+    { coverage, watchdog }: { coverage: Coverage; watchdog: Watchdog },
+) {
+    const stackUrn = `urn:pulumi:${stack}::${project}::pulumi:pulumi:Stack::${project}-${stack}`;
     const resources: PreviewResource[] = [
         {
             type: "pulumi:pulumi:Stack",
-            name: `${project.name}-${options.stack}`,
+            name: `${project}-${stack}`,
             urn: stackUrn,
             custom: false,
             inputs: {},
@@ -245,61 +564,27 @@ export async function runPreview(options: PreviewOptions): Promise<PreviewResult
             return { id: args.custom === false ? undefined : state.id, state };
         },
         call: (args) => {
-            switch (args.token) {
-                case "aws:index/getCallerIdentity:getCallerIdentity":
-                    return {
-                        accountId: ACCOUNT_ID,
-                        arn: `arn:aws:iam::${ACCOUNT_ID}:user/preview`,
-                        userId: "preview",
-                        id: ACCOUNT_ID,
-                    };
-                case "aws:index/getRegion:getRegion":
-                    return {
-                        name: region,
-                        region,
-                        id: region,
-                        description: region,
-                        endpoint: `ec2.${region}.amazonaws.com`,
-                    };
-                case "aws:index/getPartition:getPartition":
-                    return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
-                default:
-                    return args.inputs;
-            }
+            const { kind, result } = answerInvoke(args.token, args.inputs, region);
+            coverage.invoke(args.token, kind);
+            watchdog.progress++;
+            return result;
         },
     };
     // Record what the engine would see of each registration: the mock API hides parent and dependencies.
     class RecordingMonitor extends MockMonitor {
         async registerResource(req: any, callback: (err: any, response: any) => void): Promise<void> {
             return super.registerResource(req, (err: any, response: any) => {
+                watchdog.progress++;
                 if (!err) {
-                    const propertyDependencies: Record<string, string[]> = {};
-                    req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
-                        propertyDependencies[key] = deps.getUrnsList();
-                    });
-                    const provider = req.getProvider() || Object.values(req.getProvidersMap().toObject?.() ?? {})[0];
-                    resources.push({
-                        type: req.getType(),
-                        name: req.getName(),
-                        urn: response.getUrn(),
-                        custom: req.getCustom(),
-                        parent: req.getParent() || stackUrn,
-                        provider: provider
-                            ? String(provider).split("::").slice(0, -1).join("::") || String(provider)
-                            : undefined,
-                        inputs: plain(req.getObject()?.toJavaScript() ?? {}),
-                        dependencies: req.getDependenciesList(),
-                        propertyDependencies,
-                        ignoreChanges: req.getIgnorechangesList(),
-                        protect: req.getProtect(),
-                    });
+                    if (req.getRemote()) coverage.remote(req.getType(), req.getName());
+                    resources.push(recordOf(req, response, stackUrn));
                 }
                 callback(err, response);
             });
         }
     }
     // What setMocks() does, with the recording monitor in place of the plain one.
-    pulumi.runtime.setMockOptions(new RecordingMonitor(mocks), project.name, options.stack, true);
+    pulumi.runtime.setMockOptions(new RecordingMonitor(mocks), project, stack, true);
     Object.assign(require("@pulumi/pulumi/runtime/state").getStore(), {
         supportsSecrets: true,
         supportsResourceReferences: true,
@@ -309,60 +594,122 @@ export async function runPreview(options: PreviewOptions): Promise<PreviewResult
         supportsTransforms: false,
     });
     pulumi.runtime.setAllConfig(values, secretKeys);
+    return { resources, stackUrn };
+}
 
-    // Errors thrown inside apply callbacks surface as rejections, not as exceptions from require().
-    const asyncErrors: Error[] = [];
-    const onRejection = (reason: unknown) =>
-        asyncErrors.push(reason instanceof Error ? reason : new Error(String(reason)));
-    process.on("unhandledRejection", onRejection);
-    try {
-        const entry = path.resolve(programDir, project.main ?? "index.ts");
-        let exported: Record<string, unknown>;
-        try {
-            exported = require(entry);
-        } catch (err) {
-            throw new PreviewError(errorMessage(err));
-        }
-        const outputs = await resolveOutputs(exported);
-        await runtimeInternals.waitForRPCs();
-        if (asyncErrors.length > 0) throw new PreviewError(asyncErrors.map(errorMessage).join("\n"));
-        resources[0].inputs = {};
-        return { project: project.name, stack: options.stack, resources, outputs };
-    } finally {
-        process.off("unhandledRejection", onRejection);
-    }
+function recordOf(req: any, response: any, stackUrn: string): PreviewResource {
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
+        propertyDependencies[key] = deps.getUrnsList();
+    });
+    const provider = req.getProvider() || Object.values(req.getProvidersMap().toObject?.() ?? {})[0];
+    return {
+        type: req.getType(),
+        name: req.getName(),
+        urn: response.getUrn(),
+        custom: req.getCustom(),
+        parent: req.getParent() || stackUrn,
+        provider: provider ? String(provider).split("::").slice(0, -1).join("::") || String(provider) : undefined,
+        inputs: plain(req.getObject()?.toJavaScript() ?? {}),
+        dependencies: req.getDependenciesList(),
+        propertyDependencies,
+        ignoreChanges: req.getIgnorechangesList(),
+        protect: req.getProtect(),
+    };
 }
 
 function errorMessage(err: unknown): string {
     return err instanceof Error ? err.message : String(err);
 }
 
-async function resolveOutputs(exported: Record<string, unknown>): Promise<Record<string, any>> {
+const outputInternals: { isUnknown(v: unknown): boolean } = require("@pulumi/pulumi/output");
+
+/** An output's value with every part unknown during preview shown as the CLI shows it. */
+function showUnknowns(value: unknown): unknown {
+    if (outputInternals.isUnknown(value)) return UNKNOWN_OUTPUT;
+    if (Array.isArray(value)) return value.map(showUnknowns);
+    if (value !== null && typeof value === "object" && !pulumi.Resource.isInstance(value)) {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, showUnknowns(v)]));
+    }
+    return value;
+}
+
+/** The stack outputs as the engine records them: known values, `output<string>` for unknowns, secrets hidden. */
+async function resolveOutputs(exported: Record<string, unknown>, watchdog: Watchdog): Promise<Record<string, any>> {
     const outputs: Record<string, any> = {};
     for (const [key, value] of Object.entries(exported ?? {})) {
         if (key === "__esModule" || typeof value === "function") continue;
-        const resolved = await new Promise<unknown>((resolve) => pulumi.output(value as any).apply((v) => resolve(v)));
-        outputs[key] = pulumi.Output.isInstance(value) && (await isSecret(value)) ? "[secret]" : resolved;
+        const output = pulumi.output(value as any) as any;
+        const [resolved, secret] = await watchdog.wait(
+            `stack output '${key}'`,
+            Promise.all([output.promise(true) as Promise<unknown>, output.isSecret as Promise<boolean>]),
+        );
+        outputs[key] = secret ? "[secret]" : showUnknowns(resolved);
     }
     return outputs;
 }
 
-async function isSecret(value: pulumi.Output<unknown>): Promise<boolean> {
-    return (await (value as any).isSecret) === true;
+/** What the host process (host.ts) is asked to do besides the preview. */
+export interface HostOptions {
+    timeoutSeconds?: number;
+    /** Run the policy gate over the result in the same process (the CLI's case). */
+    gate?: boolean;
+    /** The directory paths in the gate report are relative to. */
+    cwd?: string;
 }
 
 /** Runs the preview in a child process and returns its result: safe to call from tests, any number of times. */
 export function previewProgram(options: PreviewOptions): Promise<PreviewResult> {
+    return runHost(options).then(({ result, error }) => {
+        if (error !== undefined) throw new PreviewError(error);
+        return result!;
+    });
+}
+
+/**
+ * Starts the language-host process (host.ts) for a program: a fresh Node process, as the engine starts one,
+ * with this toolkit compiled by its own ts-node registration and the program left to the program's own.
+ */
+export function runHost(options: PreviewOptions & HostOptions): Promise<{
+    result?: PreviewResult;
+    gate?: GateReport;
+    gateText?: string;
+    error?: string;
+    stdout: string;
+    stderr: string;
+}> {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "notify-preview-")), "result.json");
-    const worker = path.join(__dirname, "worker.ts");
-    return new Promise((resolve, reject) => {
+    const programDir = path.resolve(options.programDir);
+    const env = hostEnvironment(programDir);
+    const args = [
+        "-r",
+        "ts-node/register/transpile-only",
+        path.join(__dirname, "host.ts"),
+        programDir,
+        options.stack,
+        out,
+    ];
+    args.push(
+        JSON.stringify({
+            timeoutSeconds: options.timeoutSeconds,
+            gate: options.gate,
+            cwd: options.cwd,
+        } satisfies HostOptions),
+    );
+    return new Promise((resolve) => {
         execFile(
             process.execPath,
-            ["-r", "ts-node/register/transpile-only", worker, path.resolve(options.programDir), options.stack, out],
-            { cwd: path.resolve(__dirname, "..", ".."), maxBuffer: 64 * 1024 * 1024 },
-            (err, _stdout, stderr) => {
-                if (err) return reject(new PreviewError(stderr.trim() || err.message));
-                resolve(JSON.parse(fs.readFileSync(out, "utf8")));
+            args,
+            { cwd: REPO_ROOT, env, maxBuffer: 64 * 1024 * 1024 },
+            (err, stdout, stderr) => {
+                const written = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, "utf8")) : undefined;
+                if (written?.result) return resolve({ ...written, stdout, stderr });
+                const error =
+                    written?.error ??
+                    (err
+                        ? `the preview process exited (${err.code ?? err.signal}) without a result:\n${stderr.trim()}`
+                        : "no result");
+                resolve({ error, stdout, stderr });
             },
         );
     });

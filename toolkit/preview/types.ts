@@ -22,10 +22,26 @@ export interface PreviewResource {
     protect?: boolean;
 }
 
+/** Something the offline preview answered with a stand-in or could not look into: "partial coverage". */
+export interface CoverageGap {
+    kind: "stand-in invoke" | "unanswered invoke" | "remote component";
+    /** The invoke token or the component's type token. */
+    token: string;
+    /** How many calls (invokes) or which resource names (components). */
+    count: number;
+    names: string[];
+    detail: string;
+}
+
 export interface PreviewResult {
     project: string;
     stack: string;
     /** In registration order; includes the stack resource itself ("pulumi:pulumi:Stack"). */
     resources: PreviewResource[];
+    /** Stack outputs; a value unknown during preview is "output<string>" (as the CLI prints it). */
     outputs: Record<string, any>;
+    /** Invokes answered by the provider's own algorithm (token -> calls). */
+    computedInvokes?: Record<string, number>;
+    /** Empty when the preview saw everything a real preview would. */
+    coverage?: CoverageGap[];
 }
