@@ -1,9 +1,9 @@
 /**
  * The IAM policy grammar the pack reads: a policy document (JSON string or object) as a list of
  * statements with every single-or-list field normalised to a list. This is THE parser of the pack;
- * tests that look inside policy documents import it instead of re-implementing it:
+ * tests that look inside policy documents import `parseStatements` from this module instead of
+ * re-implementing it:
  *
- *   import { parseStatements } from "../../policy/lib/statements";
  *   const allows = parseStatements(role.inputs.policy).filter((s) => s.effect === "Allow");
  *
  * Field names follow the IAM grammar (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html),
