@@ -59,80 +59,11 @@ export class ConfigError extends Error {}
 
 export function loadConfig(): PlatformConfig {
     const stack = pulumi.getStack();
-    const project = pulumi.getProject();
-    const config = new pulumi.Config();
-    const stackFile = `Pulumi.${stack}.yaml`;
-    const fail = (key: string, problem: string): never => {
-        throw new ConfigError(
-            `${problem} '${project}:${key}' in ${stackFile}: set it with \`pulumi config set ${key} <value> --stack ${stack}\``,
-        );
-    };
-    // pulumi.Config's require* methods do not know which file the value comes from; wrap them so a
-    // missing key names both the key and the stack file.
-    const str = (key: string, fallback?: string): string => {
-        const v = config.get(key) ?? fallback;
-        if (v === undefined || v === "") return fail(key, "Missing required configuration key");
-        return v;
-    };
-    const int = (key: string, fallback: number, min: number, max: number): number => {
-        const raw = config.get(key);
-        const v = raw === undefined ? fallback : Number(raw);
-        if (!Number.isInteger(v) || v < min || v > max) {
-            return fail(key, `Configuration key must be an integer between ${min} and ${max}:`);
-        }
-        return v;
-    };
-    const bool = (key: string, fallback: boolean): boolean => {
-        const raw = config.get(key);
-        if (raw === undefined) return fallback;
-        if (raw !== "true" && raw !== "false") return fail(key, "Configuration key must be true or false:");
-        return raw === "true";
-    };
-    const optional = (key: string): string | undefined => config.get(key) || undefined;
-
+    const read = settingsReader(new pulumi.Config(), stack, pulumi.getProject());
+    const { str, int, bool } = read;
     const environment = str("environment");
-    if (environment !== stack) fail("environment", `Environment tag '${environment}' must equal the stack name for`);
-
-    const apnsPlatform = str("apnsPlatform", "APNS_SANDBOX");
-    if (apnsPlatform !== "APNS" && apnsPlatform !== "APNS_SANDBOX") {
-        fail("apnsPlatform", "Configuration key must be APNS or APNS_SANDBOX:");
-    }
-    // Secrets outside the schema (SECRET_SETTINGS): present or not is known at preview, the value is not.
-    const secret = (key: keyof typeof SECRET_SETTINGS) => {
-        const isSet = (config.get(key) ?? "") !== "";
-        return isSet ? (config.requireSecret(key) as pulumi.Output<string>) : undefined;
-    };
-    const apnsKey = secret("apnsSigningKey");
-    const apns = apnsKey
-        ? {
-              signingKey: apnsKey,
-              keyId: str("apnsKeyId"),
-              teamId: str("apnsTeamId"),
-              bundleId: str("apnsBundleId"),
-          }
-        : undefined;
-    const fcmJson = secret("fcmServiceAccountJson");
-    const fcm = fcmJson ? { serviceAccountJson: fcmJson } : undefined;
-
-    const senderDomain = str("sesSenderDomain");
-    const senderId = optional("smsSenderId");
-    if (senderId !== undefined && !/^[A-Za-z0-9]{1,11}$/.test(senderId)) {
-        fail("smsSenderId", "Sender id must be 1-11 letters or digits:");
-    }
-    // The runner's notification ids are `${campaignId}-${yyyymmdd}-${userId}`, at most 128 characters
-    // of [A-Za-z0-9_-] (they travel as SES tags): the id leaves room for the date and a user part.
-    const campaignId = () => {
-        const id = str("campaignId", "daily-digest");
-        if (!/^[A-Za-z0-9_-]+$/.test(id) || id.length > CAMPAIGN_ID_MAX) {
-            fail("campaignId", `Campaign id must be 1-${CAMPAIGN_ID_MAX} letters, digits, - or _:`);
-        }
-        return id;
-    };
-    const retention = int("logRetentionDays", 30, 1, 3653);
-    if (!CLOUDWATCH_RETENTION_DAYS.includes(retention)) {
-        fail("logRetentionDays", `Retention must be one of ${CLOUDWATCH_RETENTION_DAYS.join(", ")}:`);
-    }
-
+    if (environment !== stack)
+        read.fail("environment", `Environment tag '${environment}' must equal the stack name for`);
     return {
         stack,
         tags: {
@@ -141,7 +72,7 @@ export function loadConfig(): PlatformConfig {
             Owner: str("owner"),
             CostCenter: str("costCenter"),
         },
-        logRetentionDays: retention,
+        logRetentionDays: logRetentionDays(read),
         tableDeletionProtection: bool("tableDeletionProtection", true),
         tablePointInTimeRecovery: bool("tablePointInTimeRecovery", true),
         deliveryLogTtlDays: int("deliveryLogTtlDays", 90, 1, 3650),
@@ -163,27 +94,112 @@ export function loadConfig(): PlatformConfig {
             bounceRatePercent: int("alarmBounceRateBasisPoints", 400, 1, 10000) / 100,
             complaintRatePercent: int("alarmComplaintRateBasisPoints", 8, 1, 10000) / 100,
         },
-        push: {
-            apnsPlatform: apnsPlatform as "APNS" | "APNS_SANDBOX",
-            apns,
-            fcm,
-            deliveryStatusSamplePercent: int("deliveryStatusSamplePercent", 100, 0, 100),
-        },
-        email: { senderDomain, fromAddress: `${str("sesFromLocalPart", "notifications")}@${senderDomain}` },
-        sms: { monthlySpendLimitUsd: int("smsMonthlySpendLimitUsd", 1, 0, 1000000), senderId },
-        campaigns: {
-            schedule: str("campaignSchedule", "cron(0 9 * * ? *)"),
-            timezone: str("campaignTimezone", "UTC"),
-            campaignId: campaignId(),
-            template: str("campaignTemplate", "daily-digest"),
-            segment: str("campaignSegment", "daily-digest"),
-        },
+        push: pushSettings(read),
+        email: emailSettings(read),
+        sms: smsSettings(read),
+        campaigns: campaignSettings(read),
         cost: {
             budgetMonthlyUsd: int("budgetMonthlyUsd", 100, 1, 100000000),
             budgetForecastPercent: int("budgetForecastPercent", 100, 1, 1000),
             budgetActualPercent: int("budgetActualPercent", 80, 1, 1000),
             smsSpendAlarmPercent: int("alarmSmsSpendPercent", 80, 1, 100),
         },
+    };
+}
+
+/** Typed readers over the stack's settings; every failure names the key and the stack file to fix. */
+type SettingsReader = ReturnType<typeof settingsReader>;
+
+function settingsReader(config: pulumi.Config, stack: string, project: string) {
+    const fail = (key: string, problem: string): never => {
+        throw new ConfigError(
+            `${problem} '${project}:${key}' in Pulumi.${stack}.yaml: set it with \`pulumi config set ${key} <value> --stack ${stack}\``,
+        );
+    };
+    // pulumi.Config's require* methods do not know which file the value comes from; these readers do,
+    // so a missing key names both the key and the stack file.
+    return {
+        fail,
+        str: (key: string, fallback?: string): string => {
+            const v = config.get(key) ?? fallback;
+            if (v === undefined || v === "") return fail(key, "Missing required configuration key");
+            return v;
+        },
+        int: (key: string, fallback: number, min: number, max: number): number => {
+            const raw = config.get(key);
+            const v = raw === undefined ? fallback : Number(raw);
+            if (!Number.isInteger(v) || v < min || v > max) {
+                return fail(key, `Configuration key must be an integer between ${min} and ${max}:`);
+            }
+            return v;
+        },
+        bool: (key: string, fallback: boolean): boolean => {
+            const raw = config.get(key);
+            if (raw === undefined) return fallback;
+            if (raw !== "true" && raw !== "false") return fail(key, "Configuration key must be true or false:");
+            return raw === "true";
+        },
+        optional: (key: string): string | undefined => config.get(key) || undefined,
+        /** Secrets outside the schema (SECRET_SETTINGS): set or not is known at preview, the value is not. */
+        secret: (key: keyof typeof SECRET_SETTINGS): pulumi.Output<string> | undefined =>
+            (config.get(key) ?? "") !== "" ? (config.requireSecret(key) as pulumi.Output<string>) : undefined,
+    };
+}
+
+function logRetentionDays({ int, fail }: SettingsReader): number {
+    const retention = int("logRetentionDays", 30, 1, 3653);
+    if (!CLOUDWATCH_RETENTION_DAYS.includes(retention)) {
+        fail("logRetentionDays", `Retention must be one of ${CLOUDWATCH_RETENTION_DAYS.join(", ")}:`);
+    }
+    return retention;
+}
+
+function pushSettings({ str, int, fail, secret }: SettingsReader): PlatformConfig["push"] {
+    const apnsPlatform = str("apnsPlatform", "APNS_SANDBOX");
+    if (apnsPlatform !== "APNS" && apnsPlatform !== "APNS_SANDBOX") {
+        fail("apnsPlatform", "Configuration key must be APNS or APNS_SANDBOX:");
+    }
+    const apnsKey = secret("apnsSigningKey");
+    const fcmJson = secret("fcmServiceAccountJson");
+    return {
+        apnsPlatform: apnsPlatform as "APNS" | "APNS_SANDBOX",
+        apns: apnsKey && {
+            signingKey: apnsKey,
+            keyId: str("apnsKeyId"),
+            teamId: str("apnsTeamId"),
+            bundleId: str("apnsBundleId"),
+        },
+        fcm: fcmJson && { serviceAccountJson: fcmJson },
+        deliveryStatusSamplePercent: int("deliveryStatusSamplePercent", 100, 0, 100),
+    };
+}
+
+function emailSettings({ str }: SettingsReader): PlatformConfig["email"] {
+    const senderDomain = str("sesSenderDomain");
+    return { senderDomain, fromAddress: `${str("sesFromLocalPart", "notifications")}@${senderDomain}` };
+}
+
+function smsSettings({ int, optional, fail }: SettingsReader): PlatformConfig["sms"] {
+    const senderId = optional("smsSenderId");
+    if (senderId !== undefined && !/^[A-Za-z0-9]{1,11}$/.test(senderId)) {
+        fail("smsSenderId", "Sender id must be 1-11 letters or digits:");
+    }
+    return { monthlySpendLimitUsd: int("smsMonthlySpendLimitUsd", 1, 0, 1000000), senderId };
+}
+
+function campaignSettings({ str, fail }: SettingsReader): PlatformConfig["campaigns"] {
+    // The runner's notification ids are `${campaignId}-${yyyymmdd}-${userId}`, at most 128 characters
+    // of [A-Za-z0-9_-] (they travel as SES tags): the id leaves room for the date and a user part.
+    const campaignId = str("campaignId", "daily-digest");
+    if (!/^[A-Za-z0-9_-]+$/.test(campaignId) || campaignId.length > CAMPAIGN_ID_MAX) {
+        fail("campaignId", `Campaign id must be 1-${CAMPAIGN_ID_MAX} letters, digits, - or _:`);
+    }
+    return {
+        schedule: str("campaignSchedule", "cron(0 9 * * ? *)"),
+        timezone: str("campaignTimezone", "UTC"),
+        campaignId,
+        template: str("campaignTemplate", "daily-digest"),
+        segment: str("campaignSegment", "daily-digest"),
     };
 }
 

@@ -151,61 +151,80 @@ export class Messaging extends pulumi.ComponentResource {
 
     constructor(name: string, args: MessagingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("notify:messaging:Messaging", name, {}, opts);
-
-        this.ingressTopic = new aws.sns.Topic(
-            `${name}-ingress`,
-            { kmsMasterKeyId: args.kmsKeyArn, displayName: "Notification requests" },
-            { parent: this },
-        );
-        new aws.sns.TopicPolicy(
-            `${name}-ingress-policy`,
-            {
-                arn: this.ingressTopic.arn,
-                policy: pulumi.jsonStringify({
-                    Version: "2012-10-17",
-                    Statement: [denyInsecureTransport("sns", this.ingressTopic.arn)],
-                }),
-            },
-            { parent: this },
-        );
-
-        this.feedbackTopic = new aws.sns.Topic(
-            `${name}-feedback`,
-            { kmsMasterKeyId: args.kmsKeyArn, displayName: "SES and push endpoint events" },
-            { parent: this },
-        );
         const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
         const region = aws.getRegionOutput({}, { parent: this }).region;
+
+        this.ingressTopic = this.encryptedTopic(`${name}-ingress`, "Notification requests", args.kmsKeyArn);
+        this.feedbackTopic = this.encryptedTopic(
+            `${name}-feedback`,
+            "SES and push endpoint events",
+            args.kmsKeyArn,
+            (arn) => ({
+                // SES publishes configuration-set events as the service, for this account's set only.
+                Sid: "SesPublishesEvents",
+                Effect: "Allow",
+                Principal: { Service: "ses.amazonaws.com" },
+                Action: "sns:Publish",
+                Resource: arn,
+                Condition: {
+                    StringEquals: { "aws:SourceAccount": account },
+                    ArnLike: {
+                        "aws:SourceArn": pulumi.interpolate`arn:aws:ses:${region}:${account}:configuration-set/${args.sesConfigurationSetName}`,
+                    },
+                },
+            }),
+        );
+        this.producerPolicy = this.publishPolicy(`${name}-producer`, args.kmsKeyArn, region);
+
+        const queueArgs = { kmsKeyArn: args.kmsKeyArn, consumerTimeoutSeconds: args.consumerTimeoutSeconds };
+        this.channelQueues = Object.fromEntries(
+            CHANNELS.map((channel) => [
+                channel,
+                this.subscribedQueue(`${name}-${channel}`, this.ingressTopic, queueArgs, {
+                    filterPolicyScope: "MessageAttributes",
+                    filterPolicy: JSON.stringify(channelFilterPolicy(channel)),
+                }),
+            ]),
+        ) as Record<Channel, WorkQueue>;
+        this.feedbackQueue = this.subscribedQueue(`${name}-feedback`, this.feedbackTopic, queueArgs);
+
+        this.registerOutputs({
+            ingressTopicArn: this.ingressTopic.arn,
+            feedbackTopicArn: this.feedbackTopic.arn,
+            ...Object.fromEntries(CHANNELS.map((c) => [`${c}QueueUrl`, this.channelQueues[c].queue.url])),
+        });
+    }
+
+    /** A topic encrypted with the stack key whose policy denies non-TLS access, plus `allow` if given. */
+    private encryptedTopic(
+        name: string,
+        displayName: string,
+        kmsKeyArn: pulumi.Input<string>,
+        allow?: (arn: pulumi.Output<string>) => object,
+    ): aws.sns.Topic {
+        const topic = new aws.sns.Topic(name, { kmsMasterKeyId: kmsKeyArn, displayName }, { parent: this });
         new aws.sns.TopicPolicy(
-            `${name}-feedback-policy`,
+            `${name}-policy`,
             {
-                arn: this.feedbackTopic.arn,
+                arn: topic.arn,
                 policy: pulumi.jsonStringify({
                     Version: "2012-10-17",
-                    Statement: [
-                        denyInsecureTransport("sns", this.feedbackTopic.arn),
-                        {
-                            // SES publishes configuration-set events as the service, for this account's set only.
-                            Sid: "SesPublishesEvents",
-                            Effect: "Allow",
-                            Principal: { Service: "ses.amazonaws.com" },
-                            Action: "sns:Publish",
-                            Resource: this.feedbackTopic.arn,
-                            Condition: {
-                                StringEquals: { "aws:SourceAccount": account },
-                                ArnLike: {
-                                    "aws:SourceArn": pulumi.interpolate`arn:aws:ses:${region}:${account}:configuration-set/${args.sesConfigurationSetName}`,
-                                },
-                            },
-                        },
-                    ],
+                    Statement: [denyInsecureTransport("sns", topic.arn), ...(allow ? [allow(topic.arn)] : [])],
                 }),
             },
             { parent: this },
         );
+        return topic;
+    }
 
-        this.producerPolicy = new aws.iam.Policy(
-            `${name}-producer`,
+    /** A producer's policy: publish requests to the ingress topic, nothing else. */
+    private publishPolicy(
+        name: string,
+        kmsKeyArn: pulumi.Input<string>,
+        region: pulumi.Output<string>,
+    ): aws.iam.Policy {
+        return new aws.iam.Policy(
+            name,
             {
                 description: "Publish notification requests to the platform's ingress topic",
                 policy: pulumi.jsonStringify({
@@ -222,7 +241,7 @@ export class Messaging extends pulumi.ComponentResource {
                             Sid: "EncryptRequests",
                             Effect: "Allow",
                             Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-                            Resource: args.kmsKeyArn,
+                            Resource: kmsKeyArn,
                             Condition: {
                                 StringEquals: { "kms:ViaService": pulumi.interpolate`sns.${region}.amazonaws.com` },
                             },
@@ -232,51 +251,27 @@ export class Messaging extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+    }
 
-        const queueArgs = { kmsKeyArn: args.kmsKeyArn, consumerTimeoutSeconds: args.consumerTimeoutSeconds };
-        const channelQueues = {} as Record<Channel, WorkQueue>;
-        for (const channel of CHANNELS) {
-            const workQueue = new WorkQueue(
-                `${name}-${channel}`,
-                { ...queueArgs, allowSendFromTopicArn: this.ingressTopic.arn },
-                { parent: this },
-            );
-            new aws.sns.TopicSubscription(
-                `${name}-${channel}-subscription`,
-                {
-                    topic: this.ingressTopic.arn,
-                    protocol: "sqs",
-                    endpoint: workQueue.queue.arn,
-                    rawMessageDelivery: true,
-                    filterPolicyScope: "MessageAttributes",
-                    filterPolicy: JSON.stringify(channelFilterPolicy(channel)),
-                },
-                { parent: this, dependsOn: [workQueue] },
-            );
-            channelQueues[channel] = workQueue;
-        }
-        this.channelQueues = channelQueues;
-
-        this.feedbackQueue = new WorkQueue(
-            `${name}-feedback`,
-            { ...queueArgs, allowSendFromTopicArn: this.feedbackTopic.arn },
-            { parent: this },
-        );
+    /** A work queue the topic delivers to (raw delivery: the queue message is the published body). */
+    private subscribedQueue(
+        name: string,
+        topic: aws.sns.Topic,
+        queueArgs: WorkQueueArgs,
+        filter: Pick<aws.sns.TopicSubscriptionArgs, "filterPolicyScope" | "filterPolicy"> = {},
+    ): WorkQueue {
+        const workQueue = new WorkQueue(name, { ...queueArgs, allowSendFromTopicArn: topic.arn }, { parent: this });
         new aws.sns.TopicSubscription(
-            `${name}-feedback-subscription`,
+            `${name}-subscription`,
             {
-                topic: this.feedbackTopic.arn,
+                topic: topic.arn,
                 protocol: "sqs",
-                endpoint: this.feedbackQueue.queue.arn,
+                endpoint: workQueue.queue.arn,
                 rawMessageDelivery: true,
+                ...filter,
             },
-            { parent: this, dependsOn: [this.feedbackQueue] },
+            { parent: this, dependsOn: [workQueue] },
         );
-
-        this.registerOutputs({
-            ingressTopicArn: this.ingressTopic.arn,
-            feedbackTopicArn: this.feedbackTopic.arn,
-            ...Object.fromEntries(CHANNELS.map((c) => [`${c}QueueUrl`, channelQueues[c].queue.url])),
-        });
+        return workQueue;
     }
 }
