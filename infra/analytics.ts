@@ -60,32 +60,94 @@ export class Analytics extends pulumi.ComponentResource {
         );
         const bufferingSizeMb = checkedRange("bufferingSizeMb", args.bufferingSizeMb ?? 64, BUFFER_SIZE_RANGE);
 
-        const { stack } = args;
+        const { stack, kmsKeyArn } = args;
         const streamName = `notify-${stack}-${name}`;
         const region = aws.getRegionOutput({}, { parent: this }).region;
         const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
 
-        // --- Bucket and its v7 split configuration resources -------------------------------------------
-        const bucketPrefix = `notify-${stack}-${name}-`;
-        if (bucketPrefix.length > MAX_BUCKET_PREFIX_LENGTH) {
-            throw new Error(
-                `Analytics: bucket prefix '${bucketPrefix}' is longer than ${MAX_BUCKET_PREFIX_LENGTH} characters: use a shorter component name`,
-            );
-        }
-        this.bucket = new aws.s3.Bucket(`${name}-bucket`, { bucketPrefix }, { parent: this });
-        const bucketId = this.bucket.id;
+        const bucket = this.privateBucket(name, stack, kmsKeyArn);
+        this.bucket = bucket.bucket;
+        this.ownershipControls = bucket.ownershipControls;
+        this.publicAccessBlock = bucket.publicAccessBlock;
+        this.versioning = bucket.versioning;
+        this.encryption = bucket.encryption;
+        this.lifecycle = bucket.lifecycle;
+        const bucketArn = this.bucket.arn;
+        const objectsArn = pulumi.interpolate`${bucketArn}/*`;
+        this.bucketPolicy = this.stackKeyOnlyPolicy(name, this.bucket, this.publicAccessBlock, kmsKeyArn);
+        const logging = this.errorLogging(name, streamName, args.logRetentionDays, kmsKeyArn);
+        this.logGroup = logging.logGroup;
+        this.logStream = logging.logStream;
+        const role = this.firehoseRole(name, streamName, {
+            bucketArn,
+            objectsArn,
+            kmsKeyArn,
+            accountId,
+            region,
+            ...logging,
+        });
+        this.deliveryRole = role.deliveryRole;
+        this.deliveryRolePolicy = role.deliveryRolePolicy;
 
-        this.ownershipControls = new aws.s3.BucketOwnershipControls(
-            `${name}-ownership`,
-            // ACLs disabled: the bucket owner owns every object, whoever wrote it.
-            { bucket: bucketId, rule: { objectOwnership: "BucketOwnerEnforced" } },
+        this.deliveryStream = new aws.kinesis.FirehoseDeliveryStream(
+            `${name}-delivery-stream`,
+            {
+                name: streamName,
+                // No kinesisSourceConfiguration: a DirectPut stream fed by PutRecordBatch.
+                destination: "extended_s3",
+                // At rest inside Firehose, with the stack key (Firehose creates its own grant on it).
+                serverSideEncryption: { enabled: true, keyType: "CUSTOMER_MANAGED_CMK", keyArn: kmsKeyArn },
+                extendedS3Configuration: {
+                    roleArn: this.deliveryRole.arn,
+                    bucketArn,
+                    prefix: EVENTS_PREFIX,
+                    errorOutputPrefix: ERRORS_PREFIX,
+                    compressionFormat: "GZIP",
+                    bufferingInterval: bufferingIntervalSeconds,
+                    bufferingSize: bufferingSizeMb,
+                    kmsKeyArn,
+                    cloudwatchLoggingOptions: {
+                        enabled: true,
+                        logGroupName: this.logGroup.name,
+                        logStreamName: this.logStream.name,
+                    },
+                },
+            },
+            {
+                parent: this,
+                // Firehose checks its role and the bucket at creation: the permissions, encryption and
+                // policy must be in place first.
+                dependsOn: [this.deliveryRolePolicy, this.encryption, this.bucketPolicy, this.ownershipControls],
+            },
+        );
+
+        this.registerOutputs({
+            bucketName: this.bucket.bucket,
+            bucketArn: this.bucket.arn,
+            deliveryStreamName: this.deliveryStream.name,
+            deliveryStreamArn: this.deliveryStream.arn,
+        });
+    }
+
+    /** The bucket and its v7 split configuration resources: owner-enforced, private, versioned, stack key, lifecycle. */
+    private privateBucket(name: string, stack: string, kmsKeyArn: pulumi.Input<string>) {
+        const bucket = new aws.s3.Bucket(
+            `${name}-bucket`,
+            { bucketPrefix: bucketPrefix(name, stack) },
             { parent: this },
         );
 
-        this.publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
+        const ownershipControls = new aws.s3.BucketOwnershipControls(
+            `${name}-ownership`,
+            // ACLs disabled: the bucket owner owns every object, whoever wrote it.
+            { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+            { parent: this },
+        );
+
+        const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
             `${name}-public-access-block`,
             {
-                bucket: bucketId,
+                bucket: bucket.id,
                 blockPublicAcls: true,
                 blockPublicPolicy: true,
                 ignorePublicAcls: true,
@@ -94,19 +156,19 @@ export class Analytics extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        this.versioning = new aws.s3.BucketVersioning(
+        const versioning = new aws.s3.BucketVersioning(
             `${name}-versioning`,
-            { bucket: bucketId, versioningConfiguration: { status: "Enabled" } },
+            { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
             { parent: this },
         );
 
-        this.encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
+        const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
             `${name}-encryption`,
             {
-                bucket: bucketId,
+                bucket: bucket.id,
                 rules: [
                     {
-                        applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn },
+                        applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: kmsKeyArn },
                         // One data key per bucket instead of one KMS call per object: cheaper and fewer
                         // KMS requests. Note it makes the encryption context the *bucket* ARN.
                         bucketKeyEnabled: true,
@@ -118,10 +180,10 @@ export class Analytics extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        this.lifecycle = new aws.s3.BucketLifecycleConfiguration(
+        const lifecycle = new aws.s3.BucketLifecycleConfiguration(
             `${name}-lifecycle`,
             {
-                bucket: bucketId,
+                bucket: bucket.id,
                 rules: [
                     {
                         id: "expire-delivery-events",
@@ -143,15 +205,25 @@ export class Analytics extends pulumi.ComponentResource {
                 ],
             },
             // S3 rejects noncurrent-version rules in a race with enabling versioning.
-            { parent: this, dependsOn: [this.versioning] },
+            { parent: this, dependsOn: [versioning] },
         );
 
-        const bucketArn = this.bucket.arn;
+        return { bucket, ownershipControls, publicAccessBlock, versioning, encryption, lifecycle };
+    }
+
+    /** TLS only, and no object written with another algorithm or another key than the stack's. */
+    private stackKeyOnlyPolicy(
+        name: string,
+        bucket: aws.s3.Bucket,
+        publicAccessBlock: aws.s3.BucketPublicAccessBlock,
+        kmsKeyArn: pulumi.Input<string>,
+    ): aws.s3.BucketPolicy {
+        const bucketArn = bucket.arn;
         const objectsArn = pulumi.interpolate`${bucketArn}/*`;
-        this.bucketPolicy = new aws.s3.BucketPolicy(
+        return new aws.s3.BucketPolicy(
             `${name}-bucket-policy`,
             {
-                bucket: bucketId,
+                bucket: bucket.id,
                 policy: pulumi.jsonStringify({
                     Version: "2012-10-17",
                     Statement: [
@@ -177,7 +249,7 @@ export class Analytics extends pulumi.ComponentResource {
                             Resource: objectsArn,
                             Condition: {
                                 StringNotEqualsIfExists: {
-                                    "s3:x-amz-server-side-encryption-aws-kms-key-id": args.kmsKeyArn,
+                                    "s3:x-amz-server-side-encryption-aws-kms-key-id": kmsKeyArn,
                                 },
                             },
                         },
@@ -185,27 +257,46 @@ export class Analytics extends pulumi.ComponentResource {
                 }),
             },
             // S3 refuses a bucket policy while the public access block is being written.
-            { parent: this, dependsOn: [this.publicAccessBlock] },
+            { parent: this, dependsOn: [publicAccessBlock] },
         );
+    }
 
-        // --- Firehose error logging ----------------------------------------------------------------------
-        this.logGroup = new aws.cloudwatch.LogGroup(
+    /** Where Firehose logs the records it could not deliver. */
+    private errorLogging(name: string, streamName: string, logRetentionDays: number, kmsKeyArn: pulumi.Input<string>) {
+        const logGroup = new aws.cloudwatch.LogGroup(
             `${name}-delivery-logs`,
             {
                 name: `/aws/kinesisfirehose/${streamName}`,
-                retentionInDays: args.logRetentionDays,
-                kmsKeyId: args.kmsKeyArn,
+                retentionInDays: logRetentionDays,
+                kmsKeyId: kmsKeyArn,
             },
             { parent: this },
         );
-        this.logStream = new aws.cloudwatch.LogStream(
+        const logStream = new aws.cloudwatch.LogStream(
             `${name}-delivery-log-stream`,
-            { logGroupName: this.logGroup.name, name: "DestinationDelivery" },
+            { logGroupName: logGroup.name, name: "DestinationDelivery" },
             { parent: this },
         );
 
-        // --- Firehose role: this bucket, this key through S3, this log stream ---------------------------
-        this.deliveryRole = new aws.iam.Role(
+        return { logGroup, logStream };
+    }
+
+    /** Firehose's role: this bucket, this key through S3, this log stream. */
+    private firehoseRole(
+        name: string,
+        streamName: string,
+        to: {
+            bucketArn: pulumi.Output<string>;
+            objectsArn: pulumi.Output<string>;
+            kmsKeyArn: pulumi.Input<string>;
+            accountId: pulumi.Output<string>;
+            region: pulumi.Output<string>;
+            logGroup: aws.cloudwatch.LogGroup;
+            logStream: aws.cloudwatch.LogStream;
+        },
+    ) {
+        const { bucketArn, objectsArn, kmsKeyArn, accountId, region, logGroup, logStream } = to;
+        const deliveryRole = new aws.iam.Role(
             `${name}-delivery-role`,
             {
                 description: `Lets the ${streamName} Firehose stream write delivery events to its bucket`,
@@ -226,10 +317,10 @@ export class Analytics extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        this.deliveryRolePolicy = new aws.iam.RolePolicy(
+        const deliveryRolePolicy = new aws.iam.RolePolicy(
             `${name}-delivery-policy`,
             {
-                role: this.deliveryRole.id,
+                role: deliveryRole.id,
                 policy: pulumi.jsonStringify({
                     Version: "2012-10-17",
                     Statement: [
@@ -250,7 +341,7 @@ export class Analytics extends pulumi.ComponentResource {
                             Sid: "UseKeyThroughS3",
                             Effect: "Allow",
                             Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-                            Resource: args.kmsKeyArn,
+                            Resource: kmsKeyArn,
                             Condition: {
                                 StringEquals: { "kms:ViaService": pulumi.interpolate`s3.${region}.amazonaws.com` },
                                 // With a bucket key the context is the bucket ARN; without, the object ARN.
@@ -261,7 +352,7 @@ export class Analytics extends pulumi.ComponentResource {
                             Sid: "WriteDeliveryErrors",
                             Effect: "Allow",
                             Action: ["logs:PutLogEvents"],
-                            Resource: pulumi.interpolate`${this.logGroup.arn}:log-stream:${this.logStream.name}`,
+                            Resource: pulumi.interpolate`${logGroup.arn}:log-stream:${logStream.name}`,
                         },
                     ],
                 }),
@@ -269,46 +360,18 @@ export class Analytics extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        // --- The stream ----------------------------------------------------------------------------------
-        this.deliveryStream = new aws.kinesis.FirehoseDeliveryStream(
-            `${name}-delivery-stream`,
-            {
-                name: streamName,
-                // No kinesisSourceConfiguration: a DirectPut stream fed by PutRecordBatch.
-                destination: "extended_s3",
-                // At rest inside Firehose, with the stack key (Firehose creates its own grant on it).
-                serverSideEncryption: { enabled: true, keyType: "CUSTOMER_MANAGED_CMK", keyArn: args.kmsKeyArn },
-                extendedS3Configuration: {
-                    roleArn: this.deliveryRole.arn,
-                    bucketArn,
-                    prefix: EVENTS_PREFIX,
-                    errorOutputPrefix: ERRORS_PREFIX,
-                    compressionFormat: "GZIP",
-                    bufferingInterval: bufferingIntervalSeconds,
-                    bufferingSize: bufferingSizeMb,
-                    kmsKeyArn: args.kmsKeyArn,
-                    cloudwatchLoggingOptions: {
-                        enabled: true,
-                        logGroupName: this.logGroup.name,
-                        logStreamName: this.logStream.name,
-                    },
-                },
-            },
-            {
-                parent: this,
-                // Firehose checks its role and the bucket at creation: the permissions, encryption and
-                // policy must be in place first.
-                dependsOn: [this.deliveryRolePolicy, this.encryption, this.bucketPolicy, this.ownershipControls],
-            },
-        );
-
-        this.registerOutputs({
-            bucketName: this.bucket.bucket,
-            bucketArn: this.bucket.arn,
-            deliveryStreamName: this.deliveryStream.name,
-            deliveryStreamArn: this.deliveryStream.arn,
-        });
+        return { deliveryRole, deliveryRolePolicy };
     }
+}
+
+function bucketPrefix(name: string, stack: string): string {
+    const prefix = `notify-${stack}-${name}-`;
+    if (prefix.length > MAX_BUCKET_PREFIX_LENGTH) {
+        throw new Error(
+            `Analytics: bucket prefix '${prefix}' is longer than ${MAX_BUCKET_PREFIX_LENGTH} characters: use a shorter component name`,
+        );
+    }
+    return prefix;
 }
 
 function checkedRange(key: string, value: number, range: { min: number; max: number }): number {

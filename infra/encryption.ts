@@ -58,6 +58,37 @@ export class Encryption extends pulumi.ComponentResource {
     }
 }
 
+/** Key administration, kept by the account root so the key can never be orphaned; no use of the key. */
+const ADMINISTRATION_ACTIONS = [
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:CreateGrant",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListAliases",
+    "kms:ListGrants",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RetireGrant",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+];
+
+/** Encrypting and decrypting with the key (envelope encryption included). */
+const CRYPTO_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey"];
+
 /**
  * The key policy: who may administer the key and who may use it, through which service. One literal
  * document, long because it lists every grant; split up, it would hide who may do what.
@@ -70,32 +101,7 @@ function keyPolicy(accountId: string, regionName: string, budgetName: string) {
                 Sid: "AccountAdministersKey",
                 Effect: "Allow",
                 Principal: { AWS: `arn:aws:iam::${accountId}:root` },
-                Action: [
-                    "kms:CancelKeyDeletion",
-                    "kms:CreateAlias",
-                    "kms:CreateGrant",
-                    "kms:DeleteAlias",
-                    "kms:DescribeKey",
-                    "kms:DisableKey",
-                    "kms:DisableKeyRotation",
-                    "kms:EnableKey",
-                    "kms:EnableKeyRotation",
-                    "kms:GetKeyPolicy",
-                    "kms:GetKeyRotationStatus",
-                    "kms:ListAliases",
-                    "kms:ListGrants",
-                    "kms:ListKeyRotations",
-                    "kms:ListResourceTags",
-                    "kms:PutKeyPolicy",
-                    "kms:RetireGrant",
-                    "kms:RevokeGrant",
-                    "kms:RotateKeyOnDemand",
-                    "kms:ScheduleKeyDeletion",
-                    "kms:TagResource",
-                    "kms:UntagResource",
-                    "kms:UpdateAlias",
-                    "kms:UpdateKeyDescription",
-                ],
+                Action: ADMINISTRATION_ACTIONS,
                 Resource: "*", // in a key policy "*" is this key
             },
             {
@@ -103,11 +109,7 @@ function keyPolicy(accountId: string, regionName: string, budgetName: string) {
                 Effect: "Allow",
                 Principal: { AWS: `arn:aws:iam::${accountId}:root` },
                 Action: [
-                    "kms:Encrypt",
-                    "kms:Decrypt",
-                    "kms:ReEncryptFrom",
-                    "kms:ReEncryptTo",
-                    "kms:GenerateDataKey",
+                    ...CRYPTO_ACTIONS,
                     "kms:GenerateDataKeyWithoutPlaintext",
                     "kms:DescribeKey",
                     "kms:CreateGrant",
@@ -149,14 +151,7 @@ function keyPolicy(accountId: string, regionName: string, budgetName: string) {
                 Sid: "CloudWatchLogsEncryptsThisAccountsLogGroups",
                 Effect: "Allow",
                 Principal: { Service: `logs.${regionName}.amazonaws.com` },
-                Action: [
-                    "kms:Encrypt",
-                    "kms:Decrypt",
-                    "kms:ReEncryptFrom",
-                    "kms:ReEncryptTo",
-                    "kms:GenerateDataKey",
-                    "kms:DescribeKey",
-                ],
+                Action: [...CRYPTO_ACTIONS, "kms:DescribeKey"],
                 Resource: "*",
                 Condition: {
                     ArnLike: {

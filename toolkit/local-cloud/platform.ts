@@ -128,61 +128,14 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
         for (const step of undo.splice(0).reverse()) await step();
     };
     try {
-        const restoreEnv = useEmulatorEnv(emulators.endpoints);
-        undo.push(restoreEnv);
+        undo.push(useEmulatorEnv(emulators.endpoints));
         const plane = await createDataPlane(program, emulators.endpoints);
         undo.push(() => (plane.db as { destroy?: () => void }).destroy?.());
-        // Mocks first, then the throttle injector, then the counter on top (see countApiCalls).
-        const standIn = new MobileStandIn();
-        undo.push(() => standIn.restore());
-        const services = new ServiceStandIns();
-        undo.push(() => services.restore());
-        const throttles: LocalPlatform["throttles"] = [];
-        const throttledTokens = new Set(options.throttledTokens ?? []);
-        undo.push(injectThrottles(standIn, throttledTokens, throttles));
-        const harnessDynamo = (plane.db as { client?: object }).client;
-        const counter = countApiCalls({ ignore: [plane.sqs, plane.sns, ...(harnessDynamo ? [harnessDynamo] : [])] });
-        undo.push(() => counter.restore());
-
-        // Platform applications exist only once a stack has platform credentials (secrets the offline
-        // run does not have): the functions get the stand-in's applications, of the stack's APNs flavour.
-        const pushFn = program.fn("push-sender");
-        const apnsPlatform = pushFn.environment.APNS_PLATFORM === "APNS_SANDBOX" ? "APNS_SANDBOX" : "APNS";
-        const apps = {
-            apns: `arn:aws:sns:${REGION}:000000000000:app/${apnsPlatform}/notify-${options.stack}-ios`,
-            fcm: `arn:aws:sns:${REGION}:000000000000:app/GCM/notify-${options.stack}-android`,
-        };
-
-        const mappings = program.ofType("aws:lambda/eventSourceMapping:EventSourceMapping");
-        const channelQueue = (channel: Channel) => {
-            const queue = plane.queue(`messaging-${channel}`);
-            const dlq = plane.queue(`messaging-${channel}-dlq`);
-            const functionName = `${channel}-sender-fn`;
-            const fn = program.fn(`${channel}-sender`);
-            const mapping = mappings.find(
-                (m) => plane.mapping.get(m.inputs.eventSourceArn) === queue.arn && fn.parent && m.parent === fn.parent,
-            );
-            if (!mapping)
-                throw new Error(`no event source mapping from ${queue.logicalName} to ${functionName} in the program`);
-            return { queue, dlq, batchSize: Number(mapping.inputs.batchSize ?? 10), functionName };
-        };
-        const loaded = new Map<string, LoadedFunction>();
-        const sender = (channel: Channel) => {
-            const name = `${channel}-sender`;
-            if (!loaded.has(name)) {
-                const fn = program.fn(name);
-                const env = {
-                    ...plane.rewriteEnv(fn.environment),
-                    APNS_APPLICATION_ARN: apps.apns,
-                    FCM_APPLICATION_ARN: apps.fcm,
-                };
-                // The module's top level runs the factory (the cold start), which may log.
-                loaded.set(name, fn.load(env));
-            }
-            return loaded.get(name)!;
-        };
-
-        const platform: LocalPlatform = {
+        const { standIn, services, counter, throttles, throttledTokens } = installStandIns(plane, options, undo);
+        const apps = platformApplications(program, options.stack);
+        const channelQueue = channelQueueOf(program, plane);
+        const sender = senderLoader(program, plane, apps);
+        return {
             stack: options.stack,
             program,
             emulators,
@@ -200,47 +153,8 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
             async seedTemplates(templates) {
                 await plane.db.putItems(plane.tables.templates, templates);
             },
-            async seedUsers(users) {
-                const endpointFor = (device: SeedDevice) =>
-                    standIn.addEndpoint({
-                        applicationArn: device.platform === "ios" ? apps.apns : apps.fcm,
-                        token: device.token,
-                        enabled: device.enabled ?? true,
-                    }).arn;
-                const rows = users.map((user) => userRows(user, endpointFor));
-                await plane.db.putItems(
-                    plane.tables.preferences,
-                    rows.flatMap((r) => r.preferences),
-                );
-                await plane.db.putItems(
-                    plane.tables.devices,
-                    rows.flatMap((r) => r.devices),
-                );
-            },
-            async publish(requests) {
-                const topic = plane.topic("-ingress");
-                for (let i = 0; i < requests.length; i += 10) {
-                    const chunk = requests.slice(i, i + 10);
-                    const out = await plane.sns.send(
-                        new PublishBatchCommand({
-                            TopicArn: topic,
-                            PublishBatchRequestEntries: chunk.map((request, j) => ({
-                                Id: String(j),
-                                Message: JSON.stringify(request),
-                                MessageAttributes: Array.isArray(request.channels)
-                                    ? {
-                                          channels: {
-                                              DataType: "String.Array",
-                                              StringValue: JSON.stringify(request.channels),
-                                          },
-                                      }
-                                    : undefined,
-                            })),
-                        }),
-                    );
-                    if (out.Failed?.length) throw new Error(`ingress publish failed: ${JSON.stringify(out.Failed)}`);
-                }
-            },
+            seedUsers: (users) => seedUsers(plane, standIn, apps, users),
+            publish: (requests) => publishRequests(plane, requests),
             async drain(channel) {
                 const { queue, batchSize, functionName } = channelQueue(channel);
                 const fn = sender(channel);
@@ -264,10 +178,117 @@ export async function startPlatform(options: PlatformOptions): Promise<LocalPlat
             depth: (queue) => queueDepth(plane.sqs, queue),
             close: closeAll,
         };
-        return platform;
     } catch (err) {
         await closeAll().catch(() => undefined);
         throw err;
+    }
+}
+
+/** Mocks first, then the throttle injector, then the call counter on top (see countApiCalls). */
+function installStandIns(plane: DataPlane, options: PlatformOptions, undo: (() => void | Promise<void>)[]) {
+    const standIn = new MobileStandIn();
+    undo.push(() => standIn.restore());
+    const services = new ServiceStandIns();
+    undo.push(() => services.restore());
+    const throttles: LocalPlatform["throttles"] = [];
+    const throttledTokens = new Set(options.throttledTokens ?? []);
+    undo.push(injectThrottles(standIn, throttledTokens, throttles));
+    const harnessDynamo = (plane.db as { client?: object }).client;
+    const counter = countApiCalls({ ignore: [plane.sqs, plane.sns, ...(harnessDynamo ? [harnessDynamo] : [])] });
+    undo.push(() => counter.restore());
+    return { standIn, services, counter, throttles, throttledTokens };
+}
+
+/**
+ * Platform applications exist only once a stack has platform credentials (secrets the offline run
+ * does not have): the functions get the stand-in's applications, of the stack's APNs flavour.
+ */
+function platformApplications(program: LoadedProgram, stack: string): LocalPlatform["apps"] {
+    const pushFn = program.fn("push-sender");
+    const apnsPlatform = pushFn.environment.APNS_PLATFORM === "APNS_SANDBOX" ? "APNS_SANDBOX" : "APNS";
+    return {
+        apns: `arn:aws:sns:${REGION}:000000000000:app/${apnsPlatform}/notify-${stack}-ios`,
+        fcm: `arn:aws:sns:${REGION}:000000000000:app/GCM/notify-${stack}-android`,
+    };
+}
+
+/** A channel's queue, dead-letter queue and the batch size of the program's mapping to its sender. */
+function channelQueueOf(program: LoadedProgram, plane: DataPlane): LocalPlatform["channelQueue"] {
+    const mappings = program.ofType("aws:lambda/eventSourceMapping:EventSourceMapping");
+    return (channel: Channel) => {
+        const queue = plane.queue(`messaging-${channel}`);
+        const dlq = plane.queue(`messaging-${channel}-dlq`);
+        const functionName = `${channel}-sender-fn`;
+        const fn = program.fn(`${channel}-sender`);
+        const mapping = mappings.find(
+            (m) => plane.mapping.get(m.inputs.eventSourceArn) === queue.arn && fn.parent && m.parent === fn.parent,
+        );
+        if (!mapping)
+            throw new Error(`no event source mapping from ${queue.logicalName} to ${functionName} in the program`);
+        return { queue, dlq, batchSize: Number(mapping.inputs.batchSize ?? 10), functionName };
+    };
+}
+
+/** Each sender loaded once, with the emulators' names in its environment. */
+function senderLoader(program: LoadedProgram, plane: DataPlane, apps: LocalPlatform["apps"]) {
+    const loaded = new Map<string, LoadedFunction>();
+    return (channel: Channel): LoadedFunction => {
+        const name = `${channel}-sender`;
+        if (!loaded.has(name)) {
+            const fn = program.fn(name);
+            const env = {
+                ...plane.rewriteEnv(fn.environment),
+                APNS_APPLICATION_ARN: apps.apns,
+                FCM_APPLICATION_ARN: apps.fcm,
+            };
+            // The module's top level runs the factory (the cold start), which may log.
+            loaded.set(name, fn.load(env));
+        }
+        return loaded.get(name)!;
+    };
+}
+
+async function seedUsers(
+    plane: DataPlane,
+    standIn: MobileStandIn,
+    apps: LocalPlatform["apps"],
+    users: Parameters<LocalPlatform["seedUsers"]>[0],
+): Promise<void> {
+    const endpointFor = (device: SeedDevice) =>
+        standIn.addEndpoint({
+            applicationArn: device.platform === "ios" ? apps.apns : apps.fcm,
+            token: device.token,
+            enabled: device.enabled ?? true,
+        }).arn;
+    const rows = users.map((user) => userRows(user, endpointFor));
+    await plane.db.putItems(
+        plane.tables.preferences,
+        rows.flatMap((r) => r.preferences),
+    );
+    await plane.db.putItems(
+        plane.tables.devices,
+        rows.flatMap((r) => r.devices),
+    );
+}
+
+/** Publishes requests on the ingress topic as a producer would: the `channels` attribute beside the body. */
+async function publishRequests(plane: DataPlane, requests: Parameters<LocalPlatform["publish"]>[0]): Promise<void> {
+    const topic = plane.topic("-ingress");
+    for (let i = 0; i < requests.length; i += 10) {
+        const chunk = requests.slice(i, i + 10);
+        const out = await plane.sns.send(
+            new PublishBatchCommand({
+                TopicArn: topic,
+                PublishBatchRequestEntries: chunk.map((request, j) => ({
+                    Id: String(j),
+                    Message: JSON.stringify(request),
+                    MessageAttributes: Array.isArray(request.channels)
+                        ? { channels: { DataType: "String.Array", StringValue: JSON.stringify(request.channels) } }
+                        : undefined,
+                })),
+            }),
+        );
+        if (out.Failed?.length) throw new Error(`ingress publish failed: ${JSON.stringify(out.Failed)}`);
     }
 }
 

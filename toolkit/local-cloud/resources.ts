@@ -130,13 +130,55 @@ export const EMULATOR_GAPS = [
 ];
 
 export async function createDataPlane(program: LoadedProgram, endpoints: EmulatorEndpoints): Promise<DataPlane> {
-    const db = new DynamoHttpClient({ endpoint: endpoints.dynamodb, region: endpoints.region });
-    const sqs = new SQSClient(clientConfig(endpoints, "sqs"));
-    const sns = new SNSClient(clientConfig(endpoints, "sns"));
-    const mapping = new Map<string, string>();
-    const skipped: string[] = [];
+    const plane: PlaneBuilder = {
+        program,
+        endpoints,
+        db: new DynamoHttpClient({ endpoint: endpoints.dynamodb, region: endpoints.region }),
+        sqs: new SQSClient(clientConfig(endpoints, "sqs")),
+        sns: new SNSClient(clientConfig(endpoints, "sns")),
+        mapping: new Map<string, string>(),
+        skipped: [],
+    };
+    const tables = await createTables(plane);
+    const queues = await createQueues(plane);
+    const topics = await createTopics(plane);
+    const subscriptions = await createSubscriptions(plane, queues, topics);
+    const { db, sqs, sns, mapping, skipped } = plane;
+    const bySuffix = <T>(record: Record<string, T>, suffix: string, what: string): T => {
+        const keys = Object.keys(record).filter((k) => k.endsWith(suffix));
+        if (keys.length !== 1)
+            throw new Error(`expected exactly one ${what} named *${suffix}, found: ${keys.join(", ") || "none"}`);
+        return record[keys[0]];
+    };
+    return {
+        tables,
+        queues,
+        topics,
+        subscriptions,
+        skipped,
+        mapping,
+        rewriteEnv: (env) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, rewrite(v, mapping)])),
+        queue: (suffix) => bySuffix(queues, suffix, "queue"),
+        topic: (suffix) => bySuffix(topics, suffix, "topic"),
+        db,
+        sqs,
+        sns,
+    };
+}
 
-    // --- tables ---
+/** What the data plane is built from, and what each step adds to: the mock → emulator name mapping. */
+interface PlaneBuilder {
+    program: LoadedProgram;
+    endpoints: EmulatorEndpoints;
+    db: DynamoHttpClient;
+    sqs: SQSClient;
+    sns: SNSClient;
+    mapping: Map<string, string>;
+    skipped: string[];
+}
+
+/** One emulator table per table of the model, after checking the program declares it as the model says. */
+async function createTables({ program, endpoints, db, mapping }: PlaneBuilder): Promise<Record<TableName, string>> {
     const tableResources = program.ofType("aws:dynamodb/table:Table");
     const tables = {} as Record<TableName, string>;
     for (const [tableName, spec] of Object.entries(TABLES) as [TableName, TableSpec][]) {
@@ -161,14 +203,18 @@ export async function createDataPlane(program: LoadedProgram, endpoints: Emulato
             );
         }
     }
+    return tables;
+}
 
-    // --- queues: dead-letter targets first, so every redrive policy names an existing queue ---
+const redriveOf = (r: PreviewResource) =>
+    r.inputs.redrivePolicy
+        ? (JSON.parse(r.inputs.redrivePolicy) as { deadLetterTargetArn: string; maxReceiveCount: number })
+        : undefined;
+
+/** The program's queues with their attributes; dead-letter targets first, so every redrive names a queue. */
+async function createQueues({ program, sqs, mapping }: PlaneBuilder): Promise<Record<string, QueueInfo>> {
     const queueResources = program.ofType("aws:sqs/queue:Queue");
     const byMockArn = new Map(queueResources.map((r) => [r.outputs.arn as string, r]));
-    const redriveOf = (r: PreviewResource) =>
-        r.inputs.redrivePolicy
-            ? (JSON.parse(r.inputs.redrivePolicy) as { deadLetterTargetArn: string; maxReceiveCount: number })
-            : undefined;
     const ordered = [...queueResources].sort((a, b) => Number(!!redriveOf(a)) - Number(!!redriveOf(b)));
     const queues: Record<string, QueueInfo> = {};
     for (const resource of ordered) {
@@ -213,8 +259,10 @@ export async function createDataPlane(program: LoadedProgram, endpoints: Emulato
         mapping.set(resource.outputs.arn, queues[resource.name].arn);
         mapping.set(resource.outputs.url, QueueUrl!);
     }
+    return queues;
+}
 
-    // --- topics ---
+async function createTopics({ program, sns, mapping }: PlaneBuilder): Promise<Record<string, string>> {
     const topics: Record<string, string> = {};
     for (const resource of program.ofType("aws:sns/topic:Topic")) {
         if (resource.inputs.fifoTopic)
@@ -223,14 +271,22 @@ export async function createDataPlane(program: LoadedProgram, endpoints: Emulato
         topics[resource.name] = TopicArn!;
         mapping.set(resource.outputs.arn, TopicArn!);
     }
+    return topics;
+}
 
-    // --- subscriptions: SNS -> SQS with the program's attributes ---
+/** SNS → SQS subscriptions with the program's attributes; any other protocol is listed as skipped. */
+async function createSubscriptions(
+    { program, sns, mapping, skipped }: PlaneBuilder,
+    queues: Record<string, QueueInfo>,
+    topics: Record<string, string>,
+): Promise<SubscriptionInfo[]> {
     const subscriptions: SubscriptionInfo[] = [];
+    const queueByMockArn = new Map(program.ofType("aws:sqs/queue:Queue").map((r) => [r.outputs.arn as string, r]));
     const topicByMockArn = new Map(program.ofType("aws:sns/topic:Topic").map((r) => [r.outputs.arn as string, r.name]));
     for (const resource of program.ofType("aws:sns/topicSubscription:TopicSubscription")) {
         const { protocol, topic, endpoint } = resource.inputs;
         const topicName = topicByMockArn.get(topic);
-        const queue = byMockArn.get(endpoint);
+        const queue = queueByMockArn.get(endpoint);
         if (protocol !== "sqs" || !topicName || !queue) {
             skipped.push(`${resource.type} ${resource.name} (protocol ${protocol})`);
             continue;
@@ -262,27 +318,7 @@ export async function createDataPlane(program: LoadedProgram, endpoints: Emulato
             filterPolicyScope: attributes.FilterPolicyScope,
         });
     }
-
-    const bySuffix = <T>(record: Record<string, T>, suffix: string, what: string): T => {
-        const keys = Object.keys(record).filter((k) => k.endsWith(suffix));
-        if (keys.length !== 1)
-            throw new Error(`expected exactly one ${what} named *${suffix}, found: ${keys.join(", ") || "none"}`);
-        return record[keys[0]];
-    };
-    return {
-        tables,
-        queues,
-        topics,
-        subscriptions,
-        skipped,
-        mapping,
-        rewriteEnv: (env) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, rewrite(v, mapping)])),
-        queue: (suffix) => bySuffix(queues, suffix, "queue"),
-        topic: (suffix) => bySuffix(topics, suffix, "topic"),
-        db,
-        sqs,
-        sns,
-    };
+    return subscriptions;
 }
 
 /**

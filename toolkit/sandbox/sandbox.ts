@@ -5,9 +5,10 @@
  * a summary whose `lost` must be empty.
  */
 import type { Channel } from "../../handlers/lib/telemetry-names";
+import type { ApiCall } from "../local-cloud/sdk";
 import { checkAnalytics } from "./analytics";
 import { CHANNELS, type LocalPlatform, startPlatform } from "../local-cloud/platform";
-import { byOperation, type ChannelRun, type LostItem, perDelivered, runPass } from "./run";
+import { byOperation, type ChannelRun, type LostItem, type PassResult, perDelivered, runPass } from "./run";
 import { DEMO_USER, generateWorkload, sampleRequest, TEMPLATES, type WorkloadRequest } from "./workload";
 
 /** `--requests N` is capped so a load run stays within two minutes on two cores. */
@@ -86,17 +87,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
         await platform.seedTemplates(TEMPLATES);
         await platform.seedUsers([DEMO_USER, ...(workload?.users ?? [])]);
         for (const phone of workload?.optedOutPhones ?? []) platform.standIn.optedOut.add(phone);
-        print(
-            `\nSeeded: templates ${[...new Set(TEMPLATES.map((t) => `${t.templateId}/${t.locale}`))].join(", ")}; demo user ${DEMO_USER.userId} ` +
-                `(${DEMO_USER.email}, ${DEMO_USER.phone}, opted in to push/email/sms, devices ${Object.entries(
-                    DEMO_USER.devices!,
-                )
-                    .map(([id, d]) => `${id} (${d.platform})`)
-                    .join(", ")})` +
-                (workload
-                    ? `; ${workload.users.length} generated users (${workload.users.reduce((n, u) => n + Object.keys(u.devices ?? {}).length, 0)} devices)`
-                    : ""),
-        );
+        printSeeded(workload, print);
         platform.counter.reset();
 
         print(`\n[1] request -> ingress topic ${platform.plane.topic("-ingress")}`);
@@ -105,56 +96,14 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
 
         const pass = await runPass(platform, requests, {
             observeRouting: true,
-            onRouted: (routing) => {
-                const perQueue = Object.fromEntries(CHANNELS.map((c) => [c, 0]));
-                for (const reached of routing.values()) for (const c of reached) perQueue[c]++;
-                print(
-                    `\n[2] channel queues (ingress filter policies on the 'channels' attribute): ${CHANNELS.map((c) => `${c} ${perQueue[c]}`).join(", ")}`,
-                );
-                if (single)
-                    print(
-                        `    ${requests[0].notificationId} reached: ${routing.get(requests[0].notificationId)!.join(", ") || "no queue"}`,
-                    );
-            },
+            onRouted: (routing) => printRouting(routing, single ? requests[0].notificationId : undefined, print),
             onChannel: (run) => printChannel(platform, run, single, options.verbose ?? false, print),
         });
-
-        print(`\n[4] delivery log (${platform.plane.tables.deliveryLog}): ${pass.rows.length} rows`);
-        if (single || options.verbose) {
-            for (const row of pass.rows.slice(0, 20)) {
-                print(
-                    `    ${row.notificationId}  ${String(row.recipientKey).padEnd(22)} ${String(row.status).padEnd(10)} ${row.reason ?? row.providerMessageId ?? ""}${row.sentDevices ? `  devices: ${row.sentDevices.join(", ")}` : ""}`,
-                );
-            }
-        }
-        for (const [channel, statuses] of Object.entries(pass.accounting.statuses))
-            print(`    ${channel.padEnd(6)} ${JSON.stringify(statuses)}`);
-
+        printDeliveryLog(platform, pass, single || (options.verbose ?? false), print);
         const allCalls = pass.channels.flatMap((c) => c.calls);
-        const streams = new Set(CHANNELS.map((c) => platform.sender(c).env.ANALYTICS_STREAM));
-        const analytics = checkAnalytics(allCalls, streams);
-        print(
-            `\n[5] analytics (Firehose PutRecordBatch, stand-in that validates and keeps the records): ${analytics.records.length} records in ${analytics.calls} calls to ${[...streams].join(", ")}`,
-        );
-        for (const record of analytics.records.slice(0, single ? 10 : 3)) print(`    ${JSON.stringify(record)}`);
-        for (const problem of analytics.problems.slice(0, 10)) print(`    INVALID: ${problem}`);
+        const analytics = printAnalytics(platform, allCalls, single, print);
 
-        const delivered = Object.fromEntries(pass.channels.map((c) => [c.channel, c.delivered])) as Record<
-            Channel,
-            number
-        >;
-        const calls = Object.fromEntries(pass.channels.map((c) => [c.channel, c.calls.length])) as Record<
-            Channel,
-            number
-        >;
-        const totalDelivered = Object.values(delivered).reduce((a, b) => a + b, 0);
-        const callsPerDelivered = {
-            ...(Object.fromEntries(CHANNELS.map((c) => [c, perDelivered(calls[c], delivered[c])])) as Record<
-                Channel,
-                number
-            >),
-            overall: perDelivered(allCalls.length, totalDelivered),
-        };
+        const { delivered, calls, callsPerDelivered } = callProfile(pass.channels);
         const { accounting } = pass;
         const ok = accounting.lost.length === 0 && accounting.leftInQueues === 0 && analytics.problems.length === 0;
         print(`\nSummary (${((Date.now() - started) / 1000).toFixed(1)}s)`);
@@ -196,6 +145,67 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
     } finally {
         await platform.close();
     }
+}
+
+/** Delivered notifications and API calls per channel, and their ratio (overall too). */
+function callProfile(channels: ChannelRun[]) {
+    const delivered = Object.fromEntries(channels.map((c) => [c.channel, c.delivered])) as Record<Channel, number>;
+    const calls = Object.fromEntries(channels.map((c) => [c.channel, c.calls.length])) as Record<Channel, number>;
+    const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+    const callsPerDelivered = {
+        ...(Object.fromEntries(CHANNELS.map((c) => [c, perDelivered(calls[c], delivered[c])])) as Record<
+            Channel,
+            number
+        >),
+        overall: perDelivered(sum(Object.values(calls)), sum(Object.values(delivered))),
+    };
+    return { delivered, calls, callsPerDelivered };
+}
+
+function printSeeded(workload: ReturnType<typeof generateWorkload> | undefined, print: (line: string) => void) {
+    const templates = [...new Set(TEMPLATES.map((t) => `${t.templateId}/${t.locale}`))].join(", ");
+    const devices = Object.entries(DEMO_USER.devices!)
+        .map(([id, d]) => `${id} (${d.platform})`)
+        .join(", ");
+    const generated = workload
+        ? `; ${workload.users.length} generated users (${workload.users.reduce((n, u) => n + Object.keys(u.devices ?? {}).length, 0)} devices)`
+        : "";
+    print(
+        `\nSeeded: templates ${templates}; demo user ${DEMO_USER.userId} (${DEMO_USER.email}, ${DEMO_USER.phone}, opted in to push/email/sms, devices ${devices})${generated}`,
+    );
+}
+
+function printRouting(routing: Map<string, Channel[]>, single: string | undefined, print: (line: string) => void) {
+    const perQueue = Object.fromEntries(CHANNELS.map((c) => [c, 0]));
+    for (const reached of routing.values()) for (const c of reached) perQueue[c]++;
+    print(
+        `\n[2] channel queues (ingress filter policies on the 'channels' attribute): ${CHANNELS.map((c) => `${c} ${perQueue[c]}`).join(", ")}`,
+    );
+    if (single) print(`    ${single} reached: ${routing.get(single)!.join(", ") || "no queue"}`);
+}
+
+function printDeliveryLog(platform: LocalPlatform, pass: PassResult, rows: boolean, print: (line: string) => void) {
+    print(`\n[4] delivery log (${platform.plane.tables.deliveryLog}): ${pass.rows.length} rows`);
+    if (rows) {
+        for (const row of pass.rows.slice(0, 20)) {
+            print(
+                `    ${row.notificationId}  ${String(row.recipientKey).padEnd(22)} ${String(row.status).padEnd(10)} ${row.reason ?? row.providerMessageId ?? ""}${row.sentDevices ? `  devices: ${row.sentDevices.join(", ")}` : ""}`,
+            );
+        }
+    }
+    for (const [channel, statuses] of Object.entries(pass.accounting.statuses))
+        print(`    ${channel.padEnd(6)} ${JSON.stringify(statuses)}`);
+}
+
+function printAnalytics(platform: LocalPlatform, allCalls: ApiCall[], single: boolean, print: (line: string) => void) {
+    const streams = new Set(CHANNELS.map((c) => platform.sender(c).env.ANALYTICS_STREAM));
+    const analytics = checkAnalytics(allCalls, streams);
+    print(
+        `\n[5] analytics (Firehose PutRecordBatch, stand-in that validates and keeps the records): ${analytics.records.length} records in ${analytics.calls} calls to ${[...streams].join(", ")}`,
+    );
+    for (const record of analytics.records.slice(0, single ? 10 : 3)) print(`    ${JSON.stringify(record)}`);
+    for (const problem of analytics.problems.slice(0, 10)) print(`    INVALID: ${problem}`);
+    return analytics;
 }
 
 function printDataPlane(platform: LocalPlatform, print: (line: string) => void) {
