@@ -208,52 +208,45 @@ async function writeBack(deps: Deps, device: DeviceRow & { token: string }, endp
 
 const summaryKey = (userId: string) => marshall({ userId, deviceId: SUMMARY_DEVICE_ID });
 
+/** An UpdateItem on the summary item; false when its condition did not hold. */
+async function updateSummary(deps: Deps, userId: string, update: Record<string, unknown>): Promise<boolean> {
+    try {
+        await deps.dynamo.call("UpdateItem", { TableName: deps.table, Key: summaryKey(userId), ...update });
+        return true;
+    } catch (err) {
+        if ((err as Error).name !== "ConditionalCheckFailedException") throw err;
+        return false;
+    }
+}
+
 /** Sets one device's entry in the summary map, creating the map on the first device. */
 async function putSummaryEntry(deps: Deps, userId: string, deviceId: string, entry: DeviceSummaryEntry) {
     const now = new Date().toISOString();
     for (let attempt = 0; attempt < 3; attempt++) {
-        try {
-            await deps.dynamo.call("UpdateItem", {
-                TableName: deps.table,
-                Key: summaryKey(userId),
-                UpdateExpression: "SET devices.#d = :entry, updatedAt = :now",
-                ConditionExpression: "attribute_exists(devices)",
-                ExpressionAttributeNames: { "#d": deviceId },
-                ExpressionAttributeValues: marshall({ ":entry": entry, ":now": now }),
-            });
-            return;
-        } catch (err) {
-            if ((err as Error).name !== "ConditionalCheckFailedException") throw err;
-        }
-        try {
-            await deps.dynamo.call("UpdateItem", {
-                TableName: deps.table,
-                Key: summaryKey(userId),
-                UpdateExpression: "SET devices = :devices, updatedAt = :now",
-                ConditionExpression: "attribute_not_exists(devices)",
-                ExpressionAttributeValues: marshall({ ":devices": { [deviceId]: entry }, ":now": now }),
-            });
-            return;
-        } catch (err) {
-            // Another invocation created the map in between: set the entry on it (next attempt).
-            if ((err as Error).name !== "ConditionalCheckFailedException") throw err;
-        }
+        const set = await updateSummary(deps, userId, {
+            UpdateExpression: "SET devices.#d = :entry, updatedAt = :now",
+            ConditionExpression: "attribute_exists(devices)",
+            ExpressionAttributeNames: { "#d": deviceId },
+            ExpressionAttributeValues: marshall({ ":entry": entry, ":now": now }),
+        });
+        if (set) return;
+        // No map yet: create it; if another invocation created it in between, set the entry on it.
+        const created = await updateSummary(deps, userId, {
+            UpdateExpression: "SET devices = :devices, updatedAt = :now",
+            ConditionExpression: "attribute_not_exists(devices)",
+            ExpressionAttributeValues: marshall({ ":devices": { [deviceId]: entry }, ":now": now }),
+        });
+        if (created) return;
     }
     throw new Error(`could not update the device summary of ${userId}`);
 }
 
 async function removeSummaryEntry(deps: Deps, userId: string, deviceId: string) {
-    try {
-        await deps.dynamo.call("UpdateItem", {
-            TableName: deps.table,
-            Key: summaryKey(userId),
-            UpdateExpression: "REMOVE devices.#d",
-            ConditionExpression: "attribute_exists(devices)",
-            ExpressionAttributeNames: { "#d": deviceId },
-        });
-    } catch (err) {
-        if ((err as Error).name !== "ConditionalCheckFailedException") throw err;
-    }
+    await updateSummary(deps, userId, {
+        UpdateExpression: "REMOVE devices.#d",
+        ConditionExpression: "attribute_exists(devices)",
+        ExpressionAttributeNames: { "#d": deviceId },
+    });
 }
 
 /**

@@ -15,6 +15,12 @@ const documented = (text: string) => {
     for (const s of doc.Statement) if (s.Sid === "") delete s.Sid;
     return doc;
 };
+/** The documented examples' statement that a source or override document's statement meets by Sid. */
+const BUCKET_STATEMENT = {
+    sid: "SidToOverride",
+    actions: ["s3:*"],
+    resources: ["arn:aws:s3:::somebucket", "arn:aws:s3:::somebucket/*"],
+};
 const json = (args: Parameters<typeof computePolicyDocument>[0]) => computePolicyDocument(args).json;
 
 describe("getPolicyDocument computed as the provider does", function () {
@@ -27,13 +33,7 @@ describe("getPolicyDocument computed as the provider does", function () {
         });
         const result = json({
             sourcePolicyDocuments: [source],
-            statements: [
-                {
-                    sid: "SidToOverride",
-                    actions: ["s3:*"],
-                    resources: ["arn:aws:s3:::somebucket", "arn:aws:s3:::somebucket/*"],
-                },
-            ],
+            statements: [BUCKET_STATEMENT],
         });
         expect(JSON.parse(result)).to.deep.equal(
             documented(`{
@@ -51,14 +51,7 @@ describe("getPolicyDocument computed as the provider does", function () {
         const override = json({ statements: [{ sid: "SidToOverride", actions: ["s3:*"], resources: ["*"] }] });
         const result = json({
             overridePolicyDocuments: [override],
-            statements: [
-                { actions: ["ec2:*"], resources: ["*"] },
-                {
-                    sid: "SidToOverride",
-                    actions: ["s3:*"],
-                    resources: ["arn:aws:s3:::somebucket", "arn:aws:s3:::somebucket/*"],
-                },
-            ],
+            statements: [{ actions: ["ec2:*"], resources: ["*"] }, BUCKET_STATEMENT],
         });
         expect(JSON.parse(result)).to.deep.equal(
             documented(`{
