@@ -53,7 +53,7 @@ export async function deliverEmail(
                 }),
             ),
         args.remaining,
-        { minRemainingMs: SEND_TIME_GUARD_MS },
+        { minRemainingMs: SEND_TIME_GUARD_MS, uncertainResends: args.uncertainResends },
     );
     // SES NotFoundException is a missing configuration set, not a gone recipient: operational, retried.
     return deliveryResultOf(result);

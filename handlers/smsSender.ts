@@ -176,7 +176,7 @@ export async function deliverSms(
     const result = await callWithBackoff(
         () => sns.send(new PublishCommand({ PhoneNumber: phone, Message: text, MessageAttributes: attributes })),
         args.remaining,
-        { minRemainingMs: SEND_TIME_GUARD_MS },
+        { minRemainingMs: SEND_TIME_GUARD_MS, uncertainResends: args.uncertainResends },
     );
     // Publish does not list OptedOutException (SNS drops SMS to opted-out numbers itself; the code is the
     // SMS sandbox's): kept because, should it ever come, SUPPRESSED is its only right reading.

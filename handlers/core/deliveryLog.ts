@@ -7,10 +7,11 @@ import { STATUS_INDEX_ATTRIBUTE, statusIndexKey } from "./statusIndex";
 import type { Channel, DeliveryLogRow, DeliveryStatus, NotificationRequest, RecipientSpec } from "./types";
 
 /**
- * Statuses meaning "something already went out": a redelivered request must not send again. (Arrays,
- * not Sets, in module scope: closure serialization turns a captured Set into a plain object.)
+ * Statuses meaning "something already went out" (or may have: UNCERTAIN): a redelivered request must
+ * not send again. (Arrays, not Sets, in module scope: closure serialization turns a captured Set into a
+ * plain object.)
  */
-export const SENT_STATUSES: readonly DeliveryStatus[] = ["SENT", "DELIVERED", "BOUNCED", "COMPLAINT"];
+export const SENT_STATUSES: readonly DeliveryStatus[] = ["SENT", "DELIVERED", "BOUNCED", "COMPLAINT", "UNCERTAIN"];
 export const isSentStatus = (status: DeliveryStatus | undefined) =>
     status !== undefined && SENT_STATUSES.includes(status);
 
@@ -117,6 +118,8 @@ export interface RecipientOutcome {
     sentDevices?: string[];
     /** The rate counter this outcome counts against (set only for outcomes that sent something new). */
     rateCounterId?: string;
+    /** An attempt reached the provider without an answer (core/retry sendCertainty). */
+    uncertain?: boolean;
 }
 
 /** The delivery-log row for an outcome; createdAt survives from an earlier row of the same key. */
@@ -141,6 +144,7 @@ export function deliveryLogRow(
     if (outcome.reason) row.reason = outcome.reason;
     if (outcome.providerMessageId) row.providerMessageId = outcome.providerMessageId;
     if (outcome.sentDevices && outcome.sentDevices.length > 0) row.sentDevices = outcome.sentDevices;
+    if (outcome.uncertain) row.uncertain = true;
     // Only the statuses an operator investigates carry the status index's key (see core/statusIndex).
     const indexKey = statusIndexKey(row);
     if (indexKey) row[STATUS_INDEX_ATTRIBUTE] = indexKey;
@@ -183,6 +187,7 @@ export function analyticsEvent(outcome: RecipientOutcome, now: number): string {
     for (const k of ["userId", "campaignId", "reason", "providerMessageId"] as const)
         if (outcome[k]) event[k] = outcome[k];
     if (outcome.sentDevices) event.devices = outcome.sentDevices.length;
+    if (outcome.uncertain) event.uncertain = true;
     return `${JSON.stringify(event)}\n`;
 }
 

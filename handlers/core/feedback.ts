@@ -231,13 +231,14 @@ function parseSesEvent(event: Record<string, any>): FeedbackEvent {
  */
 export function overwritableStatuses(next: DeliveryStatus): DeliveryStatus[] {
     switch (next) {
+        // UNCERTAIN (sent, no answer) is settled by the provider's own event when one comes.
         case "DELIVERED":
-            return ["PENDING", "SENT"];
+            return ["PENDING", "SENT", "UNCERTAIN"];
         case "BOUNCED":
         case "FAILED":
-            return ["PENDING", "SENT", "DELIVERED"];
+            return ["PENDING", "SENT", "UNCERTAIN", "DELIVERED"];
         case "COMPLAINT":
-            return ["PENDING", "SENT", "DELIVERED", "BOUNCED"];
+            return ["PENDING", "SENT", "UNCERTAIN", "DELIVERED", "BOUNCED"];
         default:
             return [];
     }

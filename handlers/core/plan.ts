@@ -88,7 +88,11 @@ export interface RecipientPlan<D = unknown> {
     action: Action<D>;
 }
 
-export type RecordPlan<D = unknown> =
+/**
+ * One record of the batch, whatever its recipients carry: the parsed recipients (Parsed) or each one's
+ * decided action (RecordPlan). Ignored: not for this channel; invalid: recorded with its reason.
+ */
+type BatchRecord<R> =
     | { messageId: string; kind: "ignore"; reason: string }
     | {
           messageId: string;
@@ -96,21 +100,12 @@ export type RecordPlan<D = unknown> =
           reason: string;
           notificationId?: string;
           campaignId?: string;
-          recipients: RecipientPlan<D>[];
+          recipients: R[];
       }
-    | { messageId: string; kind: "request"; request: NotificationRequest; recipients: RecipientPlan<D>[] };
+    | { messageId: string; kind: "request"; request: NotificationRequest; recipients: R[] };
 
-export type Parsed =
-    | { messageId: string; kind: "ignore"; reason: string }
-    | {
-          messageId: string;
-          kind: "invalid";
-          reason: string;
-          notificationId?: string;
-          campaignId?: string;
-          recipients: RecipientRef[];
-      }
-    | { messageId: string; kind: "request"; request: NotificationRequest; recipients: RecipientRef[] };
+export type RecordPlan<D = unknown> = BatchRecord<RecipientPlan<D>>;
+export type Parsed = BatchRecord<RecipientRef>;
 
 /**
  * Step 1: parse every record and decide which belong to this channel. A sendAt is judged "in the past"
