@@ -287,3 +287,67 @@ export function clientConfig(endpoints: EmulatorEndpoints, service: "dynamodb" |
         credentials: { accessKeyId: "AKIDLOCALEMULATOR", secretAccessKey: "local-emulator-secret" },
     };
 }
+
+/**
+ * Injected fault "the provider accepted the request and answered after the client's timeout", for an
+ * HTTP emulator (e.g. SES): a front on 127.0.0.1 that forwards every request to `target`; the next
+ * `holdNext(n)` requests are forwarded (the emulator accepts and stores them) but their answer is held
+ * until the client gives up and closes its socket (its requestTimeout), then dropped. Deterministic:
+ * the client's own timeout ends the wait, not a sleep. `held` counts the answers dropped so far.
+ */
+export async function startLateAnswerFront(target: string): Promise<{
+    url: string;
+    holdNext(n: number): void;
+    readonly held: number;
+    close(): Promise<void>;
+}> {
+    const upstreamUrl = new URL(target);
+    const agent = new http.Agent({ keepAlive: true });
+    let toHold = 0;
+    let held = 0;
+    const server = http.createServer((req, res) => {
+        const hold = toHold > 0;
+        if (hold) toHold--;
+        const upstream = http.request(
+            {
+                host: upstreamUrl.hostname,
+                port: upstreamUrl.port,
+                method: req.method,
+                path: req.url,
+                headers: { ...req.headers, host: upstreamUrl.host },
+                agent,
+            },
+            (answer) => {
+                if (!hold) {
+                    res.writeHead(answer.statusCode ?? 502, answer.headers);
+                    answer.pipe(res);
+                    return;
+                }
+                answer.resume(); // accepted upstream; the answer never reaches the client
+                req.socket.once("close", () => held++);
+            },
+        );
+        upstream.on("error", (err) => {
+            if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
+            res.end(`upstream unreachable: ${err.message}`);
+        });
+        req.pipe(upstream);
+    });
+    await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => resolve());
+    });
+    return {
+        url: listenUrl(server),
+        holdNext(n) {
+            toHold += n;
+        },
+        get held() {
+            return held;
+        },
+        async close() {
+            agent.destroy();
+            await closeServer(server);
+        },
+    };
+}
