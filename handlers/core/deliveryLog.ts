@@ -227,3 +227,28 @@ export function deferredRequestBody(request: NotificationRequest, channel: Chann
     if (request.recipients) narrowed.recipients = [recipient.spec];
     return JSON.stringify(narrowed);
 }
+
+/**
+ * Outcomes the delivery log would not take after their sends (the write kept failing past the time
+ * budget) travel as messages of this type on the feedback queue, whose processor replays them into the
+ * log (handlers/feedbackProcessor): durable (the queue has a DLQ), never only a log line.
+ */
+export const OUTCOME_MESSAGE_TYPE = "notify.outcomes";
+/** Below SQS's 256 KiB message limit, with room for the attributes SQS adds. */
+export const OUTCOME_MESSAGE_MAX_BYTES = 200_000;
+
+/** The rows as message bodies of at most `maxBytes` each (a row alone is always far below it). */
+export function outcomeMessageBodies(rows: DeliveryLogRow[], maxBytes = OUTCOME_MESSAGE_MAX_BYTES): string[] {
+    const bodies: string[] = [];
+    let chunk: DeliveryLogRow[] = [];
+    const body = (part: DeliveryLogRow[]) => JSON.stringify({ type: OUTCOME_MESSAGE_TYPE, version: 1, rows: part });
+    for (const row of rows) {
+        if (chunk.length > 0 && Buffer.byteLength(body([...chunk, row])) > maxBytes) {
+            bodies.push(body(chunk));
+            chunk = [];
+        }
+        chunk.push(row);
+    }
+    if (chunk.length > 0) bodies.push(body(chunk));
+    return bodies;
+}

@@ -51,6 +51,12 @@ export interface Emulators {
      * any client's calls count (the processors' SDK client, or a script's).
      */
     dynamodbCalls: string[];
+    /**
+     * Injected DynamoDB faults: while any entry returns true for a request (operation, JSON body), the
+     * front answers it as DynamoDB does a throttled request (HTTP 400,
+     * ProvisionedThroughputExceededException) without forwarding it. Harness requests are never failed.
+     */
+    dynamodbFaults: DynamoFault[];
     /** The SES store. It is module-global in aws-ses-v2-local: one store per process. */
     ses: { emails(): Promise<StoredEmail[]>; clear(): Promise<void> };
     /** Closes every emulator this call started; safe to call twice. */
@@ -63,6 +69,8 @@ export interface StartOptions {
     /** The DynamoDB Local to use (default: the process's shared one, started on first use). */
     dynamoDbLocal?: DynamoDbLocal;
 }
+
+export type DynamoFault = (operation: string, body: string) => boolean;
 
 /** Header the harness's own DynamoDB requests carry, so server-side counts leave them out. */
 export const HARNESS_HEADER = "x-notify-harness";
@@ -103,12 +111,28 @@ async function startDynamoFront(
     local: DynamoDbLocal,
     region: string,
     calls: string[],
+    faults: DynamoFault[],
 ): Promise<{ url: string; close(): Promise<void> }> {
     const key = namespaceKey();
     const agent = new http.Agent({ keepAlive: true });
-    const server = http.createServer((req, res) => {
+    const server = http.createServer(async (req, res) => {
         const target = String(req.headers["x-amz-target"] ?? "");
-        if (req.headers[HARNESS_HEADER] !== "1") calls.push(target.split(".").pop() || "Unknown");
+        const operation = target.split(".").pop() || "Unknown";
+        const harness = req.headers[HARNESS_HEADER] === "1";
+        if (!harness) calls.push(operation);
+        const chunks: Buffer[] = [];
+        for await (const chunk of req) chunks.push(chunk as Buffer);
+        const body = Buffer.concat(chunks);
+        if (!harness && faults.some((fault) => fault(operation, body.toString("utf8")))) {
+            res.writeHead(400, { "content-type": "application/x-amz-json-1.0" });
+            res.end(
+                JSON.stringify({
+                    __type: "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+                    message: "The level of configured provisioned throughput for the table was exceeded.",
+                }),
+            );
+            return;
+        }
         const headers = { ...req.headers, host: `127.0.0.1:${local.port}` };
         if (typeof headers.authorization === "string")
             headers.authorization = headers.authorization.replace(/Credential=[^/,\s]+\//, `Credential=${key}/`);
@@ -123,7 +147,7 @@ async function startDynamoFront(
             if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
             res.end(`DynamoDB Local unreachable: ${err.message}`);
         });
-        req.pipe(upstream);
+        upstream.end(body);
     });
     await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
@@ -169,7 +193,8 @@ export async function startEmulators(options: StartOptions = {}): Promise<Emulat
     try {
         const local = options.dynamoDbLocal ?? (await sharedDynamoDbLocal());
         const dynamodbCalls: string[] = [];
-        const dynamo = await startDynamoFront(local, region, dynamodbCalls);
+        const dynamodbFaults: DynamoFault[] = [];
+        const dynamo = await startDynamoFront(local, region, dynamodbCalls, dynamodbFaults);
         closers.push(() => dynamo.close());
 
         registerFauxqsFidelityHook();
@@ -200,6 +225,7 @@ export async function startEmulators(options: StartOptions = {}): Promise<Emulat
         return {
             endpoints,
             dynamodbCalls,
+            dynamodbFaults,
             ses: {
                 async emails() {
                     const res = await fetch(`${sesUrl}/store`);

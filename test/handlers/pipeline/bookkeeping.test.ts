@@ -61,8 +61,11 @@ describe("lib/pipeline/bookkeeping: after the sends", () => {
         };
         return { dynamo, writes };
     };
+    const queued: string[] = [];
+    const sqs = { send: async (cmd: any) => queued.push(cmd.input.MessageBody) } as any;
     const writer = (dynamo: Dynamo, remaining = () => 30_000) =>
         createLogWriter({
+            outcomes: { sqs, queueUrl: "http://sqs/feedback" },
             dynamo,
             tables: { preferences: "p", templates: "t", deliveryLog: "log", idempotency: "idem" },
             ttlDays: 90,
@@ -99,6 +102,22 @@ describe("lib/pipeline/bookkeeping: after the sends", () => {
         await w.add(many(2));
         await w.finish(many(2), new Map());
         expect(writes).to.have.length(1);
+    });
+
+    it("past the time budget, a write that keeps failing puts its rows on the outcome queue, not only in a log line", async () => {
+        const { dynamo, writes } = fakeDynamo(1_000);
+        queued.splice(0);
+        const w = writer(dynamo, () => 1_000);
+        await w.add(many(3));
+        await w.finish(many(3), new Map());
+        expect(writes).to.have.length(0);
+        expect(queued.map((b) => JSON.parse(b).rows.map((r: any) => [r.recipientKey, r.status]))).to.deep.equal([
+            [
+                ["push#u0", "SENT"],
+                ["push#u1", "SENT"],
+                ["push#u2", "SENT"],
+            ],
+        ]);
     });
 
     it("writes the analytics lines in one batch", async () => {
