@@ -151,29 +151,6 @@ export function deliveryLogRow(
     return row;
 }
 
-export interface RateCounterRow {
-    id: string;
-    count: number;
-    /** Epoch seconds: the idempotency table's TTL attribute. */
-    expiration: number;
-}
-
-/**
- * New counter values: previous count plus this batch's sends. Written with BatchWriteItem (a Put),
- * so two concurrent invocations for the same user can each write "previous + own": the limit is
- * approximate under concurrency (it can undercount by the overlap), exact for one invocation.
- */
-export function rateCounterRows(
-    outcomes: RecipientOutcome[],
-    previous: Map<string, number>,
-    now: number,
-): RateCounterRow[] {
-    const added = new Map<string, number>();
-    for (const o of outcomes) if (o.rateCounterId) added.set(o.rateCounterId, (added.get(o.rateCounterId) ?? 0) + 1);
-    const hourEnd = Math.floor(now / 3_600_000 + 1) * 3_600;
-    return [...added].map(([id, n]) => ({ id, count: (previous.get(id) ?? 0) + n, expiration: hourEnd + 3_600 }));
-}
-
 /** One analytics line (Firehose record) per recipient outcome. */
 export function analyticsEvent(outcome: RecipientOutcome, now: number): string {
     const event: Record<string, unknown> = {

@@ -46,7 +46,6 @@ export function enqueuedAt(record: QueueRecord, now: number): number {
 export interface ReadKeys {
     userIds: string[];
     logKeys: { notificationId: string; recipientKey: string }[];
-    rateCounterIds: string[];
     templateKeys: { templateId: string; locale: string }[];
 }
 
@@ -55,7 +54,6 @@ export interface SharedBatchData {
     profiles: Map<string, Profile>;
     preferences: Map<string, ChannelPreference>;
     logRows: Map<string, DeliveryLogRow>;
-    rateCounts: Map<string, number>;
     templates: Map<string, TemplateVariant>;
 }
 
@@ -147,12 +145,10 @@ export function parseBatch(records: QueueRecord[], channel: Channel, now: number
 }
 
 /** Step 2: the keys to read for the parsed batch (templates: the request's locale chain only). */
-export function readKeys(parsed: Parsed[], channel: Channel, now: number): ReadKeys {
+export function readKeys(parsed: Parsed[]): ReadKeys {
     const userIds = new Set<string>();
     const logKeys = new Map<string, { notificationId: string; recipientKey: string }>();
-    const counters = new Set<string>();
     const templates = new Map<string, { templateId: string; locale: string }>();
-    const window = hourWindow(now);
     for (const p of parsed) {
         if (p.kind === "ignore") continue;
         const notificationId = p.kind === "request" ? p.request.notificationId : p.notificationId;
@@ -161,7 +157,6 @@ export function readKeys(parsed: Parsed[], channel: Channel, now: number): ReadK
             logKeys.set(logKey(notificationId, r.recipientKey), { notificationId, recipientKey: r.recipientKey });
             if (p.kind !== "request") continue;
             if (r.userId) userIds.add(r.userId);
-            counters.add(rateCounterId(channel, r.identity, window));
         }
         if (p.kind === "request" && p.request.template) {
             for (const locale of localeCandidates(p.request.locale)) {
@@ -172,7 +167,6 @@ export function readKeys(parsed: Parsed[], channel: Channel, now: number): ReadK
     return {
         userIds: [...userIds],
         logKeys: [...logKeys.values()],
-        rateCounterIds: [...counters],
         templateKeys: [...templates.values()],
     };
 }
@@ -291,7 +285,8 @@ function planRecipient<D, E>(
         if (until !== undefined) return { kind: "defer", until, reason: `quiet hours in ${timeZone}` };
     }
     const counterId = rateCounterId(channel, recipient.identity, hourWindow(now));
-    const used = (data.rateCounts.get(counterId) ?? 0) + (sentThisBatch.get(counterId) ?? 0);
+    // Within the batch; what earlier batches sent is checked by the claim's counter (core/claims).
+    const used = sentThisBatch.get(counterId) ?? 0;
     if (options.rateLimit !== undefined && used >= options.rateLimit) {
         return { kind: "suppress", reason: `rate limited: ${options.rateLimit} ${channel} per hour` };
     }

@@ -111,6 +111,11 @@ export function createSenderHandler<D, E>(setup: SenderSetup, adapter: ChannelAd
             expiresAt: leaseExpiry(started, remaining()),
             ttl: Math.floor(started / 1000) + setup.ttlDays * 86_400,
             keys: claimKeys(planned),
+            // Each claimed send is counted against the user's hourly limit in the same transaction.
+            counters:
+                setup.rateLimit === undefined
+                    ? undefined
+                    : { table: setup.tables.idempotency, limit: setup.rateLimit, channel },
         });
         const plans = applyClaims(planned, (id, key) => claims.get(logKey(id, key)));
 
@@ -124,7 +129,7 @@ export function createSenderHandler<D, E>(setup: SenderSetup, adapter: ChannelAd
         const outcomes = results.flatMap((r) => r.outcomes);
         const retried = plans.filter((_, i) => results[i].retry).map((p) => p.messageId);
 
-        await writer.finish(outcomes, data.rateCounts);
+        await writer.finish();
         await writeAnalytics({ ...setup, outcomes, now: now() });
         countOutcomes(telemetry, channel, outcomes);
         metrics.flush();

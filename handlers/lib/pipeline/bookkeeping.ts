@@ -11,7 +11,6 @@ import {
     deliveryLogRow,
     logKey,
     outcomeMessageBodies,
-    rateCounterRows,
     type RecipientOutcome,
 } from "../../core/deliveryLog";
 import { callWithBackoff } from "../backoff";
@@ -81,7 +80,7 @@ type Put = { table: string; item: ReturnType<typeof marshall> };
 
 /**
  * Writes the delivery-log rows as outcomes come in: each full group of FLUSH_GROUP rows at once (one
- * BatchWriteItem), the rest with the rate counters at the end. A crash then repeats at most the sends
+ * BatchWriteItem), the rest at the end. A crash then repeats at most the sends
  * since the last flush plus those in flight. A failed write is retried with backoff while the time
  * budget allows (reserve kept for the rest); past it the rows go to the outcome queue (queueOutcomes)
  * and are replayed into the log from there: the sends already happened, so failing the batch now would
@@ -96,8 +95,8 @@ export function createLogWriter(args: LogWriterArgs) {
         );
     const putsOf = (rows: DeliveryLogRow[]): Put[] =>
         rows.map((row) => ({ table: args.tables.deliveryLog, item: marshall({ ...row }) }));
-    const write = async (rows: DeliveryLogRow[], counters: Put[] = []) => {
-        const puts = [...putsOf(rows), ...counters];
+    const write = async (rows: DeliveryLogRow[]) => {
+        const puts = putsOf(rows);
         for (let attempt = 0; ; attempt++) {
             try {
                 await batchPutAll(args.dynamo, puts);
@@ -108,7 +107,6 @@ export function createLogWriter(args: LogWriterArgs) {
                     args.telemetry.log.error("delivery-log write failed past the time budget; rows queued for replay", {
                         error,
                         rows: rows.length,
-                        counters: counters.length,
                     });
                     await queueOutcomes(args.outcomes, rows, args.remaining, args.telemetry);
                     return;
@@ -118,8 +116,8 @@ export function createLogWriter(args: LogWriterArgs) {
             }
         }
     };
-    const enqueue = (rows: DeliveryLogRow[], counters?: Put[]) => {
-        chain = chain.then(() => write(rows, counters));
+    const enqueue = (rows: DeliveryLogRow[]) => {
+        chain = chain.then(() => write(rows));
         return chain;
     };
     return {
@@ -130,13 +128,10 @@ export function createLogWriter(args: LogWriterArgs) {
             const groups: RecipientOutcome[] = pending.splice(0, pending.length - (pending.length % FLUSH_GROUP));
             return enqueue(rowsOf(groups));
         },
-        /** The rows not yet written, with the rate counters of every outcome of the batch. */
-        finish(all: RecipientOutcome[], rateCounts: Map<string, number>): Promise<void> {
-            const counters = rateCounterRows(all, rateCounts, args.now()).map((counter) => ({
-                table: args.tables.idempotency,
-                item: marshall({ ...counter }),
-            }));
-            return enqueue(rowsOf(pending.splice(0)), counters);
+        /** The rows not yet written (the rate counters were counted with the claims). */
+        finish(): Promise<void> {
+            if (pending.length === 0) return chain;
+            return enqueue(rowsOf(pending.splice(0)));
         },
     };
 }
