@@ -17,6 +17,8 @@ export function emailSender() {
     const env = readEnvironment(EMAIL_ENV);
     return createSenderHandler(senderSetup("email", telemetry), {
         composer: emailComposer,
+        // The e-mail composer ignores the previous row: the claim alone finds one already sent.
+        readsPreviousRows: false,
         deliver: (args) => deliverEmail(args, ses, env.sesFromAddress, env.sesConfigurationSet),
     });
 }

@@ -32,6 +32,8 @@ export function smsSender() {
     const optOuts = createOptOutCache(sns, telemetry.log);
     return createSenderHandler(senderSetup("sms", telemetry), {
         composer: smsComposer,
+        // The SMS composer ignores the previous row: the claim alone finds one already sent.
+        readsPreviousRows: false,
         // Only SMS reads opt-outs: the numbers of the batch (request, else profile), looked up at once.
         enrich: ({ recipients, remaining }) => optOuts(batchPhones(recipients), remaining),
         deliver: (args) => deliverSms(args, sns, smsSenderId),

@@ -144,8 +144,14 @@ export function parseBatch(records: QueueRecord[], channel: Channel, now: number
     });
 }
 
-/** Step 2: the keys to read for the parsed batch (templates: the request's locale chain only). */
-export function readKeys(parsed: Parsed[]): ReadKeys {
+/**
+ * Step 2: the keys to read for the parsed batch (templates: the request's locale chain only). With
+ * `previousRows: false` (a channel whose composer does not look at the previous row) the delivery-log
+ * rows of valid requests are not read: their claim refuses a row already sent (core/claims), at no
+ * extra call. Invalid requests' rows are always read, so a FAILED row never replaces a sent one.
+ */
+export function readKeys(parsed: Parsed[], options: { previousRows?: boolean } = {}): ReadKeys {
+    const previousRows = options.previousRows ?? true;
     const userIds = new Set<string>();
     const logKeys = new Map<string, { notificationId: string; recipientKey: string }>();
     const templates = new Map<string, { templateId: string; locale: string }>();
@@ -154,7 +160,8 @@ export function readKeys(parsed: Parsed[]): ReadKeys {
         const notificationId = p.kind === "request" ? p.request.notificationId : p.notificationId;
         if (!notificationId) continue;
         for (const r of p.recipients) {
-            logKeys.set(logKey(notificationId, r.recipientKey), { notificationId, recipientKey: r.recipientKey });
+            if (previousRows || p.kind !== "request")
+                logKeys.set(logKey(notificationId, r.recipientKey), { notificationId, recipientKey: r.recipientKey });
             if (p.kind !== "request") continue;
             if (r.userId) userIds.add(r.userId);
         }

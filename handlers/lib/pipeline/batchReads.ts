@@ -41,7 +41,7 @@ export interface ReadBatchArgs<D, E> {
 
 export async function readBatchData<D, E>(args: ReadBatchArgs<D, E>): Promise<BatchData<E>> {
     const { dynamo, tables, channel, adapter, parsed, now, templateCache } = args;
-    const keys = readKeys(parsed);
+    const keys = readKeys(parsed, { previousRows: adapter.readsPreviousRows ?? true });
     const templateKeysToRead = keys.templateKeys.filter((k) => !isCached(templateCache, k, now));
     const requests: TableKeys[] = [
         {

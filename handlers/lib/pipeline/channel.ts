@@ -57,6 +57,12 @@ export interface EnrichArgs {
 
 export interface ChannelAdapter<D, E> {
     composer: Composer<D, E>;
+    /**
+     * Whether planning needs each recipient's previous delivery-log row (push: the devices already
+     * reached). false: the batch read leaves those rows out (fewer keys, often one BatchGetItem less)
+     * and a row already sent is found by its claim. Default true.
+     */
+    readsPreviousRows?: boolean;
     /** Keys this channel reads in the batch's first BatchGetItem round (push: the users' device summaries). */
     reads?: (userIds: string[]) => TableKeys[];
     /**

@@ -288,6 +288,22 @@ describe("core/plan: routing, preferences, deferral, rate limits, idempotency", 
     });
 });
 
+describe("core/plan: previous rows read only where the channel needs them", () => {
+    it("leaves out the rows of valid requests, never those of invalid ones", () => {
+        const parsed = parseBatch(
+            [
+                rec({ notificationId: "a", userId: "u1", subject: "s", body: "B" }),
+                rec({ notificationId: "b", userId: 42 }),
+            ],
+            "email",
+            NOW,
+        );
+        const keys = readKeys(parsed, { previousRows: false });
+        expect(keys.logKeys.map((k) => k.notificationId)).to.deep.equal(["b"]);
+        expect(keys.userIds).to.deep.equal(["u1"]);
+    });
+});
+
 describe("core/plan: duplicates inside one batch", () => {
     it("plans the same notification and recipient only once per batch (a duplicate publish)", () => {
         const body = { notificationId: "dup", userId: "u1", subject: "s", body: "B" };
