@@ -7,7 +7,8 @@
  * EndpointUpdated event without an `Enabled` attribute is checked with GetEndpointAttributes. Status
  * updates are conditional so late or reordered events never move a row backwards. An event whose
  * delivery-log row does not exist yet (the sender's batch write still in flight) is retried a few times
- * through the queue, then acknowledged.
+ * through the queue, then acknowledged. Outcome messages (`notify.outcomes`) carry delivery-log rows a
+ * sender could not write after its sends; they are replayed into the log (never over a sent status).
  */
 import { FirehoseClient } from "@aws-sdk/client-firehose";
 import { GetEndpointAttributesCommand, SNSClient } from "@aws-sdk/client-sns";
