@@ -17,6 +17,8 @@ export function emailSender() {
     const env = readEnvironment(EMAIL_ENV);
     return createSenderHandler(senderSetup("email", telemetry), {
         composer: emailComposer,
+        // The e-mail composer ignores the previous row: the claim alone finds one already sent.
+        readsPreviousRows: false,
         deliver: (args) => deliverEmail(args, ses, env.sesFromAddress, env.sesConfigurationSet),
     });
 }
@@ -53,7 +55,7 @@ export async function deliverEmail(
                 }),
             ),
         args.remaining,
-        { minRemainingMs: SEND_TIME_GUARD_MS },
+        { minRemainingMs: SEND_TIME_GUARD_MS, uncertainResends: args.uncertainResends },
     );
     // SES NotFoundException is a missing configuration set, not a gone recipient: operational, retried.
     return deliveryResultOf(result);

@@ -7,7 +7,8 @@
  * EndpointUpdated event without an `Enabled` attribute is checked with GetEndpointAttributes. Status
  * updates are conditional so late or reordered events never move a row backwards. An event whose
  * delivery-log row does not exist yet (the sender's batch write still in flight) is retried a few times
- * through the queue, then acknowledged.
+ * through the queue, then acknowledged. Outcome messages (`notify.outcomes`) carry delivery-log rows a
+ * sender could not write after its sends; they are replayed into the log (never over a sent status).
  */
 import { FirehoseClient } from "@aws-sdk/client-firehose";
 import { GetEndpointAttributesCommand, SNSClient } from "@aws-sdk/client-sns";
@@ -16,6 +17,10 @@ import { normalizeEmail } from "./core/email";
 import { SUMMARY_DEVICE_ID } from "./core/endpoints";
 import { STATUS_INDEX_ATTRIBUTE, statusIndexKey } from "./core/statusIndex";
 import { createDynamo, type Dynamo } from "./lib/dynamo";
+import { mapLimit } from "./lib/concurrency";
+import { marshall } from "./core/attributes";
+import { SENT_STATUSES } from "./core/deliveryLog";
+import type { DeliveryLogRow } from "./core/types";
 import { ENV, requireEnv } from "./lib/env";
 import { METRICS } from "./lib/telemetry-names";
 import { putAnalytics } from "./lib/firehose";
@@ -101,7 +106,40 @@ async function handleRecord(
             return undefined;
         case "email":
             return applyEmailEvent(record, event, dynamo, tables, telemetry);
+        case "outcomes":
+            await replayOutcomes(dynamo, tables.deliveryLog, event.rows, log);
+            return undefined;
     }
+}
+
+/**
+ * A sender's outcomes that its delivery-log write could not take: each row is put as the sender would
+ * have, unless the row already holds a sent status (a later result, or feedback, got there first).
+ * Idempotent, so a redelivered message replays harmlessly; any other error leaves the message to the
+ * queue (and its DLQ): the outcome is never dropped.
+ */
+async function replayOutcomes(dynamo: Dynamo, table: string, rows: DeliveryLogRow[], log: Telemetry["log"]) {
+    const values: Record<string, { S: string }> = {};
+    SENT_STATUSES.forEach((status, i) => {
+        values[`:sent${i}`] = { S: status };
+    });
+    const sent = SENT_STATUSES.map((_, i) => `:sent${i}`).join(", ");
+    let replayed = 0;
+    await mapLimit(rows, 8, async (row) => {
+        try {
+            await dynamo.call("PutItem", {
+                TableName: table,
+                Item: marshall({ ...row }),
+                ConditionExpression: `attribute_not_exists(#status) OR NOT #status IN (${sent})`,
+                ExpressionAttributeNames: { "#status": "status" },
+                ExpressionAttributeValues: values,
+            });
+            replayed++;
+        } catch (err) {
+            if ((err as Error).name !== "ConditionalCheckFailedException") throw err;
+        }
+    });
+    log.info("unwritten outcomes replayed into the delivery log", { rows: rows.length, replayed });
 }
 
 /** Asks SNS what an EndpointUpdated event without attributes changed; NotFound means it was deleted. */

@@ -14,7 +14,8 @@ import { callWithBackoff, isRetryable, providerClientConfig, SEND_TIME_GUARD_MS 
 import { createDynamo, type Dynamo } from "./lib/dynamo";
 import { ENV, PUSH_ENV, readEnvironment } from "./lib/env";
 import type { Logger } from "./lib/log";
-import { type DeliverArgs, type DeliveryResult, failedDelivery } from "./lib/pipeline/channel";
+import type { ErrorClass } from "./core/retry";
+import { type DeliverArgs, type DeliveryResult, failedDelivery, uncertainReason } from "./lib/pipeline/channel";
 import { createSenderHandler, senderSetup } from "./lib/sender";
 import { createTelemetry } from "./lib/telemetry";
 
@@ -51,7 +52,13 @@ export function deviceSummaries(items: AttributeMap[]): DeviceSummaries {
     return summaries;
 }
 
-/** Publishes to every target device; the result is SENT as soon as one device (now or earlier) got it. */
+/**
+ * Publishes to every target device, each on its own: a retryable failure on one device does not stop
+ * the others (the map order of the user's devices is not fixed), and only the devices left retryable
+ * are published to again on the redelivery (the others are in sentDevices). A device whose publish got
+ * no answer past the uncertain-send policy counts as done (in sentDevices, never published again) and
+ * marks the row uncertain. The result is SENT as soon as one device (now or earlier) surely got it.
+ */
 export async function deliverPush(
     args: DeliverArgs<PushDelivery>,
     sns: SNSClient,
@@ -59,47 +66,61 @@ export async function deliverPush(
     devicesTable: string,
     log: Logger,
 ): Promise<DeliveryResult> {
-    const sentDevices = [...args.delivery.alreadySent];
+    const done = [...args.delivery.alreadySent];
+    let reached = done.length;
     let providerMessageId: string | undefined;
+    let uncertainAttempts = 0;
     const problems: string[] = [];
+    const uncertainDevices: string[] = [];
+    let retryable: { error: Error; errorClass: ErrorClass } | undefined;
     for (const target of args.delivery.targets) {
-        const result = await callWithBackoff(
-            () =>
-                sns.send(
-                    new PublishCommand({
-                        TargetArn: target.endpointArn,
-                        MessageStructure: "json",
-                        Message: target.push.message,
-                        MessageAttributes: target.push.attributes,
-                    }),
-                ),
-            args.remaining,
-            // Each device's publish is guarded: out of time, the devices reached so far are kept (PENDING).
-            { target: "push-endpoint", minRemainingMs: SEND_TIME_GUARD_MS },
-        );
+        const result = await publishToDevice(args, sns, target);
+        uncertainAttempts += result.uncertainAttempts ?? 0;
         if (result.ok) {
-            sentDevices.push(target.deviceId);
+            done.push(target.deviceId);
+            reached++;
             providerMessageId ??= result.value.MessageId;
             continue;
         }
         const { error, errorClass } = result;
-        if (isRetryable(errorClass)) return failedDelivery(result, { sentDevices });
-        if (errorClass === "endpoint-gone") {
-            problems.push(`device ${target.deviceId}: ${error.name}`);
-            await disableDevice(
-                dynamo,
-                devicesTable,
-                args.userId!,
-                target.deviceId,
-                `${error.name}: ${error.message}`,
-                log,
+        if (result.uncertainAttempts) {
+            done.push(target.deviceId);
+            uncertainDevices.push(target.deviceId);
+            problems.push(
+                `device ${target.deviceId}: ${uncertainReason(result.uncertainAttempts, `${error.name}: ${error.message}`)}`,
             );
-            continue;
-        }
-        problems.push(`device ${target.deviceId}: ${error.name}: ${error.message}`);
+        } else if (isRetryable(errorClass)) {
+            retryable ??= result;
+        } else if (errorClass === "endpoint-gone") {
+            problems.push(`device ${target.deviceId}: ${error.name}`);
+            const reason = `${error.name}: ${error.message}`;
+            await disableDevice(dynamo, devicesTable, args.userId!, target.deviceId, reason, log);
+        } else problems.push(`device ${target.deviceId}: ${error.name}: ${error.message}`);
     }
-    if (sentDevices.length > 0) return { status: "SENT", providerMessageId, sentDevices };
+    const counted = uncertainAttempts > 0 ? { uncertainAttempts } : {};
+    const uncertain = uncertainAttempts > 0 ? { uncertain: true } : {};
+    if (retryable) return { ...failedDelivery(retryable, { sentDevices: done }), ...uncertain, ...counted };
+    if (reached > 0) return { status: "SENT", providerMessageId, sentDevices: done, ...uncertain, ...counted };
+    if (uncertainDevices.length > 0)
+        return { status: "UNCERTAIN", reason: problems.join("; "), sentDevices: done, ...counted };
     return { status: "FAILED", reason: problems.join("; ") || "no device accepted the notification" };
+}
+
+/** One device's publish, with backoff; each is guarded: out of time, the devices done so far are kept. */
+function publishToDevice(args: DeliverArgs<PushDelivery>, sns: SNSClient, target: PushDelivery["targets"][number]) {
+    return callWithBackoff(
+        () =>
+            sns.send(
+                new PublishCommand({
+                    TargetArn: target.endpointArn,
+                    MessageStructure: "json",
+                    Message: target.push.message,
+                    MessageAttributes: target.push.attributes,
+                }),
+            ),
+        args.remaining,
+        { target: "push-endpoint", minRemainingMs: SEND_TIME_GUARD_MS, uncertainResends: args.uncertainResends },
+    );
 }
 
 /** Marks a dead device disabled; the device stream then drops it from the user's summary. */

@@ -32,6 +32,8 @@ export function smsSender() {
     const optOuts = createOptOutCache(sns, telemetry.log);
     return createSenderHandler(senderSetup("sms", telemetry), {
         composer: smsComposer,
+        // The SMS composer ignores the previous row: the claim alone finds one already sent.
+        readsPreviousRows: false,
         // Only SMS reads opt-outs: the numbers of the batch (request, else profile), looked up at once.
         enrich: ({ recipients, remaining }) => optOuts(batchPhones(recipients), remaining),
         deliver: (args) => deliverSms(args, sns, smsSenderId),
@@ -176,7 +178,7 @@ export async function deliverSms(
     const result = await callWithBackoff(
         () => sns.send(new PublishCommand({ PhoneNumber: phone, Message: text, MessageAttributes: attributes })),
         args.remaining,
-        { minRemainingMs: SEND_TIME_GUARD_MS },
+        { minRemainingMs: SEND_TIME_GUARD_MS, uncertainResends: args.uncertainResends },
     );
     // Publish does not list OptedOutException (SNS drops SMS to opted-out numbers itself; the code is the
     // SMS sandbox's): kept because, should it ever come, SUPPRESSED is its only right reading.

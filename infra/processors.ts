@@ -185,6 +185,14 @@ function senderFactory(shared: Shared) {
         // Claim before send: TransactWriteItems of conditional Updates, authorized as UpdateItem per item.
         dynamo("ClaimBeforeSend", ["UpdateItem"], tableArns("deliveryLog")),
         dynamo("ReadRecipients", ["BatchGetItem"], tableArns("preferences", "templates", ...recipientTables)),
+        {
+            // Outcomes the delivery log would not take within the time budget, replayed by the feedback
+            // processor (SendMessageBatch is authorized as SendMessage; the key is granted by Processor).
+            Sid: "QueueUnwrittenOutcomes",
+            Effect: "Allow",
+            Action: "sqs:SendMessage",
+            Resource: messaging.feedbackQueue.queue.arn,
+        },
     ];
 
     /**
@@ -228,6 +236,7 @@ function senderFactory(shared: Shared) {
         deferralScheduleGroup: args.deferralScheduleGroupName,
         deferralRoleArn: args.deferralRoleArn,
         channelQueueArn: messaging.channelQueues[channel].queue.arn,
+        outcomeQueueUrl: messaging.feedbackQueue.queue.url,
         rateLimits: JSON.stringify(config.rateLimitsPerHour),
         deliveryLogTtlDays: String(config.deliveryLogTtlDays),
     });
@@ -348,6 +357,8 @@ function feedbackProcessorOf(shared: Shared): Processor {
                 analytics,
                 dynamo("UpdateOutcomes", ["UpdateItem"], tableArns("deliveryLog", "preferences", "devices")),
                 dynamo("ReadDeliveryRow", ["GetItem"], tableArns("deliveryLog")),
+                // Replays the outcomes a sender queued when its delivery-log write kept failing.
+                dynamo("ReplayUnwrittenOutcomes", ["PutItem"], tableArns("deliveryLog")),
                 dynamo("FindDeviceByEndpoint", ["Query"], [indexArn("devices", "byEndpointArn")]),
                 // An EndpointUpdated event without attributes is checked with SNS: the platform
                 // applications' endpoints only (none without an application: no events then either).

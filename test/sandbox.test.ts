@@ -4,7 +4,7 @@
  * functions' API calls are per batch, not per record (counts are deterministic; no timing asserted).
  */
 import { expect } from "chai";
-import { account } from "../toolkit/sandbox/run";
+import { account, queuedOutcomes } from "../toolkit/sandbox/run";
 import {
     CALLS_PER_DELIVERED_TARGET,
     parseRequestFile,
@@ -44,7 +44,7 @@ describe("npm run sandbox", function () {
         expect(summary.lost).to.deep.equal([]);
         expect(summary.leftInQueues).to.equal(0);
         expect(summary.routed).to.be.greaterThan(summary.requests); // some requests reach several channels
-        expect(summary.logged + summary.deadLettered).to.equal(summary.routed);
+        expect(summary.logged + summary.deadLettered + summary.queuedForReplay).to.equal(summary.routed);
         expect(summary.ok).to.equal(true);
     });
 
@@ -103,5 +103,20 @@ describe("npm run sandbox", function () {
         expect(result.logged).to.equal(1);
         expect(result.deadLettered).to.equal(1);
         expect(result.lost.map((l) => `${l.notificationId}/${l.channel}`)).to.deep.equal(["b/sms", "c/ingress"]);
+    });
+
+    it("accounts an outcome queued for replay (a claim-only row is no outcome)", () => {
+        const requests = [{ notificationId: "q" }] as any;
+        const routing = new Map<string, any>([["q", ["sms"]]]);
+        const claimOnly = [{ notificationId: "q", channel: "sms", claimOwner: "x" }];
+        const body = JSON.stringify({
+            type: "notify.outcomes",
+            version: 1,
+            rows: [{ notificationId: "q", channel: "sms", status: "SENT" }],
+        });
+        const dlq = { push: [], email: [], sms: [] };
+        const queued = queuedOutcomes([body, "not json"]);
+        expect(account(requests, routing, claimOnly, dlq, 0, queued).queuedForReplay).to.equal(1);
+        expect(account(requests, routing, claimOnly, dlq, 0).lost).to.have.length(1);
     });
 });

@@ -21,6 +21,56 @@ export function leaseExpiry(now: number, remainingMs: number): number {
 export interface ClaimKey {
     notificationId: string;
     recipientKey: string;
+    /** The hourly rate counter this send counts against (core/deliveryLog rateCounterId). */
+    rateCounterId?: string;
+}
+
+/** One rate counter's increment in a claim transaction: the sends it claims for that user and hour. */
+export interface CounterAdd {
+    id: string;
+    add: number;
+    /** Epoch seconds: the idempotency table's TTL, an hour past the counter's hour. */
+    expiration: number;
+}
+
+/** The counters the claimed keys count against, each with the number of its keys. */
+export function counterAdds(keys: ClaimKey[], now: number): CounterAdd[] {
+    const added = new Map<string, number>();
+    for (const k of keys) if (k.rateCounterId) added.set(k.rateCounterId, (added.get(k.rateCounterId) ?? 0) + 1);
+    const expiration = Math.floor(now / 3_600_000 + 1) * 3_600 + 3_600;
+    return [...added].map(([id, add]) => ({ id, add, expiration }));
+}
+
+/**
+ * The Update that counts claimed sends against a user's hourly limit, in the claim's own transaction:
+ * an atomic ADD (concurrent copies cannot overwrite each other's counts), conditional on the limit
+ * when there is one — a counter already at its limit cancels the transaction, and the claims behind
+ * it are refused as rate limited. What a claim counts is an attempt: a send that then fails still
+ * counts for the hour (the limit errs on the side of fewer notifications).
+ */
+export function counterUpdate(args: { table: string; counter: CounterAdd; limit?: number }): {
+    TableName: string;
+    Key: { id: { S: string } };
+    UpdateExpression: string;
+    ConditionExpression?: string;
+    ExpressionAttributeNames: Record<string, string>;
+    ExpressionAttributeValues: Record<string, { N: string }>;
+} {
+    const { counter, limit } = args;
+    const values: Record<string, { N: string }> = {
+        ":n": { N: String(counter.add) },
+        ":exp": { N: String(counter.expiration) },
+    };
+    const update = {
+        TableName: args.table,
+        Key: { id: { S: counter.id } },
+        UpdateExpression: "ADD #count :n SET expiration = if_not_exists(expiration, :exp)",
+        ExpressionAttributeNames: { "#count": "count" },
+        ExpressionAttributeValues: values,
+    };
+    if (limit === undefined) return update;
+    values[":max"] = { N: String(limit - counter.add) };
+    return { ...update, ConditionExpression: "attribute_not_exists(#count) OR #count <= :max" };
 }
 
 /**
@@ -63,7 +113,9 @@ export function claimUpdate(args: {
 /** Why a claim was refused, from the row as it stood (ReturnValuesOnConditionCheckFailure ALL_OLD). */
 export type ClaimRefusal =
     | { kind: "sent"; status: DeliveryStatus }
-    | { kind: "claimed"; owner?: string; until?: number };
+    | { kind: "claimed"; owner?: string; until?: number }
+    /** The user's counter for this channel and hour is at its limit. */
+    | { kind: "rate-limited"; reason: string };
 
 export function refusalOf(
     row: { status?: DeliveryStatus; claimOwner?: string; claimExpiresAt?: number } | undefined,
@@ -79,7 +131,11 @@ export function claimKeys(plans: RecordPlan<unknown>[]): ClaimKey[] {
         if (p.kind !== "request") continue;
         for (const r of p.recipients)
             if (r.action.kind === "send")
-                keys.push({ notificationId: p.request.notificationId, recipientKey: r.recipient.recipientKey });
+                keys.push({
+                    notificationId: p.request.notificationId,
+                    recipientKey: r.recipient.recipientKey,
+                    rateCounterId: r.action.rateCounterId,
+                });
     }
     return keys;
 }
@@ -101,6 +157,7 @@ export function applyClaims<D>(
             const claim = outcomeOf(p.request.notificationId, r.recipient.recipientKey);
             if (claim === undefined) return r;
             if (claim.kind === "sent") return { ...r, action: { kind: "skip", reason: `already ${claim.status}` } };
+            if (claim.kind === "rate-limited") return { ...r, action: { kind: "suppress", reason: claim.reason } };
             const reason =
                 claim.kind === "claimed"
                     ? `claimed by a concurrent copy until ${claim.until ? new Date(claim.until).toISOString() : "?"}`

@@ -7,10 +7,11 @@ import { STATUS_INDEX_ATTRIBUTE, statusIndexKey } from "./statusIndex";
 import type { Channel, DeliveryLogRow, DeliveryStatus, NotificationRequest, RecipientSpec } from "./types";
 
 /**
- * Statuses meaning "something already went out": a redelivered request must not send again. (Arrays,
- * not Sets, in module scope: closure serialization turns a captured Set into a plain object.)
+ * Statuses meaning "something already went out" (or may have: UNCERTAIN): a redelivered request must
+ * not send again. (Arrays, not Sets, in module scope: closure serialization turns a captured Set into a
+ * plain object.)
  */
-export const SENT_STATUSES: readonly DeliveryStatus[] = ["SENT", "DELIVERED", "BOUNCED", "COMPLAINT"];
+export const SENT_STATUSES: readonly DeliveryStatus[] = ["SENT", "DELIVERED", "BOUNCED", "COMPLAINT", "UNCERTAIN"];
 export const isSentStatus = (status: DeliveryStatus | undefined) =>
     status !== undefined && SENT_STATUSES.includes(status);
 
@@ -117,6 +118,8 @@ export interface RecipientOutcome {
     sentDevices?: string[];
     /** The rate counter this outcome counts against (set only for outcomes that sent something new). */
     rateCounterId?: string;
+    /** An attempt reached the provider without an answer (core/retry sendCertainty). */
+    uncertain?: boolean;
 }
 
 /** The delivery-log row for an outcome; createdAt survives from an earlier row of the same key. */
@@ -141,33 +144,11 @@ export function deliveryLogRow(
     if (outcome.reason) row.reason = outcome.reason;
     if (outcome.providerMessageId) row.providerMessageId = outcome.providerMessageId;
     if (outcome.sentDevices && outcome.sentDevices.length > 0) row.sentDevices = outcome.sentDevices;
+    if (outcome.uncertain) row.uncertain = true;
     // Only the statuses an operator investigates carry the status index's key (see core/statusIndex).
     const indexKey = statusIndexKey(row);
     if (indexKey) row[STATUS_INDEX_ATTRIBUTE] = indexKey;
     return row;
-}
-
-export interface RateCounterRow {
-    id: string;
-    count: number;
-    /** Epoch seconds: the idempotency table's TTL attribute. */
-    expiration: number;
-}
-
-/**
- * New counter values: previous count plus this batch's sends. Written with BatchWriteItem (a Put),
- * so two concurrent invocations for the same user can each write "previous + own": the limit is
- * approximate under concurrency (it can undercount by the overlap), exact for one invocation.
- */
-export function rateCounterRows(
-    outcomes: RecipientOutcome[],
-    previous: Map<string, number>,
-    now: number,
-): RateCounterRow[] {
-    const added = new Map<string, number>();
-    for (const o of outcomes) if (o.rateCounterId) added.set(o.rateCounterId, (added.get(o.rateCounterId) ?? 0) + 1);
-    const hourEnd = Math.floor(now / 3_600_000 + 1) * 3_600;
-    return [...added].map(([id, n]) => ({ id, count: (previous.get(id) ?? 0) + n, expiration: hourEnd + 3_600 }));
 }
 
 /** One analytics line (Firehose record) per recipient outcome. */
@@ -183,6 +164,7 @@ export function analyticsEvent(outcome: RecipientOutcome, now: number): string {
     for (const k of ["userId", "campaignId", "reason", "providerMessageId"] as const)
         if (outcome[k]) event[k] = outcome[k];
     if (outcome.sentDevices) event.devices = outcome.sentDevices.length;
+    if (outcome.uncertain) event.uncertain = true;
     return `${JSON.stringify(event)}\n`;
 }
 
@@ -221,4 +203,29 @@ export function deferredRequestBody(request: NotificationRequest, channel: Chann
     const narrowed: NotificationRequest = { ...rest, channels: [channel] };
     if (request.recipients) narrowed.recipients = [recipient.spec];
     return JSON.stringify(narrowed);
+}
+
+/**
+ * Outcomes the delivery log would not take after their sends (the write kept failing past the time
+ * budget) travel as messages of this type on the feedback queue, whose processor replays them into the
+ * log (handlers/feedbackProcessor): durable (the queue has a DLQ), never only a log line.
+ */
+export const OUTCOME_MESSAGE_TYPE = "notify.outcomes";
+/** Below SQS's 256 KiB message limit, with room for the attributes SQS adds. */
+export const OUTCOME_MESSAGE_MAX_BYTES = 200_000;
+
+/** The rows as message bodies of at most `maxBytes` each (a row alone is always far below it). */
+export function outcomeMessageBodies(rows: DeliveryLogRow[], maxBytes = OUTCOME_MESSAGE_MAX_BYTES): string[] {
+    const bodies: string[] = [];
+    let chunk: DeliveryLogRow[] = [];
+    const body = (part: DeliveryLogRow[]) => JSON.stringify({ type: OUTCOME_MESSAGE_TYPE, version: 1, rows: part });
+    for (const row of rows) {
+        if (chunk.length > 0 && Buffer.byteLength(body([...chunk, row])) > maxBytes) {
+            bodies.push(body(chunk));
+            chunk = [];
+        }
+        chunk.push(row);
+    }
+    if (chunk.length > 0) bodies.push(body(chunk));
+    return bodies;
 }

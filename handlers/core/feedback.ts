@@ -2,7 +2,8 @@
  * Parsing of the feedback queue's messages: SES events (configuration-set event destination, via SNS
  * or EventBridge) and SNS platform-application events (endpoint deleted / updated / delivery failure).
  */
-import type { DeliveryStatus } from "./types";
+import { OUTCOME_MESSAGE_TYPE } from "./deliveryLog";
+import type { DeliveryLogRow, DeliveryStatus } from "./types";
 
 export type FeedbackEvent =
     | {
@@ -28,6 +29,8 @@ export type FeedbackEvent =
      * APNs/FCM credentials): every device fails alike, so no device is disabled; log and count it.
      */
     | { kind: "platform-failure"; endpointArn: string; platformApplicationArn?: string; reason: string }
+    /** Delivery-log rows a sender could not write after its sends: replayed into the log. */
+    | { kind: "outcomes"; rows: DeliveryLogRow[] }
     | { kind: "ignore"; reason: string }
     | { kind: "invalid"; reason: string };
 
@@ -54,6 +57,7 @@ export function unwrapFeedbackBody(body: string): Record<string, any> | undefine
 export function parseFeedback(body: string): FeedbackEvent {
     const event = unwrapFeedbackBody(body);
     if (!event) return { kind: "invalid", reason: "feedback body is not a JSON object" };
+    if (event.type === OUTCOME_MESSAGE_TYPE) return parseOutcomes(event.rows);
     if (typeof event.EventType === "string" && typeof event.EndpointArn === "string") return parseEndpointEvent(event);
     if (typeof event.eventType === "string" || typeof event.notificationType === "string") return parseSesEvent(event);
     return { kind: "invalid", reason: "neither an SES event nor an SNS endpoint event" };
@@ -231,14 +235,45 @@ function parseSesEvent(event: Record<string, any>): FeedbackEvent {
  */
 export function overwritableStatuses(next: DeliveryStatus): DeliveryStatus[] {
     switch (next) {
+        // UNCERTAIN (sent, no answer) is settled by the provider's own event when one comes.
         case "DELIVERED":
-            return ["PENDING", "SENT"];
+            return ["PENDING", "SENT", "UNCERTAIN"];
         case "BOUNCED":
         case "FAILED":
-            return ["PENDING", "SENT", "DELIVERED"];
+            return ["PENDING", "SENT", "UNCERTAIN", "DELIVERED"];
         case "COMPLAINT":
-            return ["PENDING", "SENT", "DELIVERED", "BOUNCED"];
+            return ["PENDING", "SENT", "UNCERTAIN", "DELIVERED", "BOUNCED"];
         default:
             return [];
     }
+}
+
+const ROW_STATUSES: readonly DeliveryStatus[] = [
+    "PENDING",
+    "SENT",
+    "DELIVERED",
+    "BOUNCED",
+    "COMPLAINT",
+    "FAILED",
+    "SUPPRESSED",
+    "DEFERRED",
+    "UNCERTAIN",
+];
+
+/** A sender's unwritten outcomes: every row must carry its key, channel, status and stamps. */
+function parseOutcomes(rows: unknown): FeedbackEvent {
+    if (!Array.isArray(rows) || rows.length === 0) return { kind: "invalid", reason: "outcome message without rows" };
+    for (const row of rows) {
+        const ok =
+            isRecord(row) &&
+            typeof row.notificationId === "string" &&
+            typeof row.recipientKey === "string" &&
+            typeof row.channel === "string" &&
+            ROW_STATUSES.includes(row.status) &&
+            typeof row.createdAt === "string" &&
+            typeof row.updatedAt === "string" &&
+            typeof row.expiresAt === "number";
+        if (!ok) return { kind: "invalid", reason: "outcome message with a malformed row" };
+    }
+    return { kind: "outcomes", rows: rows as DeliveryLogRow[] };
 }

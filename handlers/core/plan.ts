@@ -46,7 +46,6 @@ export function enqueuedAt(record: QueueRecord, now: number): number {
 export interface ReadKeys {
     userIds: string[];
     logKeys: { notificationId: string; recipientKey: string }[];
-    rateCounterIds: string[];
     templateKeys: { templateId: string; locale: string }[];
 }
 
@@ -55,7 +54,6 @@ export interface SharedBatchData {
     profiles: Map<string, Profile>;
     preferences: Map<string, ChannelPreference>;
     logRows: Map<string, DeliveryLogRow>;
-    rateCounts: Map<string, number>;
     templates: Map<string, TemplateVariant>;
 }
 
@@ -88,7 +86,11 @@ export interface RecipientPlan<D = unknown> {
     action: Action<D>;
 }
 
-export type RecordPlan<D = unknown> =
+/**
+ * One record of the batch, whatever its recipients carry: the parsed recipients (Parsed) or each one's
+ * decided action (RecordPlan). Ignored: not for this channel; invalid: recorded with its reason.
+ */
+type BatchRecord<R> =
     | { messageId: string; kind: "ignore"; reason: string }
     | {
           messageId: string;
@@ -96,21 +98,12 @@ export type RecordPlan<D = unknown> =
           reason: string;
           notificationId?: string;
           campaignId?: string;
-          recipients: RecipientPlan<D>[];
+          recipients: R[];
       }
-    | { messageId: string; kind: "request"; request: NotificationRequest; recipients: RecipientPlan<D>[] };
+    | { messageId: string; kind: "request"; request: NotificationRequest; recipients: R[] };
 
-export type Parsed =
-    | { messageId: string; kind: "ignore"; reason: string }
-    | {
-          messageId: string;
-          kind: "invalid";
-          reason: string;
-          notificationId?: string;
-          campaignId?: string;
-          recipients: RecipientRef[];
-      }
-    | { messageId: string; kind: "request"; request: NotificationRequest; recipients: RecipientRef[] };
+export type RecordPlan<D = unknown> = BatchRecord<RecipientPlan<D>>;
+export type Parsed = BatchRecord<RecipientRef>;
 
 /**
  * Step 1: parse every record and decide which belong to this channel. A sendAt is judged "in the past"
@@ -151,22 +144,26 @@ export function parseBatch(records: QueueRecord[], channel: Channel, now: number
     });
 }
 
-/** Step 2: the keys to read for the parsed batch (templates: the request's locale chain only). */
-export function readKeys(parsed: Parsed[], channel: Channel, now: number): ReadKeys {
+/**
+ * Step 2: the keys to read for the parsed batch (templates: the request's locale chain only). With
+ * `previousRows: false` (a channel whose composer does not look at the previous row) the delivery-log
+ * rows of valid requests are not read: their claim refuses a row already sent (core/claims), at no
+ * extra call. Invalid requests' rows are always read, so a FAILED row never replaces a sent one.
+ */
+export function readKeys(parsed: Parsed[], options: { previousRows?: boolean } = {}): ReadKeys {
+    const previousRows = options.previousRows ?? true;
     const userIds = new Set<string>();
     const logKeys = new Map<string, { notificationId: string; recipientKey: string }>();
-    const counters = new Set<string>();
     const templates = new Map<string, { templateId: string; locale: string }>();
-    const window = hourWindow(now);
     for (const p of parsed) {
         if (p.kind === "ignore") continue;
         const notificationId = p.kind === "request" ? p.request.notificationId : p.notificationId;
         if (!notificationId) continue;
         for (const r of p.recipients) {
-            logKeys.set(logKey(notificationId, r.recipientKey), { notificationId, recipientKey: r.recipientKey });
+            if (previousRows || p.kind !== "request")
+                logKeys.set(logKey(notificationId, r.recipientKey), { notificationId, recipientKey: r.recipientKey });
             if (p.kind !== "request") continue;
             if (r.userId) userIds.add(r.userId);
-            counters.add(rateCounterId(channel, r.identity, window));
         }
         if (p.kind === "request" && p.request.template) {
             for (const locale of localeCandidates(p.request.locale)) {
@@ -177,7 +174,6 @@ export function readKeys(parsed: Parsed[], channel: Channel, now: number): ReadK
     return {
         userIds: [...userIds],
         logKeys: [...logKeys.values()],
-        rateCounterIds: [...counters],
         templateKeys: [...templates.values()],
     };
 }
@@ -296,7 +292,8 @@ function planRecipient<D, E>(
         if (until !== undefined) return { kind: "defer", until, reason: `quiet hours in ${timeZone}` };
     }
     const counterId = rateCounterId(channel, recipient.identity, hourWindow(now));
-    const used = (data.rateCounts.get(counterId) ?? 0) + (sentThisBatch.get(counterId) ?? 0);
+    // Within the batch; what earlier batches sent is checked by the claim's counter (core/claims).
+    const used = sentThisBatch.get(counterId) ?? 0;
     if (options.rateLimit !== undefined && used >= options.rateLimit) {
         return { kind: "suppress", reason: `rate limited: ${options.rateLimit} ${channel} per hour` };
     }

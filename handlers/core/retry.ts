@@ -3,6 +3,7 @@
  * device is gone", "slow down", "try later", "our own setup is broken" or "this message can never go",
  * and exponential backoff with full jitter bounded by the invocation's remaining time.
  */
+import type { Channel } from "./channels";
 
 export type ErrorClass =
     /** The push endpoint is disabled or gone: mark the device disabled, never retry. */
@@ -106,6 +107,8 @@ export function classifyError(err: ErrorInfo, target: CallTarget = "service"): E
     } else if (NOT_FOUND.includes(name)) {
         return "operational";
     }
+    // A request that never left (DNS, refused connection): transient, and safe to repeat (sendCertainty).
+    if (NOT_SENT_CODES.includes(name)) return "transient";
     if (TRANSIENT.includes(name) || (err.httpStatusCode !== undefined && err.httpStatusCode >= 500)) return "transient";
     if (err.httpStatusCode === undefined && !name) return "transient"; // no response at all: a network fault
     return "permanent";
@@ -141,3 +144,65 @@ export function nextRetryDelay(
     const delay = backoffDelay(attempt, policy, random);
     return remainingMs - delay > policy.reserveMs ? delay : undefined;
 }
+
+/**
+ * Whether a failed provider call can have reached the provider. "answered": the provider replied (any
+ * HTTP status, a modelled service error). "not-sent": the request never left — DNS (ENOTFOUND,
+ * EAI_AGAIN), a refused or unreachable connection, smithy's connection timeout, our own time guard —
+ * so it may be retried freely. "uncertain": the request was written and no answer came — smithy's
+ * requestTimeout (TimeoutError, code ETIMEDOUT) or socket-inactivity timeout, a reset or hang-up after
+ * the connection was up (smithy renames ECONNRESET/EPIPE/ETIMEDOUT request errors TimeoutError, code
+ * kept) — the provider may have accepted it: a resend may deliver twice. An unknown shape without an
+ * answer counts as uncertain: no proof it did not leave.
+ */
+export type SendCertainty = "answered" | "not-sent" | "uncertain";
+
+export interface TransportErrorInfo {
+    name?: string;
+    message?: string;
+    /** Node's system error code (ENOTFOUND, ECONNREFUSED, ECONNRESET, ...), kept by smithy. */
+    code?: string;
+    /** Node's failing system call: getaddrinfo / connect happen before any byte of the request is sent. */
+    syscall?: string;
+    httpStatusCode?: number;
+    /** Set on every modelled service exception (client | server): the provider answered. */
+    $fault?: string;
+}
+
+const NOT_SENT_CODES = [
+    "ENOTFOUND",
+    "EAI_AGAIN",
+    "EAI_FAIL",
+    "EAI_NONAME",
+    "ECONNREFUSED",
+    "EHOSTUNREACH",
+    "ENETUNREACH",
+    "EHOSTDOWN",
+    "ENETDOWN",
+    "EADDRNOTAVAIL",
+];
+/** Our own refusals to call (lib/backoff OUT_OF_TIME): nothing was sent. */
+const NOT_CALLED = ["InvocationTimeBudgetExhausted"];
+
+export function sendCertainty(err: TransportErrorInfo): SendCertainty {
+    if (err.httpStatusCode !== undefined || err.$fault !== undefined) return "answered";
+    if (NOT_CALLED.includes(err.name ?? "")) return "not-sent";
+    if (err.code && NOT_SENT_CODES.includes(err.code)) return "not-sent";
+    if (err.syscall === "getaddrinfo" || err.syscall === "connect") return "not-sent";
+    // smithy's connectionTimeout: "... did not establish a connection with the server within ..."
+    if (err.name === "TimeoutError" && /did not establish a connection/.test(err.message ?? "")) return "not-sent";
+    return "uncertain";
+}
+
+/**
+ * What a channel does after an uncertain send (the one place this policy is held; README "Sender
+ * runtime and delivery guarantees"): `resends` further attempts within the invocation, then the
+ * recipient's row is final with status UNCERTAIN (no copy or redelivery sends it again). Push and
+ * e-mail resend once (a duplicate notification or e-mail is a nuisance; a lost one is worse); SMS never
+ * (a duplicate text is paid for and intrusive, and SNS SMS has no idempotency token).
+ */
+export const UNCERTAIN_SEND_POLICY: Record<Channel, { resends: number }> = {
+    push: { resends: 1 },
+    email: { resends: 1 },
+    sms: { resends: 0 },
+};

@@ -42,7 +42,9 @@ export type DeliveryStatus =
     | "COMPLAINT"
     | "FAILED"
     | "SUPPRESSED"
-    | "DEFERRED";
+    | "DEFERRED"
+    /** Final: the request reached the provider without an answer; the channel's policy sends no more. */
+    | "UNCERTAIN";
 
 /** Quiet hours as local wall-clock times "HH:MM"; start > end spans midnight. */
 export interface QuietHours {
@@ -110,6 +112,8 @@ export interface DeliveryLogRow {
     campaignId?: string;
     /** Push: devices already published to, so a retried record never publishes to them twice. */
     sentDevices?: string[];
+    /** An attempt reached the provider and got no answer (the UncertainSends metric counts them). */
+    uncertain?: boolean;
     createdAt: string;
     updatedAt: string;
     expiresAt: number;

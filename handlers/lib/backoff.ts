@@ -9,11 +9,18 @@ import {
     type BackoffPolicy,
     type CallTarget,
     type ErrorClass,
+    sendCertainty,
 } from "../core/retry";
 import { sleep } from "./concurrency";
 
-/** The outcome of a provider call made with backoff. */
-export type CallResult<T> = { ok: true; value: T } | { ok: false; error: Error; errorClass: ErrorClass };
+/**
+ * The outcome of a provider call made with backoff. `uncertainAttempts`: attempts that reached the
+ * provider and got no answer (core/retry sendCertainty), present only when there were any: on success
+ * the recipient may have it twice; on failure it may have it, and the call must not be made again.
+ */
+export type CallResult<T> =
+    | { ok: true; value: T; uncertainAttempts?: number }
+    | { ok: false; error: Error; errorClass: ErrorClass; uncertainAttempts?: number };
 
 /**
  * Provider calls (SNS, SES, Scheduler) are bounded in time: without a timeout one hung connection can
@@ -59,6 +66,12 @@ export interface BackoffOptions {
     minRemainingMs?: number;
     random?: () => number;
     policy?: BackoffPolicy;
+    /**
+     * How many further attempts an uncertain attempt allows (core/retry UNCERTAIN_SEND_POLICY); after
+     * that the call stops with the failure. Unset: uncertain attempts are retried like any transient
+     * fault (calls that are safe to repeat: reads, conflict-checked creates).
+     */
+    uncertainResends?: number;
 }
 
 /**
@@ -72,6 +85,9 @@ export async function callWithBackoff<T>(
     options: BackoffOptions = {},
 ): Promise<CallResult<T>> {
     const { target = "service", random = Math.random, policy = DEFAULT_BACKOFF, minRemainingMs } = options;
+    let uncertain = 0;
+    const withUncertain = <R extends object>(result: R): R =>
+        uncertain > 0 ? { ...result, uncertainAttempts: uncertain } : result;
     for (let attempt = 0; ; attempt++) {
         const left = remaining();
         if (minRemainingMs !== undefined && left < minRemainingMs) {
@@ -79,12 +95,12 @@ export async function callWithBackoff<T>(
                 new Error(`${left} ms left in the invocation, ${minRemainingMs} needed for a call; not called`),
                 { name: OUT_OF_TIME },
             );
-            return { ok: false, error, errorClass: "transient" };
+            return withUncertain({ ok: false as const, error, errorClass: "transient" as const });
         }
         try {
-            return { ok: true, value: await call() };
+            return withUncertain({ ok: true as const, value: await call() });
         } catch (err) {
-            const error = err as Error & { $metadata?: { httpStatusCode?: number }; code?: string };
+            const error = err as Error & ProviderError;
             const errorClass = classifyError(
                 {
                     name: error.name === "Error" && error.code ? error.code : error.name,
@@ -93,12 +109,32 @@ export async function callWithBackoff<T>(
                 },
                 target,
             );
-            if (errorClass !== "throttled" && errorClass !== "transient") return { ok: false, error, errorClass };
+            if (errorClass !== "throttled" && errorClass !== "transient")
+                return withUncertain({ ok: false as const, error, errorClass });
+            if (options.uncertainResends !== undefined && sendCertainty(transportInfo(error)) === "uncertain") {
+                uncertain++;
+                if (uncertain > options.uncertainResends)
+                    return withUncertain({ ok: false as const, error, errorClass });
+            }
             const delay = nextRetryDelay(attempt, remaining(), policy, random);
-            if (delay === undefined) return { ok: false, error, errorClass };
+            if (delay === undefined) return withUncertain({ ok: false as const, error, errorClass });
             await sleep(delay);
         }
     }
+}
+
+/** The fields of an SDK or Node error that say how far a request got. */
+type ProviderError = { $metadata?: { httpStatusCode?: number }; $fault?: string; code?: string; syscall?: string };
+
+export function transportInfo(error: Error & ProviderError) {
+    return {
+        name: error.name,
+        message: error.message,
+        code: error.code,
+        syscall: error.syscall,
+        httpStatusCode: error.$metadata?.httpStatusCode,
+        $fault: error.$fault,
+    };
 }
 
 /** Error classes after which the record goes back to its queue (and, if it persists, to its DLQ). */

@@ -25,6 +25,8 @@ export const ENV = {
     /** The sender's own channel queue: deferred requests are re-delivered there. */
     channelQueueArn: "CHANNEL_QUEUE_ARN",
     rateLimits: "RATE_LIMITS",
+    /** Where a sender puts outcomes it could not write to the delivery log (the feedback queue). */
+    outcomeQueueUrl: "OUTCOME_QUEUE_URL",
     deliveryLogTtlDays: "DELIVERY_LOG_TTL_DAYS",
 } as const;
 
@@ -90,6 +92,7 @@ export const SENDER_ENV = {
     deferralScheduleGroup: required(ENV.deferralScheduleGroup),
     deferralRoleArn: required(ENV.deferralRoleArn),
     channelQueueArn: required(ENV.channelQueueArn),
+    outcomeQueueUrl: required(ENV.outcomeQueueUrl),
     /** Absent: no channel is rate limited (rateLimitFor). */
     rateLimits: optional(ENV.rateLimits),
     /** Absent: 90 days (ttlDays). */

@@ -9,6 +9,7 @@
  * something retryable is left for it; bad input is recorded and acknowledged.
  */
 import { FirehoseClient } from "@aws-sdk/client-firehose";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import type { Channel } from "../core/channels";
 import { applyClaims, claimKeys, leaseExpiry } from "../core/claims";
@@ -22,7 +23,7 @@ import { type LambdaContext, remainingMs } from "./lambda";
 import type { BatchResponse, SqsEvent } from "./sqs";
 import type { Telemetry } from "./telemetry";
 import { readBatchData, type SenderTables } from "./pipeline/batchReads";
-import { countOutcomes, createLogWriter, writeAnalytics } from "./pipeline/bookkeeping";
+import { countOutcomes, createLogWriter, type OutcomeQueue, writeAnalytics } from "./pipeline/bookkeeping";
 import { claimAll } from "./pipeline/claims";
 import type { ChannelAdapter } from "./pipeline/channel";
 import type { DeferralTarget } from "./pipeline/deferral";
@@ -38,6 +39,8 @@ export interface SenderSetup {
     tables: SenderTables;
     analyticsStream: string;
     deferral: DeferralTarget;
+    /** Where outcomes go that the delivery log would not take (replayed by the feedback processor). */
+    outcomes: OutcomeQueue;
     rateLimit?: number;
     ttlDays: number;
     now?: () => number;
@@ -62,6 +65,8 @@ export function senderSetup(channel: Channel, telemetry: Telemetry, dynamo: Dyna
         },
         analyticsStream: env.analyticsStream,
         deferral: { group: env.deferralScheduleGroup, roleArn: env.deferralRoleArn, queueArn: env.channelQueueArn },
+        // One attempt per call, bounded in time: queueOutcomes' callWithBackoff owns the retries.
+        outcomes: { sqs: new SQSClient(providerClientConfig()), queueUrl: env.outcomeQueueUrl },
         rateLimit: rateLimitFor(channel),
         ttlDays: ttlDays(),
     };
@@ -106,6 +111,11 @@ export function createSenderHandler<D, E>(setup: SenderSetup, adapter: ChannelAd
             expiresAt: leaseExpiry(started, remaining()),
             ttl: Math.floor(started / 1000) + setup.ttlDays * 86_400,
             keys: claimKeys(planned),
+            // Each claimed send is counted against the user's hourly limit in the same transaction.
+            counters:
+                setup.rateLimit === undefined
+                    ? undefined
+                    : { table: setup.tables.idempotency, limit: setup.rateLimit, channel },
         });
         const plans = applyClaims(planned, (id, key) => claims.get(logKey(id, key)));
 
@@ -119,7 +129,7 @@ export function createSenderHandler<D, E>(setup: SenderSetup, adapter: ChannelAd
         const outcomes = results.flatMap((r) => r.outcomes);
         const retried = plans.filter((_, i) => results[i].retry).map((p) => p.messageId);
 
-        await writer.finish(outcomes, data.rateCounts);
+        await writer.finish();
         await writeAnalytics({ ...setup, outcomes, now: now() });
         countOutcomes(telemetry, channel, outcomes);
         metrics.flush();

@@ -51,6 +51,12 @@ export interface Emulators {
      * any client's calls count (the processors' SDK client, or a script's).
      */
     dynamodbCalls: string[];
+    /**
+     * Injected DynamoDB faults: while any entry returns true for a request (operation, JSON body), the
+     * front answers it as DynamoDB does a throttled request (HTTP 400,
+     * ProvisionedThroughputExceededException) without forwarding it. Harness requests are never failed.
+     */
+    dynamodbFaults: DynamoFault[];
     /** The SES store. It is module-global in aws-ses-v2-local: one store per process. */
     ses: { emails(): Promise<StoredEmail[]>; clear(): Promise<void> };
     /** Closes every emulator this call started; safe to call twice. */
@@ -63,6 +69,8 @@ export interface StartOptions {
     /** The DynamoDB Local to use (default: the process's shared one, started on first use). */
     dynamoDbLocal?: DynamoDbLocal;
 }
+
+export type DynamoFault = (operation: string, body: string) => boolean;
 
 /** Header the harness's own DynamoDB requests carry, so server-side counts leave them out. */
 export const HARNESS_HEADER = "x-notify-harness";
@@ -103,12 +111,28 @@ async function startDynamoFront(
     local: DynamoDbLocal,
     region: string,
     calls: string[],
+    faults: DynamoFault[],
 ): Promise<{ url: string; close(): Promise<void> }> {
     const key = namespaceKey();
     const agent = new http.Agent({ keepAlive: true });
-    const server = http.createServer((req, res) => {
+    const server = http.createServer(async (req, res) => {
         const target = String(req.headers["x-amz-target"] ?? "");
-        if (req.headers[HARNESS_HEADER] !== "1") calls.push(target.split(".").pop() || "Unknown");
+        const operation = target.split(".").pop() || "Unknown";
+        const harness = req.headers[HARNESS_HEADER] === "1";
+        if (!harness) calls.push(operation);
+        const chunks: Buffer[] = [];
+        for await (const chunk of req) chunks.push(chunk as Buffer);
+        const body = Buffer.concat(chunks);
+        if (!harness && faults.some((fault) => fault(operation, body.toString("utf8")))) {
+            res.writeHead(400, { "content-type": "application/x-amz-json-1.0" });
+            res.end(
+                JSON.stringify({
+                    __type: "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+                    message: "The level of configured provisioned throughput for the table was exceeded.",
+                }),
+            );
+            return;
+        }
         const headers = { ...req.headers, host: `127.0.0.1:${local.port}` };
         if (typeof headers.authorization === "string")
             headers.authorization = headers.authorization.replace(/Credential=[^/,\s]+\//, `Credential=${key}/`);
@@ -123,7 +147,7 @@ async function startDynamoFront(
             if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
             res.end(`DynamoDB Local unreachable: ${err.message}`);
         });
-        req.pipe(upstream);
+        upstream.end(body);
     });
     await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
@@ -169,7 +193,8 @@ export async function startEmulators(options: StartOptions = {}): Promise<Emulat
     try {
         const local = options.dynamoDbLocal ?? (await sharedDynamoDbLocal());
         const dynamodbCalls: string[] = [];
-        const dynamo = await startDynamoFront(local, region, dynamodbCalls);
+        const dynamodbFaults: DynamoFault[] = [];
+        const dynamo = await startDynamoFront(local, region, dynamodbCalls, dynamodbFaults);
         closers.push(() => dynamo.close());
 
         registerFauxqsFidelityHook();
@@ -200,6 +225,7 @@ export async function startEmulators(options: StartOptions = {}): Promise<Emulat
         return {
             endpoints,
             dynamodbCalls,
+            dynamodbFaults,
             ses: {
                 async emails() {
                     const res = await fetch(`${sesUrl}/store`);
@@ -285,5 +311,69 @@ export function clientConfig(endpoints: EmulatorEndpoints, service: "dynamodb" |
         region: endpoints.region,
         endpoint: endpoints[service],
         credentials: { accessKeyId: "AKIDLOCALEMULATOR", secretAccessKey: "local-emulator-secret" },
+    };
+}
+
+/**
+ * Injected fault "the provider accepted the request and answered after the client's timeout", for an
+ * HTTP emulator (e.g. SES): a front on 127.0.0.1 that forwards every request to `target`; the next
+ * `holdNext(n)` requests are forwarded (the emulator accepts and stores them) but their answer is held
+ * until the client gives up and closes its socket (its requestTimeout), then dropped. Deterministic:
+ * the client's own timeout ends the wait, not a sleep. `held` counts the answers dropped so far.
+ */
+export async function startLateAnswerFront(target: string): Promise<{
+    url: string;
+    holdNext(n: number): void;
+    readonly held: number;
+    close(): Promise<void>;
+}> {
+    const upstreamUrl = new URL(target);
+    const agent = new http.Agent({ keepAlive: true });
+    let toHold = 0;
+    let held = 0;
+    const server = http.createServer((req, res) => {
+        const hold = toHold > 0;
+        if (hold) toHold--;
+        const upstream = http.request(
+            {
+                host: upstreamUrl.hostname,
+                port: upstreamUrl.port,
+                method: req.method,
+                path: req.url,
+                headers: { ...req.headers, host: upstreamUrl.host },
+                agent,
+            },
+            (answer) => {
+                if (!hold) {
+                    res.writeHead(answer.statusCode ?? 502, answer.headers);
+                    answer.pipe(res);
+                    return;
+                }
+                answer.resume(); // accepted upstream; the answer never reaches the client
+                req.socket.once("close", () => held++);
+            },
+        );
+        upstream.on("error", (err) => {
+            if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
+            res.end(`upstream unreachable: ${err.message}`);
+        });
+        req.pipe(upstream);
+    });
+    await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => resolve());
+    });
+    return {
+        url: listenUrl(server),
+        holdNext(n) {
+            toHold += n;
+        },
+        get held() {
+            return held;
+        },
+        async close() {
+            agent.destroy();
+            await closeServer(server);
+        },
     };
 }

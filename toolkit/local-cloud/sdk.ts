@@ -160,6 +160,8 @@ const PAYLOAD_LIMIT_BYTES = 4096;
 const E164 = /^\+[1-9]\d{1,14}$/;
 
 const meta = { $metadata: {} };
+/** The provider clients' requestTimeout (handlers/lib/backoff PROVIDER_REQUEST_TIMEOUT_MS), for the late-answer message. */
+const REQUEST_TIMEOUT_MS = 5_000;
 
 /**
  * A local stand-in for SNS mobile push and SMS, built on aws-sdk-client-mock: platform endpoints with
@@ -173,6 +175,12 @@ export class MobileStandIn {
     readonly pushes: DeliveredPush[] = [];
     readonly sms: DeliveredSms[] = [];
     readonly optedOut = new Set<string>();
+    /**
+     * Injected fault "accepted, answered after the client's timeout": the next Publish (mobile push or
+     * SMS) matching each entry is delivered, then the client sees what @smithy/node-http-handler throws
+     * when its requestTimeout ends first (TimeoutError, code ETIMEDOUT). Each entry is used once.
+     */
+    readonly lateAnswers: ((input: { TargetArn?: string; PhoneNumber?: string }) => boolean)[] = [];
     private counter = 0;
 
     constructor() {
@@ -184,8 +192,8 @@ export class MobileStandIn {
         // Catch-all behaviours first; tests register input-specific ones afterwards.
         this.mock.on(PublishCommand).callsFake((input: any, getClient: () => any) => {
             if (input.TopicArn) return throughToFauxqs(PublishCommand)(input, getClient);
-            if (input.TargetArn) return this.publishToEndpoint(input);
-            if (input.PhoneNumber) return this.publishSms(input);
+            if (input.TargetArn) return this.answeredLateIfInjected(input, this.publishToEndpoint(input));
+            if (input.PhoneNumber) return this.answeredLateIfInjected(input, this.publishSms(input));
             throw new InvalidParameterException({
                 message: "Invalid parameter: TopicArn or TargetArn or PhoneNumber",
                 ...meta,
@@ -246,6 +254,18 @@ export class MobileStandIn {
 
     restore(): void {
         this.mock.restore();
+    }
+
+    private answeredLateIfInjected<T>(input: { TargetArn?: string; PhoneNumber?: string }, answer: T): T {
+        const i = this.lateAnswers.findIndex((matches) => matches(input));
+        if (i < 0) return answer;
+        this.lateAnswers.splice(i, 1);
+        throw Object.assign(
+            new Error(
+                `@smithy/node-http-handler - [ERROR] a request has exceeded the configured ${REQUEST_TIMEOUT_MS} ms requestTimeout.`,
+            ),
+            { name: "TimeoutError", code: "ETIMEDOUT" },
+        );
     }
 
     private newEndpointArn(applicationArn: string): string {

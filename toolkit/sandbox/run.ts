@@ -9,6 +9,7 @@ import type { ApiCall } from "../local-cloud/sdk";
 import type { Channel } from "../../handlers/lib/telemetry-names";
 import { CHANNELS, type LocalPlatform, requestOfBody } from "../local-cloud/platform";
 import { routedChannels, type WorkloadRequest } from "./workload";
+import { OUTCOME_MESSAGE_TYPE } from "../../handlers/core/deliveryLog";
 
 export interface ChannelRun {
     channel: Channel;
@@ -39,6 +40,11 @@ export interface Accounting {
     logged: number;
     /** Of those, accounted by a DLQ message. */
     deadLettered: number;
+    /**
+     * Of those, accounted by an outcome a sender queued for replay (the delivery log would not take it;
+     * it waits on the feedback queue or its DLQ for the feedback processor to write it).
+     */
+    queuedForReplay: number;
     lost: LostItem[];
     /** channel -> delivery-log status -> rows. */
     statuses: Record<string, Record<string, number>>;
@@ -125,13 +131,32 @@ export async function runPass(
         ids.has(r.notificationId as string),
     );
     const dlq = {} as Record<Channel, string[]>;
+    const outcomeBodies = [
+        ...(await platform.peek(platform.plane.queue("messaging-feedback"))),
+        ...(await platform.peek(platform.plane.queue("messaging-feedback-dlq"))),
+    ];
     let leftInQueues = 0;
     for (const channel of CHANNELS) {
         const { queue, dlq: dlqQueue } = platform.channelQueue(channel);
         dlq[channel] = await platform.peek(dlqQueue);
         leftInQueues += await platform.depth(queue);
     }
-    return { routing, channels, accounting: account(requests, routing, rows, dlq, leftInQueues), rows, dlq };
+    const accounting = account(requests, routing, rows, dlq, leftInQueues, queuedOutcomes(outcomeBodies));
+    return { routing, channels, accounting, rows, dlq };
+}
+
+/** The rows of the outcome messages (core/deliveryLog OUTCOME_MESSAGE_TYPE) among feedback-queue bodies. */
+export function queuedOutcomes(bodies: string[]): Record<string, any>[] {
+    const rows: Record<string, any>[] = [];
+    for (const body of bodies) {
+        try {
+            const message = JSON.parse(body);
+            if (message?.type === OUTCOME_MESSAGE_TYPE && Array.isArray(message.rows)) rows.push(...message.rows);
+        } catch {
+            // not an outcome message
+        }
+    }
+    return rows;
 }
 
 /** Every routed (request, channel) pair needs a delivery-log row of that channel or a DLQ message. */
@@ -141,8 +166,11 @@ export function account(
     rows: Record<string, any>[],
     dlq: Record<Channel, string[]>,
     leftInQueues: number,
+    queued: Record<string, any>[] = [],
 ): Accounting {
-    const logged = new Set(rows.map((r) => `${r.notificationId}|${r.channel}`));
+    // A row that holds only a claim (no status) is no outcome: its result is queued or lost.
+    const logged = new Set(rows.filter((r) => r.status).map((r) => `${r.notificationId}|${r.channel}`));
+    const replayable = new Set(queued.map((r) => `${r.notificationId}|${r.channel}`));
     const dead = new Set<string>();
     for (const channel of CHANNELS) {
         for (const body of dlq[channel] ?? []) {
@@ -155,7 +183,15 @@ export function account(
         statuses[r.channel] ??= {};
         statuses[r.channel][r.status] = (statuses[r.channel][r.status] ?? 0) + 1;
     }
-    const result: Accounting = { routed: 0, logged: 0, deadLettered: 0, lost: [], statuses, leftInQueues };
+    const result: Accounting = {
+        routed: 0,
+        logged: 0,
+        deadLettered: 0,
+        queuedForReplay: 0,
+        lost: [],
+        statuses,
+        leftInQueues,
+    };
     for (const request of requests) {
         const reached = routing.get(request.notificationId) ?? [];
         if (reached.length === 0) {
@@ -171,6 +207,7 @@ export function account(
             const key = `${request.notificationId}|${channel}`;
             if (logged.has(key)) result.logged++;
             else if (dead.has(key)) result.deadLettered++;
+            else if (replayable.has(key)) result.queuedForReplay++;
             else
                 result.lost.push({
                     notificationId: request.notificationId,

@@ -32,6 +32,8 @@ export interface SandboxSummary {
     routed: number;
     logged: number;
     deadLettered: number;
+    /** Outcomes queued for replay into the delivery log (its write kept failing after the sends). */
+    queuedForReplay: number;
     lost: LostItem[];
     leftInQueues: number;
     delivered: Record<Channel, number>;
@@ -108,7 +110,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
         const ok = accounting.lost.length === 0 && accounting.leftInQueues === 0 && analytics.problems.length === 0;
         print(`\nSummary (${((Date.now() - started) / 1000).toFixed(1)}s)`);
         print(
-            `    requests ${requests.length}; routed to channel queues ${accounting.routed}; accounted: delivery log ${accounting.logged}, DLQ ${accounting.deadLettered}; left in queues ${accounting.leftInQueues}; LOST ${accounting.lost.length}`,
+            `    requests ${requests.length}; routed to channel queues ${accounting.routed}; accounted: delivery log ${accounting.logged}, DLQ ${accounting.deadLettered}, queued for replay ${accounting.queuedForReplay}; left in queues ${accounting.leftInQueues}; LOST ${accounting.lost.length}`,
         );
         print(
             `    delivered: push ${delivered.push} (device endpoints), email ${delivered.email}, sms ${delivered.sms}`,
@@ -131,6 +133,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
             routed: accounting.routed,
             logged: accounting.logged,
             deadLettered: accounting.deadLettered,
+            queuedForReplay: accounting.queuedForReplay,
             lost: accounting.lost,
             leftInQueues: accounting.leftInQueues,
             delivered,

@@ -1,6 +1,6 @@
 /**
  * Reading a batch: round 1 of BatchGetItem for everything keyed by the requests (profiles and channel
- * preferences, the delivery-log rows, rate counters, templates not in the container's cache, and the
+ * preferences, the delivery-log rows, templates not in the container's cache, and the
  * channel's own reads), round 2 only for templates in the locale of a profile that round 1 returned,
  * then the channel's enrich step. Rows are mapped to the plan's BatchData here.
  */
@@ -41,7 +41,7 @@ export interface ReadBatchArgs<D, E> {
 
 export async function readBatchData<D, E>(args: ReadBatchArgs<D, E>): Promise<BatchData<E>> {
     const { dynamo, tables, channel, adapter, parsed, now, templateCache } = args;
-    const keys = readKeys(parsed, channel, now);
+    const keys = readKeys(parsed, { previousRows: adapter.readsPreviousRows ?? true });
     const templateKeysToRead = keys.templateKeys.filter((k) => !isCached(templateCache, k, now));
     const requests: TableKeys[] = [
         {
@@ -52,7 +52,6 @@ export async function readBatchData<D, E>(args: ReadBatchArgs<D, E>): Promise<Ba
             ]),
         },
         { table: tables.deliveryLog, keys: keys.logKeys.map((k) => marshall(k)), consistentRead: true },
-        { table: tables.idempotency, keys: keys.rateCounterIds.map((id) => marshall({ id })), consistentRead: true },
         { table: tables.templates, keys: templateKeysToRead.map((k) => marshall(k)) },
         ...(adapter.reads?.(keys.userIds) ?? []),
     ];
@@ -104,7 +103,6 @@ export function toSharedData(tables: SenderTables, items: Map<string, AttributeM
         profiles: new Map(),
         preferences: new Map(),
         logRows: new Map(),
-        rateCounts: new Map(),
         templates: new Map(),
     };
     for (const raw of items.get(tables.preferences) ?? []) {
@@ -115,10 +113,6 @@ export function toSharedData(tables: SenderTables, items: Map<string, AttributeM
     for (const raw of items.get(tables.deliveryLog) ?? []) {
         const row = unmarshall(raw) as unknown as DeliveryLogRow;
         data.logRows.set(logKey(row.notificationId, row.recipientKey), row);
-    }
-    for (const raw of items.get(tables.idempotency) ?? []) {
-        const item = unmarshall(raw);
-        data.rateCounts.set(item.id as string, Number(item.count ?? 0));
     }
     return data;
 }

@@ -3,9 +3,18 @@
  * and the rate counters at its end, the analytics lines in one PutRecordBatch, the per-outcome EMF counters.
  */
 import type { FirehoseClient } from "@aws-sdk/client-firehose";
+import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { marshall } from "../../core/attributes";
 import type { Channel } from "../../core/channels";
-import { analyticsEvent, deliveryLogRow, logKey, rateCounterRows, type RecipientOutcome } from "../../core/deliveryLog";
+import {
+    analyticsEvent,
+    deliveryLogRow,
+    logKey,
+    outcomeMessageBodies,
+    type RecipientOutcome,
+} from "../../core/deliveryLog";
+import { callWithBackoff } from "../backoff";
+import type { MetricName } from "../metrics";
 import type { DeliveryLogRow } from "../../core/types";
 import { batchPutAll, type Dynamo } from "../dynamo";
 import { putAnalytics } from "../firehose";
@@ -57,30 +66,37 @@ export interface LogWriterArgs {
     logRows: Map<string, DeliveryLogRow>;
     now: () => number;
     remaining: () => number;
+    /** Where rows go that the delivery log would not take within the time budget (queueOutcomes). */
+    outcomes: OutcomeQueue;
 }
+
+/** The durable place for unwritten outcomes: the feedback queue, whose processor replays them. */
+export interface OutcomeQueue {
+    sqs: SQSClient;
+    queueUrl: string;
+}
+
+type Put = { table: string; item: ReturnType<typeof marshall> };
 
 /**
  * Writes the delivery-log rows as outcomes come in: each full group of FLUSH_GROUP rows at once (one
- * BatchWriteItem), the rest with the rate counters at the end. A crash then repeats at most the sends
+ * BatchWriteItem), the rest at the end. A crash then repeats at most the sends
  * since the last flush plus those in flight. A failed write is retried with backoff while the time
- * budget allows (reserve kept for the rest); past it the rows are logged loudly.
+ * budget allows (reserve kept for the rest); past it the rows go to the outcome queue (queueOutcomes)
+ * and are replayed into the log from there: the sends already happened, so failing the batch now would
+ * send them again, and a log line alone would lose them.
  */
 export function createLogWriter(args: LogWriterArgs) {
     const pending: RecipientOutcome[] = [];
     let chain: Promise<void> = Promise.resolve();
     const rowsOf = (outcomes: RecipientOutcome[]) =>
-        outcomes.map((o) => ({
-            table: args.tables.deliveryLog,
-            item: marshall({
-                ...deliveryLogRow(
-                    o,
-                    args.now(),
-                    args.ttlDays,
-                    args.logRows.get(logKey(o.notificationId, o.recipientKey)),
-                ),
-            }),
-        }));
-    const write = async (puts: { table: string; item: ReturnType<typeof marshall> }[]) => {
+        outcomes.map((o) =>
+            deliveryLogRow(o, args.now(), args.ttlDays, args.logRows.get(logKey(o.notificationId, o.recipientKey))),
+        );
+    const putsOf = (rows: DeliveryLogRow[]): Put[] =>
+        rows.map((row) => ({ table: args.tables.deliveryLog, item: marshall({ ...row }) }));
+    const write = async (rows: DeliveryLogRow[]) => {
+        const puts = putsOf(rows);
         for (let attempt = 0; ; attempt++) {
             try {
                 await batchPutAll(args.dynamo, puts);
@@ -88,8 +104,11 @@ export function createLogWriter(args: LogWriterArgs) {
             } catch (error) {
                 const delay = Math.min(1_000, 50 * 2 ** attempt);
                 if (args.remaining() - delay < WRITE_RESERVE_MS || attempt >= 8) {
-                    // The sends already happened: failing the batch now would send them again.
-                    args.telemetry.log.error("delivery-log write failed", { error, rows: puts.length });
+                    args.telemetry.log.error("delivery-log write failed past the time budget; rows queued for replay", {
+                        error,
+                        rows: rows.length,
+                    });
+                    await queueOutcomes(args.outcomes, rows, args.remaining, args.telemetry);
                     return;
                 }
                 args.telemetry.log.warn("delivery-log write failed; retrying", { error, attempt });
@@ -97,8 +116,8 @@ export function createLogWriter(args: LogWriterArgs) {
             }
         }
     };
-    const enqueue = (puts: { table: string; item: ReturnType<typeof marshall> }[]) => {
-        chain = chain.then(() => write(puts));
+    const enqueue = (rows: DeliveryLogRow[]) => {
+        chain = chain.then(() => write(rows));
         return chain;
     };
     return {
@@ -109,15 +128,37 @@ export function createLogWriter(args: LogWriterArgs) {
             const groups: RecipientOutcome[] = pending.splice(0, pending.length - (pending.length % FLUSH_GROUP));
             return enqueue(rowsOf(groups));
         },
-        /** The rows not yet written, with the rate counters of every outcome of the batch. */
-        finish(all: RecipientOutcome[], rateCounts: Map<string, number>): Promise<void> {
-            const puts = rowsOf(pending.splice(0));
-            for (const counter of rateCounterRows(all, rateCounts, args.now()))
-                puts.push({ table: args.tables.idempotency, item: marshall({ ...counter }) });
-            return enqueue(puts);
+        /** The rows not yet written (the rate counters were counted with the claims). */
+        finish(): Promise<void> {
+            if (pending.length === 0) return chain;
+            return enqueue(rowsOf(pending.splice(0)));
         },
     };
 }
+
+/**
+ * Puts unwritten rows on the outcome queue (one SendMessage per ~200 KB of rows), with backoff while
+ * time allows. Should the queue fail too (DynamoDB and SQS down together), the rows are in the ERROR
+ * line and their claims stay on the rows: a copy re-sends only after the lease has expired.
+ */
+export async function queueOutcomes(
+    queue: OutcomeQueue,
+    rows: DeliveryLogRow[],
+    remaining: () => number,
+    telemetry: Telemetry,
+): Promise<void> {
+    for (const body of outcomeMessageBodies(rows)) {
+        const sent = await callWithBackoff(
+            () => queue.sqs.send(new SendMessageCommand({ QueueUrl: queue.queueUrl, MessageBody: body })),
+            remaining,
+        );
+        if (sent.ok) telemetry.metrics.add(rows[0].channel, QUEUED_OUTCOMES_METRIC, JSON.parse(body).rows.length);
+        else telemetry.log.error("outcomes neither written nor queued", { error: sent.error, body });
+    }
+}
+
+/** Outcomes queued for replay because the delivery log would not take them (a new name: see execute.ts). */
+export const QUEUED_OUTCOMES_METRIC = "QueuedOutcomes" as MetricName;
 
 /** Time kept for the analytics batch and the response after the last log write attempt. */
 const WRITE_RESERVE_MS = 1_000;

@@ -11,9 +11,13 @@ import type { NotificationRequest, Profile } from "../../core/types";
 import { type CallResult, isRetryable } from "../backoff";
 import type { TableKeys } from "../dynamo";
 
-/** What a channel's delivery produced for one recipient. */
-export type DeliveryResult =
-    | { status: "SENT"; providerMessageId?: string; sentDevices?: string[] }
+/**
+ * What a channel's delivery produced for one recipient. `uncertain`: an attempt reached the provider
+ * without an answer, so the recipient may have it (twice, when a resend then succeeded);
+ * `uncertainAttempts` counts those attempts (the UncertainSends metric).
+ */
+export type DeliveryResult = (
+    | { status: "SENT"; providerMessageId?: string; sentDevices?: string[]; uncertain?: boolean }
     | { status: "FAILED"; reason: string; sentDevices?: string[] }
     /** The provider refused for a reason that is the recipient's choice (e.g. SMS opt-out). */
     | { status: "SUPPRESSED"; reason: string }
@@ -21,7 +25,10 @@ export type DeliveryResult =
      * Retryable (throttled or transient past the time budget, or operational: our setup is broken): the
      * record goes back to the queue; devices already done are kept.
      */
-    | { status: "RETRY"; reason: string; errorClass?: ErrorClass; sentDevices?: string[] };
+    | { status: "RETRY"; reason: string; errorClass?: ErrorClass; sentDevices?: string[]; uncertain?: boolean }
+    /** Final: the provider may have it and the channel's policy allows no further attempt. */
+    | { status: "UNCERTAIN"; reason: string; sentDevices?: string[] }
+) & { uncertainAttempts?: number };
 
 export interface DeliverArgs<D> {
     delivery: D;
@@ -29,6 +36,8 @@ export interface DeliverArgs<D> {
     userId?: string;
     /** Milliseconds left in the invocation, read fresh at each call. */
     remaining: () => number;
+    /** Further attempts after one that got no answer (core/retry UNCERTAIN_SEND_POLICY of the channel). */
+    uncertainResends: number;
 }
 
 /** One request recipient of the batch, with the profile the first read returned for it. */
@@ -48,6 +57,12 @@ export interface EnrichArgs {
 
 export interface ChannelAdapter<D, E> {
     composer: Composer<D, E>;
+    /**
+     * Whether planning needs each recipient's previous delivery-log row (push: the devices already
+     * reached). false: the batch read leaves those rows out (fewer keys, often one BatchGetItem less)
+     * and a row already sent is found by its claim. Default true.
+     */
+    readsPreviousRows?: boolean;
     /** Keys this channel reads in the batch's first BatchGetItem round (push: the users' device summaries). */
     reads?: (userIds: string[]) => TableKeys[];
     /**
@@ -58,18 +73,40 @@ export interface ChannelAdapter<D, E> {
     deliver: (args: DeliverArgs<D>) => Promise<DeliveryResult>;
 }
 
-/** The delivery result of a failed provider call: RETRY when its class goes back to the queue, else FAILED. */
+/**
+ * The delivery result of a failed provider call: UNCERTAIN when an attempt may have reached the
+ * recipient (never resent past the policy), RETRY when its class goes back to the queue, else FAILED.
+ */
 export function failedDelivery(
-    failure: { error: Error; errorClass: ErrorClass },
+    failure: { error: Error; errorClass: ErrorClass; uncertainAttempts?: number },
     extra: { sentDevices?: string[] } = {},
 ): DeliveryResult {
     const reason = `${failure.error.name}: ${failure.error.message}`;
+    const counted = failure.uncertainAttempts ? { uncertainAttempts: failure.uncertainAttempts } : {};
+    if (failure.uncertainAttempts)
+        return {
+            status: "UNCERTAIN",
+            reason: uncertainReason(failure.uncertainAttempts, reason),
+            ...extra,
+            ...counted,
+        };
     if (isRetryable(failure.errorClass)) return { status: "RETRY", reason, errorClass: failure.errorClass, ...extra };
     return { status: "FAILED", reason, ...extra };
 }
 
+/** The row's reason for an uncertain send: what happened, and that the policy stopped there. */
+export function uncertainReason(attempts: number, last: string): string {
+    return `no answer from the provider after the request was sent (${attempts} attempt${attempts > 1 ? "s" : ""}; last: ${last}); not sent again (uncertain-send policy)`;
+}
+
 /** The delivery result of one provider call made with backoff (SENT with the provider's message id). */
 export function deliveryResultOf(result: CallResult<{ MessageId?: string }>): DeliveryResult {
-    if (result.ok) return { status: "SENT", providerMessageId: result.value.MessageId };
-    return failedDelivery(result);
+    if (!result.ok) return failedDelivery(result);
+    if (!result.uncertainAttempts) return { status: "SENT", providerMessageId: result.value.MessageId };
+    return {
+        status: "SENT",
+        providerMessageId: result.value.MessageId,
+        uncertain: true,
+        uncertainAttempts: result.uncertainAttempts,
+    };
 }

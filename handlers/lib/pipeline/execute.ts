@@ -7,7 +7,8 @@ import type { RecipientOutcome } from "../../core/deliveryLog";
 import type { RecipientPlan, RecordPlan } from "../../core/plan";
 import type { NotificationRequest } from "../../core/types";
 import type { Logger } from "../log";
-import type { Metrics } from "../metrics";
+import type { MetricName, Metrics } from "../metrics";
+import { UNCERTAIN_SEND_POLICY } from "../../core/retry";
 import { METRICS } from "../telemetry-names";
 import type { ChannelAdapter } from "./channel";
 import { type DeferralTarget, scheduleDeferral } from "./deferral";
@@ -126,14 +127,27 @@ async function executeRecipient<D>(
                 request,
                 userId: recipient.userId,
                 remaining: ctx.remaining,
+                uncertainResends: UNCERTAIN_SEND_POLICY[channel].resends,
             });
             const sentDevices = "sentDevices" in result ? result.sentDevices : undefined;
+            const uncertain = result.uncertainAttempts ? true : undefined;
+            if (result.uncertainAttempts) {
+                ctx.metrics.add(channel, UNCERTAIN_SENDS_METRIC, result.uncertainAttempts);
+                log.warn("provider call got no answer after the request was sent", {
+                    ...ids,
+                    status: result.status,
+                    attempts: result.uncertainAttempts,
+                });
+            }
             if (result.status === "SENT") {
                 const { providerMessageId } = result;
-                return {
-                    outcome: outcome("SENT", { providerMessageId, sentDevices, rateCounterId: action.rateCounterId }),
-                    retry: false,
-                };
+                const extra = { providerMessageId, sentDevices, rateCounterId: action.rateCounterId, uncertain };
+                return { outcome: outcome("SENT", extra), retry: false };
+            }
+            if (result.status === "UNCERTAIN") {
+                // Counted against the rate limit: the recipient may have it.
+                const extra = { reason: result.reason, sentDevices, rateCounterId: action.rateCounterId, uncertain };
+                return { outcome: outcome("UNCERTAIN", extra), retry: false };
             }
             if (result.status === "RETRY" && result.errorClass === "operational") {
                 // Not the message's fault and it will not heal by itself: loud, for the operator.
@@ -147,7 +161,7 @@ async function executeRecipient<D>(
             // A RETRY is recorded PENDING (with the devices already reached) and sends the record back.
             const status = result.status === "RETRY" ? "PENDING" : result.status;
             return {
-                outcome: outcome(status, { reason: result.reason, sentDevices }),
+                outcome: outcome(status, { reason: result.reason, sentDevices, uncertain }),
                 retry: result.status === "RETRY",
             };
         }
@@ -159,7 +173,14 @@ interface OutcomeExtra {
     providerMessageId?: string;
     sentDevices?: string[];
     rateCounterId?: string;
+    uncertain?: boolean;
 }
+
+/**
+ * Attempts that reached the provider without an answer, per channel. Not in lib/telemetry-names (owned
+ * elsewhere); the EMF writer takes any name.
+ */
+export const UNCERTAIN_SENDS_METRIC = "UncertainSends" as MetricName;
 
 /** One recipient's outcome; fields left undefined are left out of the row. */
 export function outcomeOf(
@@ -183,5 +204,6 @@ export function outcomeOf(
     if (args.providerMessageId !== undefined) outcome.providerMessageId = args.providerMessageId;
     if (args.sentDevices !== undefined) outcome.sentDevices = args.sentDevices;
     if (args.rateCounterId !== undefined) outcome.rateCounterId = args.rateCounterId;
+    if (args.uncertain) outcome.uncertain = true;
     return outcome;
 }

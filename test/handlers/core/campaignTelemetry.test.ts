@@ -13,7 +13,6 @@ import {
     atExpression,
     deferralScheduleName,
     deferredRequestBody,
-    rateCounterRows,
     recipientsFor,
 } from "../../../handlers/core/deliveryLog";
 import { marshall, unmarshall } from "../../../handlers/core/attributes";
@@ -121,21 +120,6 @@ describe("core/deliveryLog: deferral schedules and counters", () => {
             priority: "normal",
             channels: ["email"],
         });
-    });
-
-    it("adds this batch's sends to the previous counts", () => {
-        const rows = rateCounterRows(
-            [{ rateCounterId: "r1" }, { rateCounterId: "r1" }, { rateCounterId: "r2" }, {}].map(
-                (o) => ({ notificationId: "n", recipientKey: "k", channel: "sms", status: "SENT", ...o }) as any,
-            ),
-            new Map([["r1", 4]]),
-            Date.parse("2026-01-01T10:30:00Z"),
-        );
-        expect(rows.map((r) => [r.id, r.count])).to.deep.equal([
-            ["r1", 6],
-            ["r2", 1],
-        ]);
-        expect(rows[0].expiration).to.equal(Date.parse("2026-01-01T12:00:00Z") / 1000);
     });
 
     it("round-trips items through DynamoDB attribute values", () => {

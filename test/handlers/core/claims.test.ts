@@ -1,6 +1,14 @@
 /** Claim decisions and lease arithmetic (pure). */
 import { expect } from "chai";
-import { applyClaims, CLAIM_MARGIN_MS, claimKeys, leaseExpiry, refusalOf } from "../../../handlers/core/claims";
+import {
+    applyClaims,
+    CLAIM_MARGIN_MS,
+    claimKeys,
+    counterAdds,
+    counterUpdate,
+    leaseExpiry,
+    refusalOf,
+} from "../../../handlers/core/claims";
 import type { RecordPlan } from "../../../handlers/core/plan";
 
 const plan: RecordPlan<string> = {
@@ -22,7 +30,7 @@ describe("core/claims: leases and decisions", () => {
     });
 
     it("claims only the recipients the plan sends to", () => {
-        expect(claimKeys([plan])).to.deep.equal([{ notificationId: "n", recipientKey: "sms#a" }]);
+        expect(claimKeys([plan])).to.deep.equal([{ notificationId: "n", recipientKey: "sms#a", rateCounterId: "r" }]);
     });
 
     it("a row already sent turns the send into a skip; a live claim into a retry", () => {
@@ -43,6 +51,39 @@ describe("core/claims: leases and decisions", () => {
             kind: "claimed",
             owner: "o",
             until: 5,
+        });
+    });
+});
+
+describe("core/claims: rate counters counted in the claim transaction", () => {
+    const keys = [
+        { notificationId: "n1", recipientKey: "sms#a", rateCounterId: "rate#sms#a#2026011512" },
+        { notificationId: "n2", recipientKey: "sms#a", rateCounterId: "rate#sms#a#2026011512" },
+        { notificationId: "n3", recipientKey: "sms#b", rateCounterId: "rate#sms#b#2026011512" },
+    ];
+    const now = Date.parse("2026-01-15T12:30:00Z");
+
+    it("adds one per claimed send to each counter, expiring an hour after its hour", () => {
+        expect(counterAdds(keys, now)).to.deep.equal([
+            { id: "rate#sms#a#2026011512", add: 2, expiration: Date.parse("2026-01-15T14:00:00Z") / 1000 },
+            { id: "rate#sms#b#2026011512", add: 1, expiration: Date.parse("2026-01-15T14:00:00Z") / 1000 },
+        ]);
+    });
+
+    it("the counter's Update is an atomic ADD that fails once the sends would pass the limit", () => {
+        const [a] = counterAdds(keys, now);
+        const update = counterUpdate({ table: "idem", counter: a, limit: 5 });
+        expect(update.UpdateExpression).to.equal("ADD #count :n SET expiration = if_not_exists(expiration, :exp)");
+        expect(update.ConditionExpression).to.equal("attribute_not_exists(#count) OR #count <= :max");
+        expect(update.ExpressionAttributeValues[":max"]).to.deep.equal({ N: "3" });
+        expect(counterUpdate({ table: "idem", counter: a })).to.not.have.property("ConditionExpression");
+    });
+
+    it("a claim refused as rate limited becomes a suppression with the reason", () => {
+        const limited = applyClaims([plan], () => ({ kind: "rate-limited", reason: "rate limited: 1 sms per hour" }));
+        expect(limited[0].kind === "request" && limited[0].recipients[0].action).to.deep.equal({
+            kind: "suppress",
+            reason: "rate limited: 1 sms per hour",
         });
     });
 });

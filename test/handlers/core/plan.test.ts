@@ -42,7 +42,6 @@ function data(partial: Partial<TestData> = {}): TestData {
             ],
         ]),
         logRows: new Map(),
-        rateCounts: new Map(),
         templates: new Map(),
         ...partial,
     };
@@ -234,12 +233,16 @@ describe("core/plan: routing, preferences, deferral, rate limits, idempotency", 
         expect(later).to.deep.include({ kind: "defer", until: Date.parse("2026-01-16T08:00:00Z") });
     });
 
-    it("rate-limits per user and channel, counting earlier sends and sends earlier in the same batch", () => {
-        const id = rateCounterId("email", "u1", hourWindow(NOW));
-        const d = data({ rateCounts: new Map([[id, 1]]) });
+    it("rate-limits per user and channel within the batch (earlier batches: the claim's counter)", () => {
         const bodies = [1, 2, 3].map((i) => ({ notificationId: `n${i}`, userId: "u1", subject: "s", body: "B" }));
-        const kinds = plan("email", bodies, d, 2).map((p) => action(p)!.kind);
-        expect(kinds).to.deep.equal(["send", "suppress", "suppress"]);
+        const kinds = plan("email", bodies, data(), 2).map((p) => action(p)!.kind);
+        expect(kinds).to.deep.equal(["send", "send", "suppress"]);
+        const counted = action(plan("email", bodies, data(), 2)[0]);
+        expect(counted).to.deep.include({ rateCounterId: rateCounterId("email", "u1", hourWindow(NOW)) });
+    });
+
+    it("does not rate-limit a channel without a limit", () => {
+        const bodies = [1, 2, 3].map((i) => ({ notificationId: `n${i}`, userId: "u1", subject: "s", body: "B" }));
         expect(plan("email", bodies, data(), undefined).map((p) => action(p)!.kind)).to.deep.equal([
             "send",
             "send",
@@ -271,18 +274,33 @@ describe("core/plan: routing, preferences, deferral, rate limits, idempotency", 
             "email",
             NOW,
         );
-        const keys = readKeys(parsed, "email", NOW);
+        const keys = readKeys(parsed);
         expect(keys.userIds).to.deep.equal(["u1", "u2"]);
         expect(keys.logKeys.map((k) => `${k.notificationId}/${k.recipientKey}`)).to.deep.equal([
             "a/email#u1",
             "b/email#u2",
             "b/email#x@example.com",
         ]);
-        expect(keys.rateCounterIds).to.have.length(3);
         expect(keys.templateKeys.map((k) => k.locale)).to.deep.equal(["de-AT", "de", "en"]);
         const profiles = new Map([["u2", { userId: "u2", locale: "fr-CA" }]]);
         const fetched = new Set(keys.templateKeys.map((k) => templateKey(k.templateId, k.locale)));
         expect(missingTemplateKeys(parsed, { profiles }, fetched).map((k) => k.locale)).to.deep.equal(["fr-CA", "fr"]);
+    });
+});
+
+describe("core/plan: previous rows read only where the channel needs them", () => {
+    it("leaves out the rows of valid requests, never those of invalid ones", () => {
+        const parsed = parseBatch(
+            [
+                rec({ notificationId: "a", userId: "u1", subject: "s", body: "B" }),
+                rec({ notificationId: "b", userId: 42 }),
+            ],
+            "email",
+            NOW,
+        );
+        const keys = readKeys(parsed, { previousRows: false });
+        expect(keys.logKeys.map((k) => k.notificationId)).to.deep.equal(["b"]);
+        expect(keys.userIds).to.deep.equal(["u1"]);
     });
 });
 

@@ -18,7 +18,6 @@ function data(): BatchData<undefined> {
         profiles: new Map([["u1", { userId: "u1", timezone: "UTC", email: "u1@example.com" }]]),
         preferences: new Map(),
         logRows: new Map(),
-        rateCounts: new Map(),
         templates: new Map(),
     };
 }

@@ -93,8 +93,11 @@ describe("emulator: claim before send under concurrent copies and crashes", func
                 const sends = await sendsOf(channel, id);
                 expect(sends.length, sends.join(", ")).to.equal(channel === "push" ? 2 : 1);
                 expect(new Set(sends).size).to.equal(sends.length);
-                // The copies that met the live claim sent nothing and left their record for a retry...
-                expect(responses.filter((r) => r.batchItemFailures.length === 1)).to.have.length(copies - 1);
+                // The copies that met the live claim sent nothing and left their record for a retry (or, when
+                // their claim was retried after a conflict on the shared rate counter, found the row sent
+                // and skipped it)...
+                const retried = responses.filter((r) => r.batchItemFailures.length === 1).length;
+                expect(retried).to.be.within(0, copies - 1);
                 // ...which, redelivered, finds the row SENT and sends nothing more.
                 const again = await senders[1].invoke({ Records: [record(`${id}-again`, body)] });
                 expect(again.batchItemFailures).to.deep.equal([]);

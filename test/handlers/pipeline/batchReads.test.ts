@@ -38,13 +38,11 @@ describe("lib/pipeline/batchReads: reading a batch", () => {
                     ],
                 ],
                 ["log", [marshall({ notificationId: "n", recipientKey: "email#u1", status: "SENT" })]],
-                ["idem", [marshall({ id: "rate#email#u1#2026011512", count: 3 })]],
             ]),
         );
         expect(shared.profiles.get("u1")?.email).to.equal("a@example.com");
         expect(shared.preferences.get("u1")?.optIn).to.equal(false);
         expect(shared.logRows.get(logKey("n", "email#u1"))?.status).to.equal("SENT");
-        expect(shared.rateCounts.get("rate#email#u1#2026011512")).to.equal(3);
     });
 
     it("adds the channel's own reads to the first round (one call) and hands the items to its enrich step", async () => {
@@ -76,7 +74,7 @@ describe("lib/pipeline/batchReads: reading a batch", () => {
             remaining: () => 30_000,
         });
         expect(calls).to.have.length(1);
-        expect(Object.keys(calls[0].input.RequestItems).sort()).to.deep.equal(["extra", "idem", "log", "prefs"]);
+        expect(Object.keys(calls[0].input.RequestItems).sort()).to.deep.equal(["extra", "log", "prefs"]);
         expect(data.enrichment).to.deep.equal({ extra: 1, users: ["u1"] });
     });
 

@@ -61,8 +61,11 @@ describe("lib/pipeline/bookkeeping: after the sends", () => {
         };
         return { dynamo, writes };
     };
+    const queued: string[] = [];
+    const sqs = { send: async (cmd: any) => queued.push(cmd.input.MessageBody) } as any;
     const writer = (dynamo: Dynamo, remaining = () => 30_000) =>
         createLogWriter({
+            outcomes: { sqs, queueUrl: "http://sqs/feedback" },
             dynamo,
             tables: { preferences: "p", templates: "t", deliveryLog: "log", idempotency: "idem" },
             ttlDays: 90,
@@ -82,23 +85,46 @@ describe("lib/pipeline/bookkeeping: after the sends", () => {
         expect(writes.map((x) => x.input.RequestItems.log.length)).to.deep.equal([25]);
     });
 
-    it("writes the rest with the rate counters at the end", async () => {
+    it("writes the rest at the end, log rows only (the rate counters were counted with the claims)", async () => {
         const { dynamo, writes } = fakeDynamo();
         const w = writer(dynamo);
-        const all = [outcome("SENT", { rateCounterId: "rate#push#u#1" }), outcome("FAILED")];
-        await w.add(all);
-        await w.finish(all, new Map([["rate#push#u#1", 2]]));
+        await w.add([outcome("SENT", { rateCounterId: "rate#push#u#1" }), outcome("FAILED")]);
+        await w.finish();
         expect(writes).to.have.length(1);
+        expect(Object.keys(writes[0].input.RequestItems)).to.deep.equal(["log"]);
         expect(writes[0].input.RequestItems.log).to.have.length(2);
-        expect(writes[0].input.RequestItems.idem[0].PutRequest.Item.count).to.deep.equal({ N: "3" });
+    });
+
+    it("makes no call at the end when every row is already written", async () => {
+        const { dynamo, writes } = fakeDynamo();
+        const w = writer(dynamo);
+        await w.add(many(25));
+        await w.finish();
+        expect(writes).to.have.length(1);
     });
 
     it("retries a failing write within the time budget until it lands", async () => {
         const { dynamo, writes } = fakeDynamo(3);
         const w = writer(dynamo);
         await w.add(many(2));
-        await w.finish(many(2), new Map());
+        await w.finish();
         expect(writes).to.have.length(1);
+    });
+
+    it("past the time budget, a write that keeps failing puts its rows on the outcome queue, not only in a log line", async () => {
+        const { dynamo, writes } = fakeDynamo(1_000);
+        queued.splice(0);
+        const w = writer(dynamo, () => 1_000);
+        await w.add(many(3));
+        await w.finish();
+        expect(writes).to.have.length(0);
+        expect(queued.map((b) => JSON.parse(b).rows.map((r: any) => [r.recipientKey, r.status]))).to.deep.equal([
+            [
+                ["push#u0", "SENT"],
+                ["push#u1", "SENT"],
+                ["push#u2", "SENT"],
+            ],
+        ]);
     });
 
     it("writes the analytics lines in one batch", async () => {
