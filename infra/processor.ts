@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { POWERTOOLS_PACKAGES, powertoolsLayerArn } from "./powertools";
 
 /** An SQS queue the processor consumes, with partial batch responses. */
 export interface QueueSource {
@@ -54,17 +55,15 @@ export class Processor extends pulumi.ComponentResource {
     constructor(name: string, args: ProcessorArgs, opts?: pulumi.ComponentResourceOptions) {
         super("notify:processors:Processor", name, {}, opts);
 
-        const { stack } = args;
         this.logGroup = new aws.cloudwatch.LogGroup(
             `${name}-logs`,
             {
-                name: `/notify/${stack}/${name}`,
+                name: `/notify/${args.stack}/${name}`,
                 retentionInDays: args.logRetentionDays,
                 kmsKeyId: args.kmsKeyArn,
             },
             { parent: this },
         );
-
         this.role = new aws.iam.Role(
             `${name}-role`,
             {
@@ -73,77 +72,35 @@ export class Processor extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-
-        const ownStatements: pulumi.Input<aws.iam.PolicyStatement>[] = [
-            {
-                Sid: "WriteOwnLogs",
-                Effect: "Allow",
-                Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-                Resource: pulumi.interpolate`${this.logGroup.arn}:*`,
-            },
-            {
-                // The environment is encrypted with the stack key, and every processor reads or writes
-                // data (queues, topics, tables) encrypted with it; the key policy only honours these
-                // calls when they come through the platform's services.
-                Sid: "UseStackKey",
-                Effect: "Allow",
-                Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-                Resource: args.kmsKeyArn,
-            },
-            {
-                // Active tracing; X-Ray has no resource-level permissions: these two actions require "*".
-                Sid: "WriteTraces",
-                Effect: "Allow",
-                Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-                Resource: "*",
-            },
-        ];
-        const sourceStatements: pulumi.Input<aws.iam.PolicyStatement>[] = [];
-        if (args.queue) {
-            sourceStatements.push({
-                Sid: "ConsumeQueue",
-                Effect: "Allow",
-                Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-                Resource: args.queue.queueArn,
-            });
-        }
-        if (args.stream) {
-            sourceStatements.push(
-                {
-                    Sid: "ReadStream",
-                    Effect: "Allow",
-                    Action: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
-                    Resource: args.stream.streamArn,
-                },
-                {
-                    // The event source lists the table's streams; ListStreams has no resource-level
-                    // permission (Service Authorization Reference), so IAM only evaluates it against "*".
-                    Sid: "ListStreams",
-                    Effect: "Allow",
-                    Action: ["dynamodb:ListStreams"],
-                    Resource: "*",
-                },
-                {
-                    Sid: "ReportFailedBatches",
-                    Effect: "Allow",
-                    Action: ["sqs:SendMessage"],
-                    Resource: args.stream.onFailureQueueArn,
-                },
-            );
-        }
         const policy = new aws.iam.RolePolicy(
             `${name}-policy`,
             {
                 role: this.role.id,
                 policy: pulumi.jsonStringify({
                     Version: "2012-10-17",
-                    Statement: [...ownStatements, ...sourceStatements, ...args.statements],
+                    Statement: [
+                        ...ownStatements(this.logGroup, args.kmsKeyArn),
+                        ...sourceStatements(args),
+                        ...args.statements,
+                    ],
                 }),
             },
             { parent: this },
         );
+        this.function = this.createFunction(name, args, policy);
+        this.eventSourceMapping = this.createEventSource(name, args, policy);
 
-        this.function = new aws.lambda.CallbackFunction(
+        this.registerOutputs({
+            functionName: this.function.name,
+            functionArn: this.function.arn,
+            roleArn: this.role.arn,
+            logGroupName: this.logGroup.name,
+        });
+    }
+
+    private createFunction(name: string, args: ProcessorArgs, policy: aws.iam.RolePolicy) {
+        const region = aws.getRegionOutput({}, { parent: this }).region;
+        return new aws.lambda.CallbackFunction(
             `${name}-fn`,
             {
                 description: args.description,
@@ -158,16 +115,21 @@ export class Processor extends pulumi.ComponentResource {
                 environment: { variables: args.environment },
                 loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
                 tracingConfig: { mode: "Active" },
+                // Powertools Logger and Metrics, resolved at run time from /opt/nodejs/node_modules.
+                layers: [region.apply(powertoolsLayerArn)],
                 // The archive gets only the serialized closure: no package from `dependencies` (the
-                // Pulumi SDK is not a runtime dependency, and nodejs22.x already ships AWS SDK v3).
-                codePathOptions: { extraExcludePackages: projectDependencies() },
+                // Pulumi SDK is not a runtime dependency, nodejs22.x already ships AWS SDK v3, and the
+                // Powertools layer provides Powertools).
+                codePathOptions: { extraExcludePackages: archiveExcludedPackages() },
             },
             // The role's policy must exist before the function can be invoked with it.
             { parent: this, dependsOn: [policy, this.logGroup] },
         );
+    }
 
+    private createEventSource(name: string, args: ProcessorArgs, policy: aws.iam.RolePolicy) {
         if (args.queue) {
-            this.eventSourceMapping = new aws.lambda.EventSourceMapping(
+            return new aws.lambda.EventSourceMapping(
                 `${name}-queue-source`,
                 {
                     eventSourceArn: args.queue.queueArn,
@@ -179,8 +141,9 @@ export class Processor extends pulumi.ComponentResource {
                 },
                 { parent: this, dependsOn: [policy] },
             );
-        } else if (args.stream) {
-            this.eventSourceMapping = new aws.lambda.EventSourceMapping(
+        }
+        if (args.stream) {
+            return new aws.lambda.EventSourceMapping(
                 `${name}-stream-source`,
                 {
                     eventSourceArn: args.stream.streamArn,
@@ -200,18 +163,85 @@ export class Processor extends pulumi.ComponentResource {
                 { parent: this, dependsOn: [policy] },
             );
         }
-
-        this.registerOutputs({
-            functionName: this.function.name,
-            functionArn: this.function.arn,
-            roleArn: this.role.arn,
-            logGroupName: this.logGroup.name,
-        });
+        return undefined;
     }
 }
 
-/** Every package in this project's `dependencies`: none of them belongs in a function archive. */
-function projectDependencies(): string[] {
+/** What every processor may do: write its own logs, use the stack key, write traces. */
+function ownStatements(
+    logGroup: aws.cloudwatch.LogGroup,
+    kmsKeyArn: pulumi.Input<string>,
+): pulumi.Input<aws.iam.PolicyStatement>[] {
+    return [
+        {
+            Sid: "WriteOwnLogs",
+            Effect: "Allow",
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+            Resource: pulumi.interpolate`${logGroup.arn}:*`,
+        },
+        {
+            // The environment is encrypted with the stack key, and every processor reads or writes
+            // data (queues, topics, tables) encrypted with it; the key policy only honours these
+            // calls when they come through the platform's services.
+            Sid: "UseStackKey",
+            Effect: "Allow",
+            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+            Resource: kmsKeyArn,
+        },
+        {
+            // Active tracing; X-Ray has no resource-level permissions: these two actions require "*".
+            Sid: "WriteTraces",
+            Effect: "Allow",
+            Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+            Resource: "*",
+        },
+    ];
+}
+
+/** What reading the processor's event source takes (queue or stream). */
+function sourceStatements(args: ProcessorArgs): pulumi.Input<aws.iam.PolicyStatement>[] {
+    if (args.queue) {
+        return [
+            {
+                Sid: "ConsumeQueue",
+                Effect: "Allow",
+                Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                Resource: args.queue.queueArn,
+            },
+        ];
+    }
+    if (args.stream) {
+        return [
+            {
+                Sid: "ReadStream",
+                Effect: "Allow",
+                Action: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+                Resource: args.stream.streamArn,
+            },
+            {
+                // The event source lists the table's streams; ListStreams has no resource-level
+                // permission (Service Authorization Reference), so IAM only evaluates it against "*".
+                Sid: "ListStreams",
+                Effect: "Allow",
+                Action: ["dynamodb:ListStreams"],
+                Resource: "*",
+            },
+            {
+                Sid: "ReportFailedBatches",
+                Effect: "Allow",
+                Action: ["sqs:SendMessage"],
+                Resource: args.stream.onFailureQueueArn,
+            },
+        ];
+    }
+    return [];
+}
+
+/**
+ * Every package in this project's `dependencies`, and Powertools (whose commons is a dependency of a
+ * dependency): none of them belongs in a function archive.
+ */
+export function archiveExcludedPackages(): string[] {
     const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8"));
-    return Object.keys(manifest.dependencies ?? {});
+    return [...new Set([...Object.keys(manifest.dependencies ?? {}), ...POWERTOOLS_PACKAGES])];
 }

@@ -1,12 +1,17 @@
 /**
- * A structured JSON logger with the keys Powertools for AWS Lambda writes (level, message, timestamp,
- * service, cold_start, function_request_id, xray_trace_id, plus appended keys), in-house so that no
- * package ships in the function archives. Plain closures: no class, no `this` (closure serialization).
+ * The processors' structured logger: Powertools for AWS Lambda (TypeScript) Logger behind the small
+ * interface the handlers call. Powertools writes the documented keys (level, message, timestamp,
+ * service, cold_start, function_request_id, function_name, function_arn, function_memory_size,
+ * sampling_rate, xray_trace_id, plus appended keys); in Lambda the package comes from the official
+ * layer (infra/powertools.ts), in tests and the local cloud from node_modules. Create a logger inside a
+ * callbackFactory or handler, never at deploy time (the closure serializer cannot capture its instance).
  */
+import { Console } from "node:console";
+import { Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
+import type { LogAttributes } from "@aws-lambda-powertools/logger/types";
 import type { LambdaContext } from "./lambda";
 
 export type LogLevel = "DEBUG" | "INFO" | "WARN" | "ERROR";
-const RANK: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40 };
 
 export interface Logger {
     debug(message: string, extra?: Record<string, unknown>): void;
@@ -25,7 +30,6 @@ export interface LoggerOptions {
     level?: string;
     /** Where lines go; process.stdout.write unless a test captures them. */
     write?: (line: string) => void;
-    now?: () => Date;
 }
 
 export function parseLogLevel(level: string | undefined): LogLevel {
@@ -33,72 +37,53 @@ export function parseLogLevel(level: string | undefined): LogLevel {
     return upper === "DEBUG" || upper === "WARN" || upper === "ERROR" ? upper : "INFO";
 }
 
-/** Errors become {name, message, stack}; everything else is kept as it is. */
-function serializable(value: unknown): unknown {
-    if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
-    return value;
+/**
+ * A console whose two streams are one writer. Lambda sends stdout and stderr to the same log stream;
+ * Powertools prints WARN/ERROR through console.warn/error (stderr), so one stream keeps the lines in
+ * order and lets the local cloud and the tests read every line where they read the rest.
+ */
+export function lineConsole(write?: (line: string) => void): Console {
+    const stream = write
+        ? {
+              write: (chunk: string) => {
+                  write(String(chunk));
+                  return true;
+              },
+          }
+        : { write: (chunk: string) => process.stdout.write(chunk) };
+    return new Console({
+        stdout: stream as unknown as NodeJS.WritableStream,
+        stderr: stream as unknown as NodeJS.WritableStream,
+        ignoreErrors: false,
+    });
+}
+
+/** Powertools keeps its console in a field its types mark private; both utilities print through it. */
+export function routeOutput(utility: object, write?: (line: string) => void): void {
+    (utility as { console: Console }).console = lineConsole(write);
 }
 
 export function createLogger(options: LoggerOptions): Logger {
-    const threshold = RANK[parseLogLevel(options.level)];
-    const write = options.write ?? ((line: string) => void process.stdout.write(line));
-    const now = options.now ?? (() => new Date());
-    const state = {
-        coldStart: true,
-        invocations: 0,
-        context: {} as Record<string, unknown>,
-        keys: {} as Record<string, unknown>,
-    };
-
-    const emit = (level: LogLevel, message: string, extra?: Record<string, unknown>) => {
-        if (RANK[level] < threshold) return;
-        const line: Record<string, unknown> = {
-            level,
-            message,
-            timestamp: now().toISOString(),
-            service: options.service,
-            ...state.context,
-            ...state.keys,
-        };
-        for (const [k, v] of Object.entries(extra ?? {})) line[k] = serializable(v);
-        const trace = process.env._X_AMZN_TRACE_ID?.match(/Root=([^;]+)/)?.[1];
-        if (trace) line.xray_trace_id = trace;
-        let text: string;
-        try {
-            text = JSON.stringify(line);
-        } catch {
-            text = JSON.stringify({
-                level,
-                message,
-                timestamp: line.timestamp,
-                service: options.service,
-                note: "unserializable extra keys dropped",
-            });
-        }
-        write(`${text}\n`);
-    };
-
+    const logger = new PowertoolsLogger({ serviceName: options.service, logLevel: parseLogLevel(options.level) });
+    routeOutput(logger, options.write);
+    const at = (level: "debug" | "info" | "warn" | "error") => (message: string, extra?: Record<string, unknown>) =>
+        extra ? logger[level](message, extra as LogAttributes) : logger[level](message);
     return {
-        debug: (m, e) => emit("DEBUG", m, e),
-        info: (m, e) => emit("INFO", m, e),
-        warn: (m, e) => emit("WARN", m, e),
-        error: (m, e) => emit("ERROR", m, e),
+        debug: at("debug"),
+        info: at("info"),
+        warn: at("warn"),
+        error: at("error"),
         appendKeys: (keys) => {
-            for (const [k, v] of Object.entries(keys)) if (v !== undefined) state.keys[k] = v;
+            const defined = Object.fromEntries(Object.entries(keys).filter(([, v]) => v !== undefined));
+            logger.appendKeys(defined as LogAttributes);
         },
-        removeKeys: (names) => {
-            for (const n of names) delete state.keys[n];
-        },
+        removeKeys: (names) => logger.removeKeys(names),
         addContext: (context) => {
-            state.invocations += 1;
-            state.keys = {};
-            state.context = {
-                cold_start: state.invocations === 1,
-                function_request_id: context?.awsRequestId,
-                function_name: context?.functionName,
-                function_memory_size: context?.memoryLimitInMB,
-                function_arn: context?.invokedFunctionArn,
-            };
+            logger.resetKeys();
+            // Powertools takes aws-lambda's full Context type; it reads only these fields of it.
+            const { awsRequestId, functionName, functionVersion, memoryLimitInMB, invokedFunctionArn } = context ?? {};
+            const fields = { awsRequestId, functionName, functionVersion, memoryLimitInMB, invokedFunctionArn };
+            logger.addContext(fields as unknown as Parameters<PowertoolsLogger["addContext"]>[0]);
         },
     };
 }

@@ -1,9 +1,13 @@
 /**
- * CloudWatch Embedded Metric Format, in-house: counters per channel are collected during an invocation
- * and flushed as one JSON log line per channel (EMF allows one set of dimension values per line).
- * CloudWatch Logs turns the lines into metrics: no PutMetricData call and no IAM permission needed.
+ * The processors' counters: Powertools for AWS Lambda (TypeScript) Metrics writing CloudWatch Embedded
+ * Metric Format, behind the small interface the handlers call. Counters are summed per channel during
+ * an invocation and flushed as one EMF line per channel (EMF carries one set of dimension values per
+ * line): dimensions exactly [service, channel]. CloudWatch Logs turns the lines into metrics: no
+ * PutMetricData call and no IAM permission. Create it inside a callbackFactory or handler.
  */
-import { METRIC_DIMENSIONS, METRIC_NAMESPACE, type METRICS } from "./telemetry-names";
+import { MetricUnit, Metrics as PowertoolsMetrics } from "@aws-lambda-powertools/metrics";
+import { routeOutput } from "./log";
+import { METRIC_NAMESPACE, type METRICS } from "./telemetry-names";
 import type { Channel } from "./telemetry-names";
 
 export type MetricName = (typeof METRICS)[keyof typeof METRICS];
@@ -20,41 +24,14 @@ export interface MetricsOptions {
     service: string;
     namespace?: string;
     write?: (line: string) => void;
-    now?: () => number;
-}
-
-/** The EMF document for one channel's counters. */
-export function emfLine(
-    namespace: string,
-    service: string,
-    channel: Channel,
-    values: Map<MetricName, number>,
-    timestamp: number,
-    properties: Record<string, string> = {},
-): string {
-    const doc: Record<string, unknown> = {
-        _aws: {
-            Timestamp: timestamp,
-            CloudWatchMetrics: [
-                {
-                    Namespace: namespace,
-                    Dimensions: [[...METRIC_DIMENSIONS]],
-                    Metrics: [...values.keys()].map((Name) => ({ Name, Unit: "Count" })),
-                },
-            ],
-        },
-        ...properties,
-        service,
-        channel,
-    };
-    for (const [name, value] of values) doc[name] = value;
-    return `${JSON.stringify(doc)}\n`;
 }
 
 export function createMetrics(options: MetricsOptions): Metrics {
-    const namespace = options.namespace ?? METRIC_NAMESPACE;
-    const write = options.write ?? ((line: string) => void process.stdout.write(line));
-    const now = options.now ?? (() => Date.now());
+    const metrics = new PowertoolsMetrics({
+        namespace: options.namespace ?? METRIC_NAMESPACE,
+        serviceName: options.service,
+    });
+    routeOutput(metrics, options.write);
     let collected = new Map<Channel, Map<MetricName, number>>();
     return {
         add: (channel, name, value = 1) => {
@@ -63,12 +40,19 @@ export function createMetrics(options: MetricsOptions): Metrics {
             collected.set(channel, perChannel);
         },
         flush: () => {
-            const timestamp = now();
-            for (const [channel, values] of collected)
-                write(emfLine(namespace, options.service, channel, values, timestamp));
+            for (const [channel, values] of collected) {
+                metrics.addDimension("channel", channel);
+                for (const [name, value] of values) metrics.addMetric(name, MetricUnit.Count, value);
+                metrics.publishStoredMetrics();
+            }
             collected = new Map();
         },
-        single: (channel, name, properties) =>
-            write(emfLine(namespace, options.service, channel, new Map([[name, 1]]), now(), properties)),
+        single: (channel, name, properties) => {
+            const line = metrics.singleMetric();
+            routeOutput(line, options.write);
+            line.addDimension("channel", channel);
+            for (const [key, value] of Object.entries(properties)) line.addMetadata(key, value);
+            line.addMetric(name, MetricUnit.Count, 1);
+        },
     };
 }

@@ -137,15 +137,20 @@ describe("core/deliveryLog: deferral schedules and counters", () => {
     });
 });
 
-describe("lib: structured logger and EMF metrics", () => {
-    it("writes Powertools-compatible JSON lines with the invocation context and appended keys", () => {
+describe("lib: Powertools logger and EMF metrics", () => {
+    // Lambda sets this for on-demand environments; Powertools reports cold_start only under it.
+    const initType = process.env.AWS_LAMBDA_INITIALIZATION_TYPE;
+    before(() => {
+        process.env.AWS_LAMBDA_INITIALIZATION_TYPE = "on-demand";
+    });
+    after(() => {
+        if (initType === undefined) delete process.env.AWS_LAMBDA_INITIALIZATION_TYPE;
+        else process.env.AWS_LAMBDA_INITIALIZATION_TYPE = initType;
+    });
+
+    it("writes Powertools JSON lines with the invocation context and appended keys", () => {
         const lines: string[] = [];
-        const log = createLogger({
-            service: "notify-dev",
-            level: "INFO",
-            write: (l) => lines.push(l),
-            now: () => new Date(0),
-        });
+        const log = createLogger({ service: "notify-dev", level: "INFO", write: (l) => lines.push(l) });
         log.addContext({ awsRequestId: "req-1", functionName: "f" });
         log.appendKeys({ notificationId: "n1", channel: "push" });
         log.debug("hidden");
@@ -160,19 +165,29 @@ describe("lib: structured logger and EMF metrics", () => {
             service: "notify-dev",
             cold_start: true,
             function_request_id: "req-1",
+            function_name: "f",
             notificationId: "n1",
             channel: "push",
             devices: 2,
-            timestamp: "1970-01-01T00:00:00.000Z",
         });
-        expect(second).to.deep.include({ cold_start: false, function_request_id: "req-2" });
+        expect(Date.parse(first.timestamp)).to.be.a("number").and.not.NaN;
+        expect(second).to.deep.include({ level: "ERROR", cold_start: false, function_request_id: "req-2" });
         expect(second).to.not.have.property("notificationId");
         expect(second.error).to.include({ name: "Error", message: "bad" });
     });
 
+    it("writes WARN and ERROR lines to the same writer as INFO, in order", () => {
+        const lines: string[] = [];
+        const log = createLogger({ service: "s", level: "DEBUG", write: (l) => lines.push(l) });
+        log.warn("one");
+        log.debug("two");
+        log.error("three");
+        expect(lines.map((l) => JSON.parse(l).message)).to.deep.equal(["one", "two", "three"]);
+    });
+
     it("flushes one EMF line per channel with dimensions exactly [service, channel]", () => {
         const lines: string[] = [];
-        const metrics = createMetrics({ service: "notify-dev", write: (l) => lines.push(l), now: () => 42 });
+        const metrics = createMetrics({ service: "notify-dev", write: (l) => lines.push(l) });
         metrics.add("push", "Attempted", 3);
         metrics.add("push", "Delivered");
         metrics.add("push", "Delivered");
@@ -180,19 +195,27 @@ describe("lib: structured logger and EMF metrics", () => {
         metrics.flush(); // nothing new: no line
         expect(lines).to.have.length(1);
         const doc = JSON.parse(lines[0]);
-        expect(doc._aws).to.deep.equal({
-            Timestamp: 42,
-            CloudWatchMetrics: [
-                {
-                    Namespace: "NotifyPlatform",
-                    Dimensions: [["service", "channel"]],
-                    Metrics: [
-                        { Name: "Attempted", Unit: "Count" },
-                        { Name: "Delivered", Unit: "Count" },
-                    ],
-                },
-            ],
-        });
+        expect(doc._aws.Timestamp).to.be.a("number");
+        expect(doc._aws.CloudWatchMetrics).to.deep.equal([
+            {
+                Namespace: "NotifyPlatform",
+                Dimensions: [["service", "channel"]],
+                Metrics: [
+                    { Name: "Attempted", Unit: "Count" },
+                    { Name: "Delivered", Unit: "Count" },
+                ],
+            },
+        ]);
         expect(doc).to.include({ service: "notify-dev", channel: "push", Attempted: 3, Delivered: 2 });
+    });
+
+    it("writes a single metric at once with its properties beside the count", () => {
+        const lines: string[] = [];
+        const metrics = createMetrics({ service: "notify-dev", write: (l) => lines.push(l) });
+        metrics.single("email", "RejectedRequests", { messageId: "m-1", reason: "not JSON" });
+        expect(lines).to.have.length(1);
+        const doc = JSON.parse(lines[0]);
+        expect(doc._aws.CloudWatchMetrics[0].Dimensions).to.deep.equal([["service", "channel"]]);
+        expect(doc).to.include({ channel: "email", RejectedRequests: 1, messageId: "m-1", reason: "not JSON" });
     });
 });
