@@ -106,6 +106,22 @@ export const TABLES = {
         indexes: [],
     },
     /**
+     * The in-app inbox: one item per user and notification, newest first. `itemId` is
+     * `<13-digit epoch ms the request was queued>_<notificationId>` (handlers/core/inbox.ts), so a
+     * retry writes the same item and a Query with ScanIndexForward=false lists newest first. Attributes:
+     * notificationId, title, body, data, createdAt, read, readAt, expiresAt (TTL, config `inboxTtlDays`).
+     * `unreadUserId` (= userId) exists only while the item is unread: the sparse KEYS_ONLY `byUnread`
+     * index then holds exactly the unread items, so the unread count is one COUNT Query on it and
+     * mark-as-read is one UpdateItem that removes the attribute.
+     */
+    inbox: {
+        hashKey: "userId",
+        rangeKey: "itemId",
+        attributes: { userId: "S", itemId: "S", unreadUserId: "S" },
+        indexes: [{ name: "byUnread", hashKey: "unreadUserId", rangeKey: "itemId", projection: "KEYS_ONLY" }],
+        ttlAttribute: "expiresAt",
+    },
+    /**
      * Short-lived keyed state of the processors, in the layout Powertools idempotency uses (key `id`,
      * TTL `expiration`): per-user hourly rate-limit counters (`rate#<channel>#<user>#<yyyymmddhh>`) and
      * campaign run checkpoints.
