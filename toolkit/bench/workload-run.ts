@@ -359,7 +359,12 @@ function instrumentSenders(platform: LocalPlatform) {
             fn.invoke = inner;
         });
     }
-    return { samples, restore: () => undo.forEach((u) => u()) };
+    return {
+        samples,
+        restore: () => {
+            for (const u of undo) u();
+        },
+    };
 }
 
 /** Physical table names of the data plane -> the data model's logical names (for the call profile). */
