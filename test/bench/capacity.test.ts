@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { TABLES } from "../../infra/tables";
 import { type CallProfile, itemBytes, profileCalls, valueBytes } from "../../toolkit/bench/call-profile";
-import { type ChannelMeasurement, capacityModel, costPerDelivered } from "../../toolkit/bench/capacity";
+import { type ChannelMeasurement, capacityModel, costPerDelivered, hotKeyAtPeak } from "../../toolkit/bench/capacity";
 import type { Prices } from "../../toolkit/bench/prices";
 import { spread } from "../../toolkit/bench/stats";
 
@@ -48,12 +48,12 @@ const push: ChannelMeasurement = {
             deliveryLog: {
                 readUnits: 50,
                 writeUnits: 200,
-                hottestWrite: { attribute: "notificationId", value: "n1", units: 10, share: 0.05 },
+                hottestWrite: { attribute: "notificationId", value: "n1", units: 10, share: 0.05, distinctKeys: 2 },
             },
             templates: {
                 readUnits: 10,
                 writeUnits: 0,
-                hottestRead: { attribute: "templateId", value: "t1", units: 5, share: 0.5 },
+                hottestRead: { attribute: "templateId", value: "t1", units: 5, share: 0.5, distinctKeys: 1 },
             },
         },
         firehose: { requests: 2, records: 100, bytes: 30_000, billedBytes: 512_000 },
@@ -111,6 +111,8 @@ describe("bench capacity model (hand-checked arithmetic)", function () {
         expect(model.costPerDay.aws).to.be.closeTo(3833.1, 0.1);
         const log = model.tables.find((t) => t.table === "deliveryLog")!;
         expect(log.writeUnitsPerSecond).to.equal(200_000);
+        // 2 distinct keys for 50 messages: a shared key, 10 of 200 units = 5 % of 200,000/s
+        expect(log.hottestWrite!.scope).to.equal("shared");
         expect(log.hottestWrite!.unitsPerSecond).to.be.closeTo(10_000, 1e-9);
         const needs = (what: string) => model.quotaChecks.find((c) => c.what.startsWith(what))!.needsIncrease;
         expect(needs("Lambda concurrency, all senders")).to.equal(false); // 1,000 = the quota
@@ -119,6 +121,17 @@ describe("bench capacity model (hand-checked arithmetic)", function () {
         expect(needs("DynamoDB deliveryLog writes")).to.equal(true); // 200,000 > 40,000
         expect(needs("DynamoDB deliveryLog hottest key writes")).to.equal(true); // 10,000 > 1,000
         expect(needs("DynamoDB templates reads")).to.equal(false); // 10,000 < 40,000
+    });
+
+    it("bounds a per-request key by its own units, whatever the volume", function () {
+        // 40 distinct keys for 50 messages (>= 10 %): per request; its 10 units within one second
+        const hot = hotKeyAtPeak(
+            { attribute: "notificationId", value: "n1", units: 10, share: 0, distinctKeys: 40 },
+            200,
+            200_000,
+            50,
+        );
+        expect(hot).to.deep.include({ scope: "per request/user", unitsPerSecond: 10, share: 0.05 });
     });
 
     it("reports a channel the workload does not cover as not measured", function () {
@@ -203,7 +216,7 @@ describe("bench call profile (DynamoDB units, Firehose bytes)", function () {
             model,
         );
         expect(p.tables.deliveryLog.readUnits).to.equal(1.5);
-        expect(p.tables.deliveryLog.hottestRead).to.deep.include({ value: "n1", units: 1 });
+        expect(p.tables.deliveryLog.hottestRead).to.deep.include({ value: "n1", units: 1, distinctKeys: 2 });
         expect(p.tables.deliveryLog.writeUnits).to.equal(4);
         expect(p.tables.deliveryLog.hottestWrite).to.deep.include({ value: "n1", units: 2, share: 0.5 });
         expect(p.tables.idempotency.writeUnits).to.equal(2); // transactional: 2 per KB

@@ -25,6 +25,8 @@ export interface HotKey {
     units: number;
     /** Of the table's units of that kind. */
     share: number;
+    /** Distinct partition key values that took units of that kind (many: a per-request or per-user key). */
+    distinctKeys: number;
 }
 
 export interface TableUnits {
@@ -207,7 +209,8 @@ function queryKey(input: any): Record<string, any> | undefined {
 function hottest(byKey: Map<string, number>, total: number, attribute: string): HotKey | undefined {
     let best: HotKey | undefined;
     for (const [value, units] of byKey)
-        if (!best || units > best.units) best = { attribute, value, units, share: total > 0 ? units / total : 0 };
+        if (!best || units > best.units)
+            best = { attribute, value, units, share: total > 0 ? units / total : 0, distinctKeys: byKey.size };
     return best;
 }
 

@@ -11,9 +11,8 @@
  * - Lambda concurrency = rate × seconds per delivered notification (= rate × batch duration / batch size);
  * - a channel message costs one ingress SNS publish request and one SQS request (the SNS → SQS send), and
  *   each invocation two more SQS requests (the event source's receive and delete);
- * - DynamoDB hottest key at peak = the table's rate × the share the hottest key took in the workload. For
- *   shared keys (a template) that share holds at any scale; for per-request / per-user keys (notificationId,
- *   userId) it is an upper bound: the workload has 1,000 users, a real population spreads them far wider.
+ * - DynamoDB hottest key at peak: see hotKeyAtPeak (shared keys keep their share; per-request and per-user
+ *   keys take what one request or user takes).
  */
 import type { Prices } from "./prices";
 import { QUOTAS, type Quota } from "./quotas";
@@ -87,8 +86,8 @@ export interface TableCapacity {
     table: string;
     readUnitsPerSecond: number;
     writeUnitsPerSecond: number;
-    hottestRead?: HotKey & { unitsPerSecond: number };
-    hottestWrite?: HotKey & { unitsPerSecond: number };
+    hottestRead?: ReturnType<typeof hotKeyAtPeak>;
+    hottestWrite?: ReturnType<typeof hotKeyAtPeak>;
 }
 
 export interface QuotaCheck {
@@ -204,9 +203,30 @@ function notMeasured(channel: string, reason: string): ChannelCapacity {
     };
 }
 
-/** Per table at peak: each channel's units per delivered × its peak rate; hottest key by its workload share. */
+/**
+ * How hot the hottest key of a table gets at peak. A key shared by many requests (a template: a few
+ * values for all traffic) keeps its workload share at any scale: the table's rate × that share. A key
+ * per request or per user (distinct values ≥ 10 % of the channel messages: notificationId, userId, a
+ * user's rate counter) takes only that request's or user's units however large the volume: counted as
+ * all of its workload units within one second (an upper bound: a request's rows come in one batch).
+ */
+export function hotKeyAtPeak(
+    hot: HotKey,
+    tableUnits: number,
+    tableUnitsPerSecond: number,
+    messages: number,
+): HotKey & { unitsPerSecond: number; scope: "shared" | "per request/user" } {
+    const perEntity = hot.distinctKeys >= 0.1 * messages;
+    const share = tableUnits > 0 ? hot.units / tableUnits : 0;
+    return perEntity
+        ? { ...hot, share, scope: "per request/user", unitsPerSecond: hot.units }
+        : { ...hot, share, scope: "shared", unitsPerSecond: tableUnitsPerSecond * share };
+}
+
+/** Per table at peak: each channel's units per delivered × its peak rate; the hottest key as hotKeyAtPeak says. */
 function tableCapacities(measured: ChannelMeasurement[], shares: Map<string, number>, volume: Volume): TableCapacity[] {
     const byTable = new Map<string, TableCapacity>();
+    const messages = measured.reduce((n, m) => n + m.messages, 0);
     const overall = new Map<string, { read: number; write: number; hotRead?: HotKey; hotWrite?: HotKey }>();
     for (const m of measured) {
         const peak = volume.peakPerSecond * (shares.get(m.channel) ?? 0);
@@ -226,18 +246,8 @@ function tableCapacities(measured: ChannelMeasurement[], shares: Map<string, num
     }
     for (const [table, row] of byTable) {
         const o = overall.get(table)!;
-        if (o.hotRead && o.read > 0)
-            row.hottestRead = {
-                ...o.hotRead,
-                share: o.hotRead.units / o.read,
-                unitsPerSecond: (row.readUnitsPerSecond * o.hotRead.units) / o.read,
-            };
-        if (o.hotWrite && o.write > 0)
-            row.hottestWrite = {
-                ...o.hotWrite,
-                share: o.hotWrite.units / o.write,
-                unitsPerSecond: (row.writeUnitsPerSecond * o.hotWrite.units) / o.write,
-            };
+        if (o.hotRead) row.hottestRead = hotKeyAtPeak(o.hotRead, o.read, row.readUnitsPerSecond, messages);
+        if (o.hotWrite) row.hottestWrite = hotKeyAtPeak(o.hotWrite, o.write, row.writeUnitsPerSecond, messages);
     }
     return [...byTable.values()].sort((a, b) => a.table.localeCompare(b.table));
 }
@@ -245,7 +255,7 @@ function tableCapacities(measured: ChannelMeasurement[], shares: Map<string, num
 function mergeHot(a: HotKey | undefined, b: HotKey | undefined): HotKey | undefined {
     if (!a) return b && { ...b };
     if (!b) return a;
-    if (a.value === b.value) return { ...a, units: a.units + b.units };
+    if (a.value === b.value) return { ...a, units: a.units + b.units, distinctKeys: a.distinctKeys + b.distinctKeys };
     return b.units > a.units ? { ...b } : a;
 }
 

@@ -101,6 +101,36 @@ export interface ThroughputPoint {
     seed: { deliveredPerSecond: number; perInvocation: Spread };
 }
 
+function axisLabels(
+    points: ThroughputPoint[],
+    maxY: number,
+    xOf: (i: number) => number,
+    yOf: (v: number) => number,
+    box: { left: number; right: number; bottom: number; w: number; h: number },
+): string[] {
+    const { left, right, bottom, w, h } = box;
+    const out: string[] = [];
+    for (let k = 0; k <= 4; k++) {
+        const v = (maxY * k) / 4;
+        out.push(
+            `<line x1="${left - 4}" y1="${yOf(v).toFixed(1)}" x2="${w - right}" y2="${yOf(v).toFixed(1)}" stroke="#eee"/>`,
+        );
+        out.push(text(left - 8, yOf(v) + 4, v.toFixed(0), 'text-anchor="end" fill="#555"'));
+    }
+    points.forEach((p, i) => {
+        out.push(text(xOf(i), h - bottom + 20, `${p.roundTripMs} ms`, 'text-anchor="middle"'));
+    });
+    out.push(
+        text(
+            (left + w - right) / 2,
+            h - 12,
+            "simulated round trip per API call (both designs)",
+            'text-anchor="middle" fill="#555"',
+        ),
+    );
+    return out;
+}
+
 export function throughputChartSvg(points: ThroughputPoint[]): string {
     const w = 720;
     const h = 400;
@@ -138,24 +168,7 @@ export function throughputChartSvg(points: ThroughputPoint[]): string {
         `<line x1="${left}" y1="${h - bottom}" x2="${w - right}" y2="${h - bottom}" stroke="#333"/>`,
         `<line x1="${left}" y1="${top}" x2="${left}" y2="${h - bottom}" stroke="#333"/>`,
     ];
-    for (let k = 0; k <= 4; k++) {
-        const v = (maxY * k) / 4;
-        out.push(
-            `<line x1="${left - 4}" y1="${yOf(v).toFixed(1)}" x2="${w - right}" y2="${yOf(v).toFixed(1)}" stroke="#eee"/>`,
-        );
-        out.push(text(left - 8, yOf(v) + 4, v.toFixed(0), 'text-anchor="end" fill="#555"'));
-    }
-    points.forEach((p, i) => {
-        out.push(text(xOf(i), h - bottom + 20, `${p.roundTripMs} ms`, 'text-anchor="middle"'));
-    });
-    out.push(
-        text(
-            (left + w - right) / 2,
-            h - 12,
-            "simulated round trip per API call (both designs)",
-            'text-anchor="middle" fill="#555"',
-        ),
-    );
+    out.push(...axisLabels(points, maxY, xOf, yOf, { left, right, bottom, w, h }));
     const series: ["ours" | "seed", string, string][] = [
         ["ours", "#4e79a7", "ours (push sender)"],
         ["seed", "#e15759", "seed port"],
