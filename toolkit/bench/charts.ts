@@ -61,7 +61,7 @@ export function costChartSvg(model: CapacityModel): string {
     const x0 = 150;
     const width = 440;
     const top = 60;
-    const height = top + rows.length * 40 + 90;
+    const height = top + rows.length * 40 + 100;
     const out = [
         `<svg xmlns="http://www.w3.org/2000/svg" width="820" height="${height}" viewBox="0 0 820 ${height}" font-family="sans-serif" font-size="13">`,
         `<rect width="820" height="${height}" fill="#fff"/>`,
@@ -83,8 +83,8 @@ export function costChartSvg(model: CapacityModel): string {
     });
     const legendY = top + rows.length * 40 + 20;
     [...COST_PARTS, "carrier fee (apart)"].forEach((p, i) => {
-        const x = 20 + (i % 4) * 195;
-        const y = legendY + Math.floor(i / 4) * 22;
+        const x = 20 + (i % 3) * 260;
+        const y = legendY + Math.floor(i / 3) * 22;
         out.push(
             `<rect x="${x}" y="${y}" width="12" height="12" fill="${i < COST_PARTS.length ? COLORS[i % COLORS.length] : CARRIER_COLOR}"/>`,
         );
@@ -156,7 +156,7 @@ export function throughputChartSvg(points: ThroughputPoint[]): string {
         text(
             20,
             24,
-            "Push throughput against the network round trip per API call (delivered notifications/s)",
+            "Push throughput against the round trip per API call (delivered/s)",
             'font-size="15" font-weight="bold"',
         ),
         text(

@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- --runs N] [--users N] [--round-trip-ms N] [--sweep 0,2,10,50] [--sweep-users N]
  *  [--model-round-trip-ms N] [--per-day N] [--peak N] [--capacity] [--out bench/results.json]`
+ * `npm run bench -- --charts-from bench/results.json` redraws the charts from a results file.
  *
  * Measures, on this machine and offline, what every AWS API call and every Lambda package byte costs:
  * (1) package size per function: default CallbackFunction packaging vs ours vs an esbuild floor;
@@ -524,5 +525,23 @@ function finish(
  * when the run itself failed (something lost).
  */
 export function benchCommand(argv: string[]): void {
+    if (argv[0] === "--charts-from") {
+        runCommand("bench", undefined, () => path.resolve(argv[1] ?? "bench/results.json"), redrawCharts);
+        return;
+    }
     runCommand("bench", undefined, () => parseArgs(argv), main);
+}
+
+/** `npm run bench -- --charts-from bench/results.json`: the charts again from a results file (no measuring). */
+async function redrawCharts(file: string): Promise<number> {
+    const results = JSON.parse(fs.readFileSync(file, "utf8"));
+    const point = (p: any): ThroughputPoint => ({
+        roundTripMs: p.roundTripMs,
+        users: p.users,
+        ours: { deliveredPerSecond: p.oursPush.perSecond, perInvocation: p.oursPush.perInvocation },
+        seed: { deliveredPerSecond: p.seed.perSecond, perInvocation: p.seed.perInvocation },
+    });
+    const charts = writeCharts(file, results.capacity.model, results.throughput.sweep.map(point));
+    console.log(`Wrote ${charts.join(", ")} from ${path.relative(process.cwd(), file) || file}`);
+    return 0;
 }
