@@ -43,7 +43,7 @@ interface BenchOptions {
     roundTripMs: number;
     sweep: number[];
     sweepUsers: number;
-    /** The sweep point whose durations the capacity model uses (in-region AWS calls take ~5–20 ms). */
+    /** The round trip of the run whose durations the capacity model uses (in-region AWS calls take ~5–20 ms). */
     modelRoundTripMs: number;
     perDay: number;
     peak: number;
@@ -87,7 +87,7 @@ function parseArgs(argv: string[]): BenchOptions {
         users: 1000,
         roundTripMs: 2,
         sweep: [0, 2, 10, 50],
-        sweepUsers: 100,
+        sweepUsers: 200,
         modelRoundTripMs: 10,
         perDay: 1_000_000_000,
         peak: 100_000,
@@ -104,8 +104,8 @@ function parseArgs(argv: string[]): BenchOptions {
             );
         set(options, argv[++i]);
     }
-    for (const rtt of [options.roundTripMs, options.modelRoundTripMs])
-        if (!options.sweep.includes(rtt)) options.sweep = [...options.sweep, rtt].sort((a, b) => a - b);
+    if (!options.sweep.includes(options.roundTripMs))
+        options.sweep = [...options.sweep, options.roundTripMs].sort((a, b) => a - b);
     return options;
 }
 
@@ -172,7 +172,17 @@ async function workloads(platform: LocalPlatform, options: BenchOptions) {
             }),
         );
     }
-    return { workload, sweep };
+    // The capacity model's durations: the full workload again at the model's round trip (more invocations
+    // per channel than the sweep's smaller workload gives).
+    let modelRun = options.modelRoundTripMs === 0 ? workload : undefined;
+    if (!modelRun) {
+        console.log(`... capacity model run: ${options.modelRoundTripMs} ms per API call, ${options.users} users`);
+        modelRun = await runWorkload(platform, generateWorkload({ users: options.users, prefix: "model" }), {
+            suffix: "model",
+            roundTripMs: options.modelRoundTripMs,
+        });
+    }
+    return { workload, sweep, modelRun };
 }
 
 /** (2) cold loads, with the emulators warm (and the data the first calls read in place). */
@@ -352,15 +362,15 @@ async function main(options: BenchOptions): Promise<number> {
         await platform.close();
     }
     const cw = await crashWindow(options);
-    const { workload, sweep } = runs;
+    const { workload, sweep, modelRun } = runs;
     printMeasurements(workload, sweep, cold, packages, batchSize, options.stack);
     console.log(
         `\n(5) Offline preview + policy gate, stack ${options.stack} (one run each, n=1): preview ${seconds(pg.previewMs)} (child process: ts-node + mock runtime, ${pg.program.resources.length} resources), gate ${pg.gateMs} ms (${pg.gate.policiesRun} policies, ${pg.gate.violations.length} violations, exit ${pg.gate.exitCode})`,
     );
     printCrashWindow(cw);
 
-    const model = buildCapacity(pg.program, workload, sweep.get(options.modelRoundTripMs), options);
-    const basis = `durations per delivered notification from the ${options.modelRoundTripMs} ms round-trip run (${options.sweepUsers} users), calls from the ${options.users}-user run; memory from the program (${options.stack})`;
+    const model = buildCapacity(pg.program, workload, modelRun, options);
+    const basis = `durations per delivered notification from the ${options.modelRoundTripMs} ms round-trip run (${modelRun.users} users), calls from the emulator-latency run (${workload.users} users); memory and event-source concurrency from the program (${options.stack})`;
     console.log(
         `\n(7) Capacity at ${options.perDay.toLocaleString("en-US")}/day with a ${options.peak.toLocaleString("en-US")}/s peak`,
     );
@@ -380,6 +390,7 @@ async function main(options: BenchOptions): Promise<number> {
         cold,
         workload,
         sweep,
+        modelRun,
         cw,
         model,
         basis,
@@ -391,7 +402,7 @@ async function main(options: BenchOptions): Promise<number> {
     console.log(
         `\nWrote ${path.relative(process.cwd(), options.out) || options.out}, ${charts.join(", ")} — ${seconds(Date.now() - started)}`,
     );
-    return finish(workload, sweep, cold, options.runs);
+    return finish(workload, new Map([...sweep, [-1, modelRun]]), cold, options.runs);
 }
 
 interface Measured {
@@ -403,6 +414,7 @@ interface Measured {
     cold: ColdLoadRow[];
     workload: WorkloadRunResult;
     sweep: Map<number, WorkloadRunResult>;
+    modelRun: WorkloadRunResult;
     cw: CrashWindowResult | { error: string };
     model: CapacityModel;
     basis: string;
@@ -411,7 +423,14 @@ interface Measured {
 
 /** bench/results.json: every figure with its samples and spread. */
 function resultsJson(m: Measured) {
-    const { options, machine, started, pg, packages, cold, workload, sweep, cw, model, basis, verdicts } = m;
+    const { options, machine, started, pg, packages, cold, workload, sweep, modelRun, cw, model, basis, verdicts } = m;
+    const durations = [...modelRun.ours, modelRun.seed].map((r) => ({
+        design: r.design,
+        channel: r.channel,
+        delivered: r.delivered,
+        msPerDelivered: r.perInvocation.msPerDelivered,
+        msPerInvocation: r.perInvocation.msPerInvocation,
+    }));
     return {
         generatedAt: new Date().toISOString(),
         machine,
@@ -460,6 +479,7 @@ function resultsJson(m: Measured) {
         crashWindow: cw,
         capacity: {
             basis,
+            durations,
             prices: PRICES,
             quotas: { date: QUOTAS_DATE, region: PRICES.region, values: QUOTAS },
             model,
@@ -499,18 +519,21 @@ function printVerdicts(verdicts: ReturnType<typeof judge>): void {
 /** Exit code: 1 only when something was lost. Fewer samples than asked (a busy machine) is a note. */
 function finish(
     workload: WorkloadRunResult,
-    sweep: Map<number, WorkloadRunResult>,
+    runs: Map<number, WorkloadRunResult>,
     cold: ColdLoadRow[],
-    runs: number,
+    asked: number,
 ): number {
     const failures = [
         workload.lost > 0 && `ours lost ${workload.lost}`,
-        ...[...sweep].map(([rtt, run]) => run.lost > 0 && `ours lost ${run.lost} (${rtt} ms round-trip run)`),
+        ...[...runs].map(
+            ([rtt, run]) =>
+                run.lost > 0 && `ours lost ${run.lost} (${rtt < 0 ? "capacity model" : `${rtt} ms round-trip`} run)`,
+        ),
     ].filter(Boolean);
-    const short = cold.filter((c) => c.runs < runs);
+    const short = cold.filter((c) => c.runs < asked);
     if (short.length > 0)
         console.log(
-            `\nnote: cold loads rest on fewer samples than asked (${runs}) for ${short.map((c) => `${c.function} (${c.runs})`).join(", ")}: the machine was busy or a child failed`,
+            `\nnote: cold loads rest on fewer samples than asked (${asked}) for ${short.map((c) => `${c.function} (${c.runs})`).join(", ")}: the machine was busy or a child failed`,
         );
     if (failures.length > 0) {
         console.error(`\nerror: ${failures.join("; ")}`);
