@@ -77,11 +77,11 @@ export function formatCapacity(model: CapacityModel, basis: string): string[] {
     for (const c of model.channels) lines.push(channelLine(c, `ours ${c.channel}`));
     for (const c of model.seed) lines.push(channelLine(c, `seed ${c.channel}`));
     lines.push(
-        `    DynamoDB at peak (units/s; hottest partition key at the workload's key mix — an upper bound for per-request/per-user keys):`,
+        `    DynamoDB at peak (units/s; hottest key: a shared key keeps its workload share, a per-request/user key takes its own units within one second):`,
     );
     for (const t of model.tables) {
         const hot = (h: typeof t.hottestRead) =>
-            h ? `${h.attribute}=${h.value.slice(0, 40)} ${n(h.unitsPerSecond)}/s (${n(h.share * 100, 1)}%)` : "—";
+            h ? `${h.attribute}=${h.value.slice(0, 40)} ${n(h.unitsPerSecond, 1)}/s (${h.scope})` : "—";
         lines.push(
             `      ${t.table.padEnd(14)} reads ${n(t.readUnitsPerSecond).padStart(9)}  writes ${n(t.writeUnitsPerSecond).padStart(9)}   hottest read ${hot(t.hottestRead)}; hottest write ${hot(t.hottestWrite)}`,
         );
