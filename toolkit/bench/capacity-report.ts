@@ -102,7 +102,7 @@ export function formatCosts(model: CapacityModel): string[] {
     const row = (c: ChannelCapacity, label: string) =>
         c.measured
             ? `    ${label.padEnd(16)}${COST_PARTS.map((p) => usd(c.costPerMillion[p]).padStart(11)).join("")}${usd(c.awsCostPerMillion).padStart(12)}${usd(c.carrierPerMillion).padStart(10)}`
-            : `    ${label.padEnd(16)}not measured (prices would be Lambda + DynamoDB only for inapp)`;
+            : `    ${label.padEnd(16)}not measured${c.channel === "inapp" ? " (no provider price: Lambda, DynamoDB and the shared queue, analytics and log parts)" : ""}`;
     for (const c of model.channels) lines.push(row(c, `ours ${c.channel}`));
     for (const c of model.seed) lines.push(row(c, `seed ${c.channel}`));
     lines.push(

@@ -12,6 +12,7 @@ import { CreateTopicCommand, PublishBatchCommand, SNSClient, SubscribeCommand } 
 import { CreateQueueCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Channel } from "../../handlers/lib/telemetry-names";
+import { CHANNELS as PRODUCT_CHANNELS } from "../../handlers/core/channels";
 import { TABLES, type TableSpec } from "../../infra/tables";
 import { type CallProfile, type DataModel, profileCalls } from "./call-profile";
 import { type Spread, spread } from "./stats";
@@ -332,7 +333,8 @@ async function deliveredSoFar(platform: LocalPlatform, channel: string): Promise
 function instrumentSenders(platform: LocalPlatform) {
     const samples = new Map<string, InvocationSample[]>();
     const undo: (() => void)[] = [];
-    for (const channel of CHANNELS) {
+    // The product's channel list (a channel the workload does not cover is simply never invoked).
+    for (const channel of PRODUCT_CHANNELS) {
         let fn: ReturnType<LocalPlatform["sender"]>;
         try {
             fn = platform.sender(channel);
