@@ -7,6 +7,9 @@
  *   (here: the repository's node_modules, standing in for /var/runtime/node_modules);
  * - default: CallbackFunction's default archive laid out in a temp dir: `__index.js` beside a
  *   `node_modules` holding exactly the default archive's files (so every package resolves from it).
+ * - withoutPowertools: `__index.js` with node_modules where @aws-lambda-powertools/{logger,metrics} are a
+ *   hand-rolled minimal logger and EMF writer (POWERTOOLS_SHIM): what Powertools from the layer costs
+ *   at init, against what the functions did before it (in Lambda the layer's packages load from /opt).
  * Firehose and Scheduler have no emulator: a local stand-in answers them (so no call leaves 127.0.0.1).
  */
 import { execFile } from "node:child_process";
@@ -18,14 +21,27 @@ import * as path from "node:path";
 import type { ShippedFunction } from "../local-cloud/program";
 import type { ZipEntry } from "./zip";
 import { REPO_ROOT } from "./packages";
+import { type Spread, spread } from "./stats";
+
+/** The layouts a cold load is measured in (see the file comment). */
+export type Layout = "ours" | "default" | "withoutPowertools";
+export const LAYOUTS: Layout[] = ["ours", "default", "withoutPowertools"];
 
 export interface ColdLoadRow {
     function: string;
+    /** Samples of the layout with the fewest (every layout gets the same number unless a child failed). */
     runs: number;
     oursMedianMs: number;
     defaultMedianMs: number;
-    /** What the first handler call did (e.g. "ok", or the error it raised), from the first run. */
+    /** Per layout: module load + init (require of __index.js, which runs the callbackFactory), ms. */
+    init: Record<Layout, Spread>;
+    /** Per layout: init + the first handler call, ms. */
+    total: Record<Layout, Spread>;
+    /** What the first handler call did (e.g. "ok", or the error it raised), from the first run of each layout. */
     firstCall: string;
+    firstCallWithoutPowertools: string;
+    /** Children that failed (reported, never fatal). */
+    failures: string[];
 }
 
 const CHILD_SOURCE = `
@@ -125,12 +141,6 @@ export function firstCallEvent(fn: ShippedFunction): unknown {
     };
 }
 
-function median(values: number[]): number {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
 function runChild(childFile: string, dir: string, eventFile: string, env: NodeJS.ProcessEnv, timeoutMs: number) {
     return new Promise<{ loadMs: number; totalMs: number; outcome: string }>((resolve, reject) => {
         execFile(
@@ -159,8 +169,127 @@ export interface ColdLoadOptions {
     runs: number;
     /** Children at once (the machine's cores): interleaved ours/default, so both see the same load. */
     concurrency: number;
-    /** Stops starting new children after this many milliseconds (the bench's time bound). */
+    /** Stops starting new children after this many milliseconds (fewer samples, reported; never a failure). */
     budgetMs: number;
+    /** Called after each function (long phases print progress). */
+    onProgress?: (fn: string, done: number, of: number) => void;
+}
+
+/**
+ * The no-Powertools variant: a minimal JSON logger and EMF writer with the API surface handlers/lib/log.ts
+ * and metrics.ts use (what a hand-rolled module costs to load: next to nothing).
+ */
+const POWERTOOLS_SHIM: Record<string, string> = {
+    "logger/index.js": `class Logger {
+  constructor(o = {}) { this.keys = { service: o.serviceName }; this.level = o.logLevel || "INFO"; this.console = console; }
+  print(level, message, extra) { this.console.log(JSON.stringify({ level, message, timestamp: new Date().toISOString(), ...this.keys, ...extra })); }
+  debug() {} info(m, e) { if (this.level !== "ERROR" && this.level !== "WARN") this.print("INFO", m, e); }
+  warn(m, e) { if (this.level !== "ERROR") this.print("WARN", m, e); } error(m, e) { this.print("ERROR", m, e); }
+  appendKeys(k) { Object.assign(this.keys, k); } removeKeys(n) { for (const k of n) delete this.keys[k]; }
+  resetKeys() { this.keys = { service: this.keys.service }; } addContext(c) { this.keys.function_request_id = c && c.awsRequestId; }
+}
+module.exports = { Logger };`,
+    "metrics/index.js": `const MetricUnit = { Count: "Count" };
+class Metrics {
+  constructor(o = {}) { this.o = o; this.d = {}; this.m = {}; this.meta = {}; this.console = console; }
+  addDimension(k, v) { this.d[k] = v; } addMetadata(k, v) { this.meta[k] = v; }
+  addMetric(n, u, v) { this.m[n] = v; if (this.single) this.publishStoredMetrics(); }
+  singleMetric() { const s = new Metrics(this.o); s.single = true; return s; }
+  publishStoredMetrics() {
+    const names = Object.keys(this.m); if (!names.length) return;
+    this.console.log(JSON.stringify({ _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: this.o.namespace, Dimensions: [Object.keys(this.d)], Metrics: names.map((Name) => ({ Name, Unit: "Count" })) }] }, ...this.d, ...this.meta, ...this.m }));
+    this.m = {}; this.d = {};
+  }
+}
+module.exports = { Metrics, MetricUnit };`,
+};
+
+/** node_modules for the no-Powertools variant: every package linked from the repository's, Powertools shimmed. */
+function layOutWithoutPowertools(root: string): string {
+    const modules = path.join(root, "without-powertools", "node_modules");
+    fs.mkdirSync(modules, { recursive: true });
+    const repoModules = path.join(REPO_ROOT, "node_modules");
+    for (const name of fs.readdirSync(repoModules)) {
+        if (name === "@aws-lambda-powertools") continue;
+        fs.symlinkSync(path.join(repoModules, name), path.join(modules, name));
+    }
+    for (const [file, source] of Object.entries(POWERTOOLS_SHIM)) {
+        const target = path.join(modules, "@aws-lambda-powertools", file);
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        fs.writeFileSync(target, source);
+    }
+    return modules;
+}
+
+/**
+ * The default archive's node_modules, laid out once (its files are the same for every function). Named
+ * node_modules so that packages inside it find each other by Node's parent-directory lookup. An entry's
+ * name is relative to the program (`node_modules/...`, or `../../x/node_modules/...` where node_modules
+ * is a link): everything up to the first node_modules/ is dropped.
+ */
+function layOutDefault(root: string, entries: ZipEntry[]): string {
+    const modules = path.join(root, "default-archive", "node_modules");
+    for (const entry of entries) {
+        const target = path.join(modules, entry.name.replace(/^(?:.*?\/)?node_modules\//, ""));
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        fs.writeFileSync(target, entry.data);
+    }
+    return modules;
+}
+
+interface Sample {
+    layout: Layout;
+    initMs: number;
+    totalMs: number;
+    outcome: string;
+}
+
+/** Runs the jobs on `concurrency` lanes; a failed child is a recorded failure, never an exception. */
+async function runJobs(
+    jobs: { layout: Layout; dir: string }[],
+    run: (dir: string) => Promise<{ loadMs: number; totalMs: number; outcome: string }>,
+    concurrency: number,
+    deadline: number,
+): Promise<{ samples: Sample[]; failures: string[] }> {
+    const samples: Sample[] = [];
+    const failures: string[] = [];
+    let next = 0;
+    const lane = async () => {
+        while (next < jobs.length && Date.now() < deadline) {
+            const job = jobs[next++];
+            try {
+                const r = await run(job.dir);
+                samples.push({ layout: job.layout, initMs: r.loadMs, totalMs: r.totalMs, outcome: r.outcome });
+            } catch (error) {
+                failures.push(`${job.layout}: ${String((error as Error).message ?? error).slice(0, 300)}`);
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: concurrency }, lane));
+    return { samples, failures };
+}
+
+function coldLoadRow(fn: ShippedFunction, samples: Sample[], failures: string[]): ColdLoadRow {
+    const of = (layout: Layout) => samples.filter((s) => s.layout === layout);
+    const init = Object.fromEntries(LAYOUTS.map((l) => [l, spread(of(l).map((s) => s.initMs))])) as Record<
+        Layout,
+        Spread
+    >;
+    const total = Object.fromEntries(LAYOUTS.map((l) => [l, spread(of(l).map((s) => s.totalMs))])) as Record<
+        Layout,
+        Spread
+    >;
+    return {
+        function: fn.name,
+        runs: Math.min(...LAYOUTS.map((l) => of(l).length)),
+        oursMedianMs: total.ours.median,
+        defaultMedianMs: total.default.median,
+        init,
+        total,
+        firstCall: of("ours")[0]?.outcome ?? "no sample",
+        firstCallWithoutPowertools: of("withoutPowertools")[0]?.outcome ?? "no sample",
+        failures,
+    };
 }
 
 export async function measureColdLoads(options: ColdLoadOptions): Promise<ColdLoadRow[]> {
@@ -170,24 +299,20 @@ export async function measureColdLoads(options: ColdLoadOptions): Promise<ColdLo
     try {
         const childFile = path.join(root, "child.js");
         fs.writeFileSync(childFile, CHILD_SOURCE);
-        // The default archive's node_modules, laid out once (its files are the same for every function).
-        // Named node_modules so that packages inside it find each other by Node's parent-directory lookup.
-        const defaultModules = path.join(root, "default-archive", "node_modules");
-        for (const entry of options.defaultDependencies) {
-            const target = path.join(defaultModules, entry.name.replace(/^node_modules\//, ""));
-            fs.mkdirSync(path.dirname(target), { recursive: true });
-            fs.writeFileSync(target, entry.data);
-        }
+        const modules: Record<Layout, string> = {
+            ours: path.join(REPO_ROOT, "node_modules"),
+            default: layOutDefault(root, options.defaultDependencies),
+            withoutPowertools: layOutWithoutPowertools(root),
+        };
         const rows: ColdLoadRow[] = [];
         for (const fn of options.functions) {
-            const ours = path.join(root, `${fn.name}-ours`);
-            const dflt = path.join(root, `${fn.name}-default`);
-            for (const dir of [ours, dflt]) {
-                fs.mkdirSync(dir);
-                fs.writeFileSync(path.join(dir, "__index.js"), fn.code);
+            const dirs = {} as Record<Layout, string>;
+            for (const layout of LAYOUTS) {
+                dirs[layout] = path.join(root, `${fn.name}-${layout}`);
+                fs.mkdirSync(dirs[layout]);
+                fs.writeFileSync(path.join(dirs[layout], "__index.js"), fn.code);
+                fs.symlinkSync(modules[layout], path.join(dirs[layout], "node_modules"), "dir");
             }
-            fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(ours, "node_modules"), "dir");
-            fs.symlinkSync(defaultModules, path.join(dflt, "node_modules"), "dir");
             const eventFile = path.join(root, `${fn.name}-event.json`);
             fs.writeFileSync(eventFile, JSON.stringify(firstCallEvent(fn)));
             const env: NodeJS.ProcessEnv = {
@@ -199,29 +324,18 @@ export async function measureColdLoads(options: ColdLoadOptions): Promise<ColdLo
                 AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
                 LOG_LEVEL: "ERROR",
             };
-            const jobs: { layout: "ours" | "default"; dir: string }[] = [];
-            for (let i = 0; i < options.runs; i++)
-                jobs.push({ layout: "ours", dir: ours }, { layout: "default", dir: dflt });
-            const times = { ours: [] as number[], default: [] as number[] };
-            let firstCall = "";
-            let next = 0;
-            const lane = async () => {
-                while (next < jobs.length && Date.now() < deadline) {
-                    const job = jobs[next++];
-                    const result = await runChild(childFile, job.dir, eventFile, env, 30_000);
-                    firstCall ||= result.outcome;
-                    times[job.layout].push(result.totalMs);
-                }
-            };
-            await Promise.all(Array.from({ length: options.concurrency }, lane));
-            const runs = Math.min(times.ours.length, times.default.length);
-            rows.push({
-                function: fn.name,
-                runs,
-                oursMedianMs: runs ? median(times.ours) : NaN,
-                defaultMedianMs: runs ? median(times.default) : NaN,
-                firstCall,
-            });
+            // Interleaved layouts, so all three see the same load.
+            const jobs = Array.from({ length: options.runs }, () =>
+                LAYOUTS.map((layout) => ({ layout, dir: dirs[layout] })),
+            ).flat();
+            const { samples, failures } = await runJobs(
+                jobs,
+                (dir) => runChild(childFile, dir, eventFile, env, 30_000),
+                options.concurrency,
+                deadline,
+            );
+            rows.push(coldLoadRow(fn, samples, failures));
+            options.onProgress?.(fn.name, rows.length, options.functions.length);
         }
         return rows;
     } finally {

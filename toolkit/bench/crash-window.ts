@@ -5,12 +5,13 @@
  * the bench's deterministic workload through the program's serialized senders at the stack's batch
  * size (prod: 50) on the emulators, with an optional simulated round trip before every API call of the
  * functions. Answers are matched to rows by the provider's message id (SNS MessageId, SES MessageId).
- * For the lead to wire into `npm run bench` (this file only measures and returns numbers).
+ * `npm run bench` reports it (samples and spread); this file only measures and returns numbers.
  */
 import type { Channel } from "../../handlers/lib/telemetry-names";
 import { startPlatform } from "../local-cloud/platform";
 import { runPass } from "../sandbox/run";
 import { generateWorkload } from "../sandbox/workload";
+import { type Spread, spread } from "./stats";
 
 export interface CrashWindowOptions {
     stack?: string;
@@ -19,8 +20,7 @@ export interface CrashWindowOptions {
     roundTripMs?: number;
 }
 
-export interface WindowStats {
-    samples: number;
+export interface WindowStats extends Spread {
     medianMs: number;
     p95Ms: number;
     maxMs: number;
@@ -46,7 +46,7 @@ export function percentile(sorted: number[], p: number): number {
 export function windowStats(values: number[]): WindowStats {
     const sorted = [...values].sort((a, b) => a - b);
     return {
-        samples: sorted.length,
+        ...spread(sorted),
         medianMs: percentile(sorted, 50),
         p95Ms: percentile(sorted, 95),
         maxMs: sorted[sorted.length - 1] ?? Number.NaN,

@@ -3,6 +3,7 @@
  * and, from the measured breakdown, why.
  */
 import type { ColdLoadRow } from "./coldload";
+import type { Spread } from "./stats";
 import type { PackageSizes } from "./packages";
 import type { DesignResult, WorkloadRunResult } from "./workload-run";
 
@@ -51,6 +52,7 @@ export function judge(
 ): TargetVerdict[] {
     const verdicts: TargetVerdict[] = [];
     for (const r of workload.ours) {
+        if (!(r.delivered > 0)) continue; // not measured (the workload delivers nothing there): printed as such
         const met = r.callsPerDelivered <= TARGETS.callsPerDelivered;
         verdicts.push({
             target: `API calls per delivered notification <= ${TARGETS.callsPerDelivered}`,
@@ -125,22 +127,33 @@ export function formatPackages(rows: PackageSizes[]): string[] {
 
 export function formatColdLoads(rows: ColdLoadRow[]): string[] {
     const lines = [
-        `    ${"function".padEnd(24)}${"runs".padStart(6)}${"ours ms".padStart(10)}${"default ms".padStart(12)}   first call`,
+        `    ${"function".padEnd(24)}${"n".padStart(4)}  init ms: ours (Powertools) | without Powertools | default archive   first call`,
     ];
-    for (const r of rows)
+    const m = (s: Spread) => `${f(s.median, 1)} [${f(s.p10, 0)}–${f(s.p90, 0)}]`;
+    for (const r of rows) {
         lines.push(
-            `    ${r.function.padEnd(24)}${String(r.runs).padStart(6)}${f(r.oursMedianMs, 1).padStart(10)}${f(r.defaultMedianMs, 1).padStart(12)}   ${r.firstCall.slice(0, 60)}`,
+            `    ${r.function.padEnd(24)}${String(r.runs).padStart(4)}  ${m(r.init.ours).padEnd(20)}| ${m(r.init.withoutPowertools).padEnd(19)}| ${m(r.init.default).padEnd(18)}${r.firstCall.slice(0, 40)}`,
         );
+        for (const failure of r.failures.slice(0, 2))
+            lines.push(`        failed child (${r.failures.length} in all): ${failure.slice(0, 160)}`);
+    }
+    const sum = (k: "ours" | "withoutPowertools") =>
+        rows.reduce((n, r) => n + (r.init[k].median || 0), 0) / Math.max(1, rows.length);
+    lines.push(
+        `    mean over functions of the median init: with Powertools ${f(sum("ours"), 1)} ms, without ${f(sum("withoutPowertools"), 1)} ms: Powertools adds ${f(sum("ours") - sum("withoutPowertools"), 1)} ms per cold start`,
+        `    (median [p10–p90] of n fresh processes per layout; init + first call medians: ${rows.map((r) => `${r.function.replace(/-fn$/, "")} ${f(r.total.ours.median, 0)}/${f(r.total.withoutPowertools.median, 0)}`).join(", ")} ms with/without)`,
+    );
     return lines;
 }
 
 export function formatCalls(w: WorkloadRunResult): string[] {
     const lines = [
-        `    ${"design".padEnd(7)}${"channel".padEnd(9)}${"delivered".padStart(10)}${"calls".padStart(8)}${"per deliv.".padStart(11)}   calls by operation`,
+        `    ${"design".padEnd(7)}${"channel".padEnd(9)}${"delivered".padStart(10)}${"calls".padStart(8)}${"per deliv.".padStart(11)}   spread over the batches; calls by operation`,
     ];
     for (const r of [...w.ours, w.seed]) {
+        const b = r.perInvocation.callsPerDelivered;
         lines.push(
-            `    ${r.design.padEnd(7)}${r.channel.padEnd(9)}${n(r.delivered).padStart(10)}${n(r.calls).padStart(8)}${f(r.callsPerDelivered).padStart(11)}   ${Object.entries(
+            `    ${r.design.padEnd(7)}${r.channel.padEnd(9)}${n(r.delivered).padStart(10)}${n(r.calls).padStart(8)}${f(r.callsPerDelivered).padStart(11)}   per batch n=${b.samples} p10–p90 ${f(b.p10, 2)}–${f(b.p90, 2)}; ${Object.entries(
                 r.operations,
             )
                 .map(([op, c]) => `${op} ${c}`)
@@ -161,10 +174,14 @@ export function formatCalls(w: WorkloadRunResult): string[] {
 export function formatThroughput(w: WorkloadRunResult, label: string): string[] {
     const push = w.ours.find((r) => r.channel === "push")!;
     const overall = w.ours.find((r) => r.channel === "overall")!;
+    const per = (r: DesignResult) => {
+        const s = r.perInvocation.deliveredPerSecond;
+        return `per invocation n=${s.samples}: median ${f(s.median, 0)}/s, p10–p90 ${f(s.p10, 0)}–${f(s.p90, 0)}, min–max ${f(s.min, 0)}–${f(s.max, 0)}`;
+    };
     return [
         `    ${label}:`,
-        `      ours push   ${n(push.delivered)} delivered in ${f(push.elapsedMs / 1000, 2)}s = ${f(push.deliveredPerSecond, 0)}/s   (all channels: ${n(overall.delivered)} in ${f(overall.elapsedMs / 1000, 2)}s = ${f(overall.deliveredPerSecond, 0)}/s)`,
-        `      seed push   ${n(w.seed.delivered)} delivered in ${f(w.seed.elapsedMs / 1000, 2)}s = ${f(w.seed.deliveredPerSecond, 0)}/s` +
+        `      ours push   ${n(push.delivered)} delivered in ${f(push.elapsedMs / 1000, 2)}s = ${f(push.deliveredPerSecond, 0)}/s   (${per(push)}; all channels: ${n(overall.delivered)} in ${f(overall.elapsedMs / 1000, 2)}s = ${f(overall.deliveredPerSecond, 0)}/s)`,
+        `      seed push   ${n(w.seed.delivered)} delivered in ${f(w.seed.elapsedMs / 1000, 2)}s = ${f(w.seed.deliveredPerSecond, 0)}/s   (${per(w.seed)})` +
             (w.seedFailedInvocations ? `   (${w.seedFailedInvocations} invocations returned statusCode 500)` : ""),
         `      ratio ours/seed (push) ${f(w.throughputRatio, 2)}x`,
     ];

@@ -15,7 +15,9 @@
  * `context.request_id` (Python's LambdaContext has only `aws_request_id`: an AttributeError on the
  * first success that would end every invocation after one device), and it is subscribed to an SNS topic
  * while it reads `record["body"]` (the SQS field): the bench feeds it through SQS, where `body` exists.
- * `sleep` is injected so the benchmark can shorten the backoff by the same factor as ours.
+ * `sleep` is injected so the benchmark can shorten the backoff by the same factor as ours. The handler is
+ * split into the seed's own steps (query, attempt, give up, the retry loop) with the calls, their order
+ * and their arguments unchanged.
  */
 import { type DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
@@ -57,20 +59,146 @@ function isClientError(error: unknown): error is Error {
     return typeof error === "object" && error !== null && "$fault" in error && "$metadata" in error;
 }
 
+/** The handler's settings, read from its environment on every invocation as the Python reads os.environ. */
+function seedConfig(env: SeedEnvironment) {
+    return {
+        tableName: env.DEVICE_TOKENS_TABLE,
+        analyticsBucket: env.ANALYTICS_BUCKET,
+        dlqUrl: env.DLQ_URL,
+        maxRetries: parseInt(env.MAX_RETRIES ?? "3", 10),
+        initialBackoff: parseInt(env.INITIAL_BACKOFF ?? "1", 10),
+        topicOf: { IOS: env.IOS_TOPIC_ARN, ANDROID: env.ANDROID_TOPIC_ARN } as Record<string, string | undefined>,
+    };
+}
+
+type SeedConfig = ReturnType<typeof seedConfig>;
+
+/** The user's devices (platform "all"), or every device of a platform through the PlatformIndex GSI. */
+async function queryDevices(dynamodb: DynamoDBClient, tableName: string, userId: string, platform: string) {
+    const response =
+        platform === "all"
+            ? await dynamodb.send(
+                  new QueryCommand({
+                      TableName: tableName,
+                      KeyConditionExpression: "userId = :uid",
+                      ExpressionAttributeValues: { ":uid": { S: userId } },
+                  }),
+              )
+            : await dynamodb.send(
+                  new QueryCommand({
+                      TableName: tableName,
+                      IndexName: "PlatformIndex",
+                      KeyConditionExpression: "platform = :platform",
+                      ExpressionAttributeValues: { ":platform": { S: platform } },
+                  }),
+              );
+    return response.Items ?? [];
+}
+
+interface Delivery {
+    userId: string;
+    deviceToken: string | undefined;
+    devicePlatform: string;
+    notificationContent: unknown;
+    context: SeedContext;
+}
+
+/** One attempt, in the seed's order: topic Publish, PutMetricData(SuccessfulDelivery), S3 success object. */
+async function attempt(clients: SeedClients, config: SeedConfig, d: Delivery): Promise<void> {
+    const platformArn = config.topicOf[d.devicePlatform.toUpperCase()];
+    if (platformArn) {
+        await clients.sns.send(
+            new PublishCommand({
+                TopicArn: platformArn,
+                Message: JSON.stringify({ deviceToken: d.deviceToken, notification: d.notificationContent }),
+            }),
+        );
+    }
+    await clients.cloudwatch.putMetricData({
+        Namespace: "PushNotifications",
+        MetricData: [{ MetricName: "SuccessfulDelivery", Value: 1, Unit: "Count" }],
+    });
+    await clients.s3.send(
+        new PutObjectCommand({
+            Bucket: config.analyticsBucket,
+            Key: `success/${d.userId}/${d.context.awsRequestId}.json`,
+            Body: JSON.stringify({
+                userId: d.userId,
+                deviceToken: d.deviceToken,
+                platform: d.devicePlatform,
+                timestamp: d.context.awsRequestId,
+                status: "success",
+            }),
+        }),
+    );
+}
+
+/** After the last attempt: the DLQ message, PutMetricData(FailedDelivery), the S3 failure object. */
+async function giveUp(clients: SeedClients, config: SeedConfig, d: Delivery, error: unknown): Promise<void> {
+    console.log(`Failed to deliver after ${config.maxRetries} attempts`);
+    await clients.sqs.send(
+        new SendMessageCommand({
+            QueueUrl: config.dlqUrl,
+            MessageBody: JSON.stringify({
+                userId: d.userId,
+                deviceToken: d.deviceToken,
+                platform: d.devicePlatform,
+                error: String(error),
+                content: d.notificationContent,
+            }),
+        }),
+    );
+    await clients.cloudwatch.putMetricData({
+        Namespace: "PushNotifications",
+        MetricData: [{ MetricName: "FailedDelivery", Value: 1, Unit: "Count" }],
+    });
+    await clients.s3.send(
+        new PutObjectCommand({
+            Bucket: config.analyticsBucket,
+            Key: `failures/${d.userId}/${d.context.awsRequestId}.json`,
+            Body: JSON.stringify({
+                userId: d.userId,
+                deviceToken: d.deviceToken,
+                platform: d.devicePlatform,
+                timestamp: d.context.awsRequestId,
+                status: "failed",
+                error: String(error),
+            }),
+        }),
+    );
+}
+
+/** The retry loop: a ClientError sleeps INITIAL_BACKOFF * 2^attempt and retries all three calls. */
+async function deliver(
+    clients: SeedClients,
+    config: SeedConfig,
+    d: Delivery,
+    sleep: (seconds: number) => Promise<void>,
+): Promise<void> {
+    for (let n = 0; n < config.maxRetries; n++) {
+        try {
+            await attempt(clients, config, d);
+            break; // Success, exit retry loop
+        } catch (error) {
+            if (!isClientError(error)) throw error;
+            if (n < config.maxRetries - 1) {
+                const waitTime = config.initialBackoff * 2 ** n;
+                console.log(`Attempt ${n + 1} failed, waiting ${waitTime} seconds`);
+                await sleep(waitTime);
+            } else {
+                await giveUp(clients, config, d, error);
+            }
+        }
+    }
+}
+
 export function createSeedProcessor(
     env: SeedEnvironment,
     clients: SeedClients,
     sleep: (seconds: number) => Promise<void>,
 ) {
-    const { dynamodb, sns, s3, sqs, cloudwatch } = clients;
     return async (event: any, context: SeedContext) => {
-        const tableName = env.DEVICE_TOKENS_TABLE;
-        const analyticsBucket = env.ANALYTICS_BUCKET;
-        const dlqUrl = env.DLQ_URL;
-        const maxRetries = parseInt(env.MAX_RETRIES ?? "3", 10);
-        const initialBackoff = parseInt(env.INITIAL_BACKOFF ?? "1", 10);
-        const topicOf: Record<string, string | undefined> = { IOS: env.IOS_TOPIC_ARN, ANDROID: env.ANDROID_TOPIC_ARN };
-
+        const config = seedConfig(env);
         for (const record of event.Records ?? [event]) {
             const message = JSON.parse(record.body ?? JSON.stringify(record));
             const userId = message.userId;
@@ -83,99 +211,16 @@ export function createSeedProcessor(
             }
 
             try {
-                const response =
-                    platform === "all"
-                        ? await dynamodb.send(
-                              new QueryCommand({
-                                  TableName: tableName,
-                                  KeyConditionExpression: "userId = :uid",
-                                  ExpressionAttributeValues: { ":uid": { S: userId } },
-                              }),
-                          )
-                        : await dynamodb.send(
-                              new QueryCommand({
-                                  TableName: tableName,
-                                  IndexName: "PlatformIndex",
-                                  KeyConditionExpression: "platform = :platform",
-                                  ExpressionAttributeValues: { ":platform": { S: platform } },
-                              }),
-                          );
-                const devices = response.Items ?? [];
-
+                const devices = await queryDevices(clients.dynamodb, config.tableName, userId, platform);
                 for (const device of devices) {
-                    const deviceToken = device.deviceToken?.S;
-                    const devicePlatform = device.platform?.S ?? "";
-
-                    for (let attempt = 0; attempt < maxRetries; attempt++) {
-                        try {
-                            const platformArn = topicOf[devicePlatform.toUpperCase()];
-                            if (platformArn) {
-                                await sns.send(
-                                    new PublishCommand({
-                                        TopicArn: platformArn,
-                                        Message: JSON.stringify({ deviceToken, notification: notificationContent }),
-                                    }),
-                                );
-                            }
-                            await cloudwatch.putMetricData({
-                                Namespace: "PushNotifications",
-                                MetricData: [{ MetricName: "SuccessfulDelivery", Value: 1, Unit: "Count" }],
-                            });
-                            await s3.send(
-                                new PutObjectCommand({
-                                    Bucket: analyticsBucket,
-                                    Key: `success/${userId}/${context.awsRequestId}.json`,
-                                    Body: JSON.stringify({
-                                        userId,
-                                        deviceToken,
-                                        platform: devicePlatform,
-                                        timestamp: context.awsRequestId,
-                                        status: "success",
-                                    }),
-                                }),
-                            );
-                            break; // Success, exit retry loop
-                        } catch (error) {
-                            if (!isClientError(error)) throw error;
-                            if (attempt < maxRetries - 1) {
-                                const waitTime = initialBackoff * 2 ** attempt;
-                                console.log(`Attempt ${attempt + 1} failed, waiting ${waitTime} seconds`);
-                                await sleep(waitTime);
-                            } else {
-                                console.log(`Failed to deliver after ${maxRetries} attempts`);
-                                await sqs.send(
-                                    new SendMessageCommand({
-                                        QueueUrl: dlqUrl,
-                                        MessageBody: JSON.stringify({
-                                            userId,
-                                            deviceToken,
-                                            platform: devicePlatform,
-                                            error: String(error),
-                                            content: notificationContent,
-                                        }),
-                                    }),
-                                );
-                                await cloudwatch.putMetricData({
-                                    Namespace: "PushNotifications",
-                                    MetricData: [{ MetricName: "FailedDelivery", Value: 1, Unit: "Count" }],
-                                });
-                                await s3.send(
-                                    new PutObjectCommand({
-                                        Bucket: analyticsBucket,
-                                        Key: `failures/${userId}/${context.awsRequestId}.json`,
-                                        Body: JSON.stringify({
-                                            userId,
-                                            deviceToken,
-                                            platform: devicePlatform,
-                                            timestamp: context.awsRequestId,
-                                            status: "failed",
-                                            error: String(error),
-                                        }),
-                                    }),
-                                );
-                            }
-                        }
-                    }
+                    const delivery = {
+                        userId,
+                        deviceToken: device.deviceToken?.S,
+                        devicePlatform: device.platform?.S ?? "",
+                        notificationContent,
+                        context,
+                    };
+                    await deliver(clients, config, delivery, sleep);
                 }
             } catch (error) {
                 console.log(`Error processing notification: ${String(error)}`);

@@ -12,6 +12,10 @@ import { CreateTopicCommand, PublishBatchCommand, SNSClient, SubscribeCommand } 
 import { CreateQueueCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Channel } from "../../handlers/lib/telemetry-names";
+import { CHANNELS as PRODUCT_CHANNELS } from "../../handlers/core/channels";
+import { TABLES, type TableSpec } from "../../infra/tables";
+import { type CallProfile, type DataModel, profileCalls } from "./call-profile";
+import { type Spread, spread } from "./stats";
 import { drainQueue } from "../local-cloud/drain";
 import { clientConfig } from "../local-cloud/emulators";
 import type { ApiCall } from "../local-cloud/sdk";
@@ -76,6 +80,14 @@ export interface DesignResult {
     deliveredPerSecond: number;
     invocations: number;
     batchSize: number;
+    /** Channel messages the function processed. */
+    messages: number;
+    /** Bytes the function logged (JSON logs and EMF lines). */
+    logBytes: number;
+    /** Each invocation's duration, calls and deliveries: the samples behind every per-delivery figure. */
+    perInvocation: InvocationStats;
+    /** The calls weighed: DynamoDB units per table and hottest key, Firehose records and bytes. */
+    profile: CallProfile;
 }
 
 export interface WorkloadRunResult {
@@ -107,26 +119,35 @@ async function withScaledTimers<T>(factor: number, work: () => Promise<T>): Prom
     }
 }
 
-function result(
-    design: "ours" | "seed",
-    channel: Channel | "overall",
-    calls: ApiCall[],
-    delivered: number,
-    elapsedMs: number,
-    invocations: number,
-    batchSize: number,
-): DesignResult {
+function result(args: {
+    design: "ours" | "seed";
+    channel: Channel | "overall";
+    calls: ApiCall[];
+    delivered: number;
+    elapsedMs: number;
+    invocations: number;
+    batchSize: number;
+    messages: number;
+    logBytes: number;
+    samples: InvocationSample[];
+    model: DataModel;
+}): DesignResult {
+    const { calls, delivered, elapsedMs } = args;
     return {
-        design,
-        channel,
+        design: args.design,
+        channel: args.channel,
         delivered,
         calls: calls.length,
         callsPerDelivered: perDelivered(calls.length, delivered),
         operations: byOperation(calls),
         elapsedMs,
         deliveredPerSecond: elapsedMs > 0 ? delivered / (elapsedMs / 1000) : 0,
-        invocations,
-        batchSize,
+        invocations: args.invocations,
+        batchSize: args.batchSize,
+        messages: args.messages,
+        logBytes: args.logBytes,
+        perInvocation: invocationStats(args.samples),
+        profile: profileCalls(calls, args.model),
     };
 }
 
@@ -267,42 +288,165 @@ export async function runWorkload(
     }
 }
 
-async function runBoth(
-    platform: LocalPlatform,
-    workload: Workload,
-    seed: Awaited<ReturnType<typeof createSeedResources>>,
-    seedHandler: ReturnType<typeof createSeedProcessor>,
-    metrics: MetricsStandIn,
-): Promise<WorkloadRunResult> {
-    const { plane } = platform;
-    // --- ours: the whole workload through the program's senders ---
+/** One invocation of a design's function: how long it took, what it called, what it delivered. */
+export interface InvocationSample {
+    ms: number;
+    calls: number;
+    delivered: number;
+}
+
+/** Per-invocation figures with their spread (invocations that delivered nothing are left out of the ratios). */
+export interface InvocationStats {
+    invocations: number;
+    msPerInvocation: Spread;
+    msPerDelivered: Spread;
+    callsPerDelivered: Spread;
+    deliveredPerSecond: Spread;
+}
+
+export function invocationStats(samples: InvocationSample[]): InvocationStats {
+    const delivering = samples.filter((s) => s.delivered > 0);
+    return {
+        invocations: samples.length,
+        msPerInvocation: spread(samples.map((s) => s.ms)),
+        msPerDelivered: spread(delivering.map((s) => s.ms / s.delivered)),
+        callsPerDelivered: spread(delivering.map((s) => s.calls / s.delivered)),
+        deliveredPerSecond: spread(delivering.map((s) => s.delivered / (s.ms / 1000))),
+    };
+}
+
+/** What a channel's provider accepted so far (undefined: a channel this bench cannot observe). */
+async function deliveredSoFar(platform: LocalPlatform, channel: string): Promise<number | undefined> {
+    if (channel === "push") return platform.standIn.pushes.length;
+    if (channel === "sms") return platform.standIn.sms.length;
+    if (channel === "email") return (await platform.emulators.ses.emails()).length;
+    // The in-app channel (another branch adds it) delivers by writing the user's inbox.
+    if (channel === "inapp" && "inbox" in platform.plane.tables)
+        return (await platform.plane.db.scanAll(platform.plane.tables.inbox)).length;
+    return undefined;
+}
+
+/**
+ * Times every invocation of each channel's sender (the platform's drain calls `sender(channel).invoke`
+ * on one cached object per channel): duration, calls counted, deliveries. Returns the samples and undo.
+ */
+function instrumentSenders(platform: LocalPlatform) {
+    const samples = new Map<string, InvocationSample[]>();
+    const undo: (() => void)[] = [];
+    // The product's channel list (a channel the workload does not cover is simply never invoked).
+    for (const channel of PRODUCT_CHANNELS) {
+        let fn: ReturnType<LocalPlatform["sender"]>;
+        try {
+            fn = platform.sender(channel);
+        } catch {
+            continue; // a channel the program has no sender for yet: reported as not measured
+        }
+        const inner = fn.invoke;
+        const list: InvocationSample[] = [];
+        samples.set(channel, list);
+        fn.invoke = (async (event: unknown, context?: Parameters<typeof inner>[1]) => {
+            const before = await deliveredSoFar(platform, channel);
+            const calls = platform.counter.calls.length;
+            const started = process.hrtime.bigint();
+            try {
+                return await inner.call(fn, event, context);
+            } finally {
+                const ms = Number(process.hrtime.bigint() - started) / 1e6;
+                const after = await deliveredSoFar(platform, channel);
+                list.push({
+                    ms,
+                    calls: platform.counter.calls.length - calls,
+                    delivered: (after ?? 0) - (before ?? 0),
+                });
+            }
+        }) as typeof inner;
+        undo.push(() => {
+            fn.invoke = inner;
+        });
+    }
+    return {
+        samples,
+        restore: () => {
+            for (const u of undo) u();
+        },
+    };
+}
+
+/** Physical table names of the data plane -> the data model's logical names (for the call profile). */
+function dataModel(platform: LocalPlatform): DataModel {
+    const logical = new Map(Object.entries(platform.plane.tables).map(([name, physical]) => [physical, name]));
+    return {
+        logicalName: (physical) => logical.get(physical),
+        spec: (name) => (TABLES as Record<string, TableSpec>)[name],
+    };
+}
+
+const bytesOf = (lines: string[]) => lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+
+/** Ours: the whole workload through the program's senders, every invocation timed. */
+async function runOurs(platform: LocalPlatform, workload: Workload) {
     platform.counter.reset();
     platform.throttles.splice(0);
-    const pass = await withScaledTimers(SLEEP_SCALE, () =>
-        runPass(platform, workload.requests, { observeRouting: false }),
-    );
+    const timed = instrumentSenders(platform);
+    let pass: Awaited<ReturnType<typeof runPass>>;
+    try {
+        pass = await withScaledTimers(SLEEP_SCALE, () =>
+            runPass(platform, workload.requests, {
+                observeRouting: false,
+                onChannel: (run) =>
+                    console.log(`    ... ${run.channel}: ${run.invocations} invocations, ${run.delivered} delivered`),
+            }),
+        );
+    } finally {
+        timed.restore();
+    }
+    const model = dataModel(platform);
+    // A channel the sandbox cannot count (delivered NaN) takes what the timed invocations saw.
+    const delivered = (c: (typeof pass.channels)[number]) =>
+        Number.isFinite(c.delivered)
+            ? c.delivered
+            : (timed.samples.get(c.channel) ?? []).reduce((n, x) => n + x.delivered, 0);
     const ours: DesignResult[] = pass.channels.map((c) =>
-        result("ours", c.channel, c.calls, c.delivered, c.elapsedMs, c.invocations, c.batchSize),
+        result({
+            design: "ours",
+            channel: c.channel,
+            calls: c.calls,
+            delivered: delivered(c),
+            elapsedMs: c.elapsedMs,
+            invocations: c.invocations,
+            batchSize: c.batchSize,
+            messages: c.acknowledged + c.failedDeliveries,
+            logBytes: bytesOf(c.output),
+            samples: timed.samples.get(c.channel) ?? [],
+            model,
+        }),
     );
     const all = pass.channels.flatMap((c) => c.calls);
     ours.push(
-        result(
-            "ours",
-            "overall",
-            all,
-            pass.channels.reduce((n, c) => n + c.delivered, 0),
-            pass.channels.reduce((n, c) => n + c.elapsedMs, 0),
-            pass.channels.reduce((n, c) => n + c.invocations, 0),
-            pass.channels[0].batchSize,
-        ),
+        result({
+            design: "ours",
+            channel: "overall",
+            calls: all,
+            delivered: pass.channels.reduce((n, c) => n + delivered(c), 0),
+            elapsedMs: pass.channels.reduce((n, c) => n + c.elapsedMs, 0),
+            invocations: pass.channels.reduce((n, c) => n + c.invocations, 0),
+            batchSize: pass.channels[0].batchSize,
+            messages: pass.channels.reduce((n, c) => n + c.acknowledged + c.failedDeliveries, 0),
+            logBytes: pass.channels.reduce((n, c) => n + bytesOf(c.output), 0),
+            samples: [...timed.samples.values()].flat(),
+            model,
+        }),
     );
+    return { pass, ours };
+}
 
-    // --- the seed port: the push part of the same requests, same batch size ---
+/** The seed's input: the push part of the same requests, published to its topic (10 per PublishBatch). */
+async function publishSeedRequests(platform: LocalPlatform, workload: Workload, topic: string): Promise<number> {
     const pushRequests = workload.requests.filter((r) => routedChannels(r).includes("push"));
     for (let i = 0; i < pushRequests.length; i += 10) {
-        await plane.sns.send(
+        await platform.plane.sns.send(
             new PublishBatchCommand({
-                TopicArn: seed.notificationTopic,
+                TopicArn: topic,
                 PublishBatchRequestEntries: pushRequests.slice(i, i + 10).map((r, j) => ({
                     Id: String(j),
                     Message: JSON.stringify({
@@ -313,39 +457,92 @@ async function runBoth(
             }),
         );
     }
+    return pushRequests.length;
+}
+
+/** Delivered by the seed = topic publishes the provider did not throttle. */
+function seedDeliveries(platform: LocalPlatform, callsFrom: number, throttlesFrom: number): number {
+    const publishes = platform.counter.calls
+        .slice(callsFrom)
+        .filter((c) => c.service === "SNS" && c.operation === "Publish" && c.input?.TopicArn).length;
+    return publishes - platform.throttles.slice(throttlesFrom).filter((t) => t.design === "topic").length;
+}
+
+/** The seed port: the push part of the same requests, same batch size, every invocation timed. */
+async function runSeed(
+    platform: LocalPlatform,
+    workload: Workload,
+    seed: Awaited<ReturnType<typeof createSeedResources>>,
+    seedHandler: ReturnType<typeof createSeedProcessor>,
+    metrics: MetricsStandIn,
+) {
+    const messages = await publishSeedRequests(platform, workload, seed.notificationTopic);
     const batchSize = platform.channelQueue("push").batchSize;
     const callsBefore = platform.counter.calls.length;
     const metricsBefore = metrics.calls.length;
     const throttlesBefore = platform.throttles.length;
     const output: string[] = [];
+    const samples: InvocationSample[] = [];
     let invocation = 0;
     const started = process.hrtime.bigint();
     const report = await withScaledTimers(SLEEP_SCALE, () =>
         drainQueue({
-            sqs: plane.sqs,
+            sqs: platform.plane.sqs,
             queue: seed.input,
             region: REGION,
             batchSize,
             maxInvocations: 2_000,
-            invoke: (event) =>
-                captureStdout(output, () => seedHandler(event, { awsRequestId: `seed-${++invocation}` })),
+            invoke: async (event) => {
+                const at = {
+                    calls: platform.counter.calls.length,
+                    metrics: metrics.calls.length,
+                    throttles: platform.throttles.length,
+                };
+                const t0 = process.hrtime.bigint();
+                const out = await captureStdout(output, () =>
+                    seedHandler(event, { awsRequestId: `seed-${++invocation}` }),
+                );
+                samples.push({
+                    ms: Number(process.hrtime.bigint() - t0) / 1e6,
+                    calls: platform.counter.calls.length - at.calls + metrics.calls.length - at.metrics,
+                    delivered: seedDeliveries(platform, at.calls, at.throttles),
+                });
+                return out;
+            },
         }),
     );
-    const seedElapsed = Number(process.hrtime.bigint() - started) / 1e6;
-    const seedCalls: ApiCall[] = [
+    const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+    const calls: ApiCall[] = [
         ...platform.counter.calls.slice(callsBefore),
         ...metrics.calls
             .slice(metricsBefore)
             .map((input) => ({ service: "CloudWatch", operation: "PutMetricData", input })),
     ];
-    const topicPublishes = seedCalls.filter(
-        (c) => c.service === "SNS" && c.operation === "Publish" && c.input?.TopicArn,
-    ).length;
-    const seedThrottled = platform.throttles.slice(throttlesBefore).filter((t) => t.design === "topic").length;
-    const seedDelivered = topicPublishes - seedThrottled;
-    const seedResult = result("seed", "push", seedCalls, seedDelivered, seedElapsed, report.invocations, batchSize);
-    const seedDlq = (await platform.peek(seed.dlq)).length;
+    const seedResult = result({
+        design: "seed",
+        channel: "push",
+        calls,
+        delivered: seedDeliveries(platform, callsBefore, throttlesBefore),
+        elapsedMs,
+        invocations: report.invocations,
+        batchSize,
+        messages,
+        logBytes: bytesOf(output),
+        samples,
+        model: dataModel(platform),
+    });
+    return { seedResult, report, deadLettered: (await platform.peek(seed.dlq)).length };
+}
 
+async function runBoth(
+    platform: LocalPlatform,
+    workload: Workload,
+    seed: Awaited<ReturnType<typeof createSeedResources>>,
+    seedHandler: ReturnType<typeof createSeedProcessor>,
+    metrics: MetricsStandIn,
+): Promise<WorkloadRunResult> {
+    const { pass, ours } = await runOurs(platform, workload);
+    const { seedResult, report, deadLettered } = await runSeed(platform, workload, seed, seedHandler, metrics);
     const oursPush = ours.find((r) => r.channel === "push")!;
     return {
         users: workload.users.length,
@@ -358,7 +555,7 @@ async function runBoth(
             seedResult.deliveredPerSecond > 0 ? oursPush.deliveredPerSecond / seedResult.deliveredPerSecond : Infinity,
         lost: pass.accounting.lost.length + pass.accounting.leftInQueues,
         oursStatuses: pass.accounting.statuses,
-        seedDeadLettered: seedDlq,
+        seedDeadLettered: deadLettered,
         seedFailedInvocations: report.batches.filter(
             (b) => (b.response as { statusCode?: number } | undefined)?.statusCode !== 200,
         ).length,
