@@ -9,6 +9,7 @@ export interface PlatformConfig {
     tableDeletionProtection: boolean;
     tablePointInTimeRecovery: boolean;
     deliveryLogTtlDays: number;
+    inboxTtlDays: number;
     lambdaMemoryMb: number;
     senderMaxConcurrency: number;
     queueBatchSize: number;
@@ -76,6 +77,7 @@ export function loadConfig(): PlatformConfig {
         tableDeletionProtection: bool("tableDeletionProtection", true),
         tablePointInTimeRecovery: bool("tablePointInTimeRecovery", true),
         deliveryLogTtlDays: int("deliveryLogTtlDays", 90, 1, 3650),
+        inboxTtlDays: int("inboxTtlDays", 90, 1, 3650),
         lambdaMemoryMb: int("lambdaMemoryMb", 256, 128, 10240),
         senderMaxConcurrency: int("senderMaxConcurrency", 10, 2, 1000),
         queueBatchSize: int("queueBatchSize", 10, 1, 10000),

@@ -97,7 +97,7 @@ describe("npm run sandbox", function () {
             ["c", []],
         ]);
         const rows = [{ notificationId: "a", channel: "push", status: "SENT" }];
-        const dlq = { push: [], email: [JSON.stringify({ notificationId: "a" })], sms: [] };
+        const dlq = { push: [], email: [JSON.stringify({ notificationId: "a" })], sms: [], inapp: [] };
         const result = account(requests, routing, rows, dlq, 0);
         expect(result.routed).to.equal(3);
         expect(result.logged).to.equal(1);
@@ -114,7 +114,7 @@ describe("npm run sandbox", function () {
             version: 1,
             rows: [{ notificationId: "q", channel: "sms", status: "SENT" }],
         });
-        const dlq = { push: [], email: [], sms: [] };
+        const dlq = { push: [], email: [], sms: [], inapp: [] };
         const queued = queuedOutcomes([body, "not json"]);
         expect(account(requests, routing, claimOnly, dlq, 0, queued).queuedForReplay).to.equal(1);
         expect(account(requests, routing, claimOnly, dlq, 0).lost).to.have.length(1);

@@ -263,6 +263,13 @@ function printChannel(
                 `    SNS Publish PhoneNumber ${s.phoneNumber} (${s.attributes["AWS.SNS.SMS.SMSType"]}): ${JSON.stringify(s.message)}`,
             );
         }
+    } else if (run.channel === "inapp") {
+        for (const call of run.calls.filter((c) => c.operation === "PutItem").slice(0, show)) {
+            const item = call.input?.Item ?? {};
+            print(
+                `    DynamoDB PutItem inbox ${item.userId?.S}/${item.itemId?.S} (if absent): ${JSON.stringify(item.title?.S)}`,
+            );
+        }
     } else {
         for (const call of run.calls.filter((c) => c.operation === "SendEmail").slice(0, show)) {
             print(
