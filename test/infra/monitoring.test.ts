@@ -176,7 +176,9 @@ describe("infra/monitoring: Monitoring component", function () {
     });
 
     it("sends every alarm's ALARM and OK to the topic, with a deliberate missing-data policy and a prefixed name", function () {
-        expect(alarms()).to.have.length(6 + 6 * 2 + 3 + 1 + 3 + 2 + 1);
+        // 7 DLQs, 7 functions x (errors, throttles), 4 channel queues' age, push platform, 4 channels'
+        // success rate, SES bounce and complaint rate, SMS spend.
+        expect(alarms()).to.have.length(7 + 7 * 2 + 4 + 1 + 4 + 2 + 1);
         for (const a of alarms()) {
             expect(a.alarmActions, a.name).to.deep.equal([topicArn]);
             expect(a.okActions, a.name).to.deep.equal([topicArn]);
