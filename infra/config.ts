@@ -15,7 +15,7 @@ export interface PlatformConfig {
     queueBatchSize: number;
     queueBatchingWindowSeconds: number;
     campaignRunnerReservedConcurrency: number;
-    rateLimitsPerHour: { push: number; email: number; sms: number };
+    rateLimitsPerHour: { push: number; email: number; sms: number; inapp: number };
     alarms: {
         email: string;
         queueAgeSeconds: number;
@@ -87,6 +87,7 @@ export function loadConfig(): PlatformConfig {
             push: int("rateLimitPushPerHour", 20, 1, 100000),
             email: int("rateLimitEmailPerHour", 10, 1, 100000),
             sms: int("rateLimitSmsPerHour", 5, 1, 100000),
+            inapp: int("rateLimitInappPerHour", 50, 1, 100000),
         },
         alarms: {
             email: str("alarmEmail"),

@@ -40,7 +40,7 @@ export function requireEnv(name: string): string {
     return value;
 }
 
-/** RATE_LIMITS is JSON {push, email, sms}: sends per user per hour; a missing channel is unlimited. */
+/** RATE_LIMITS is JSON {push, email, sms, inapp}: sends per user per hour; a missing channel is unlimited. */
 export function rateLimitFor(channel: string): number | undefined {
     const raw = process.env[ENV.rateLimits];
     if (!raw) return undefined;

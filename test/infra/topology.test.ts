@@ -345,6 +345,7 @@ describe("topology (mock runtime, both stacks)", function () {
         expect(inbox, "the inbox table").to.not.equal(undefined);
         expect(fn.inputs.environment.variables.INBOX_TABLE).to.match(/^storage-inbox-/);
         expect(fn.inputs.environment.variables.INBOX_TTL_DAYS).to.equal("90");
+        expect(JSON.parse(fn.inputs.environment.variables.RATE_LIMITS).inapp).to.equal(50);
     });
 
     it("lets the feedback processor read only the platform applications' endpoints (EndpointUpdated checks)", async function () {

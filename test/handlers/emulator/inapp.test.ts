@@ -266,6 +266,20 @@ describe("emulator: the in-app sender writes each recipient's inbox item exactly
         expect((await world.logRows("ia-thr-2")).map((r) => r.status)).to.deep.equal(["SENT"]);
     });
 
+    it("the per-user hourly limit: past it, SUPPRESSED as rate limited, no item", async () => {
+        await world.seedUser({ userId: "ia-limited" });
+        const sender = world.load("inapp-sender", { RATE_LIMITS: JSON.stringify({ inapp: 1 }) });
+        const limited = (n: number) =>
+            record(`ia-rl-${n}-m`, { notificationId: `ia-rl-${n}`, userId: "ia-limited", body: `b${n}` });
+        await sender.invoke({ Records: [limited(1)] });
+        await sender.invoke({ Records: [limited(2)] });
+        expect((await world.logRows("ia-rl-1")).map((r) => r.status)).to.deep.equal(["SENT"]);
+        const [second] = await world.logRows("ia-rl-2");
+        expect(second.status).to.equal("SUPPRESSED");
+        expect(second.reason).to.match(/rate limit/);
+        expect((await world.inboxItems("ia-limited")).map((i) => i.notificationId)).to.deep.equal(["ia-rl-1"]);
+    });
+
     it("an opted-out user: SUPPRESSED, no item; quiet hours hold nothing back: the item is there now, nothing scheduled", async () => {
         await world.seedUser({ userId: "ia-quiet-out", preferences: { inapp: { optIn: false } } });
         const now = new Date();
