@@ -144,8 +144,8 @@ export function generateWorkload(options: WorkloadOptions): Workload {
         // reach every queue and meet the users' real preferences (opt-outs, no phone, quiet hours).
         const withPhone = user.phone !== undefined;
         const channels = pick<Channel[] | undefined>([
-            [35, ["push"]],
-            [5, ["push", "inapp"]],
+            [30, ["push"]],
+            [10, ["push", "inapp"]],
             [20, ["push", "email"]],
             [15, ["email"]],
             [10, withPhone ? ["sms"] : ["push"]],
