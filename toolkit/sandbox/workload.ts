@@ -182,7 +182,7 @@ export const DEMO_USER: WorkloadUser = {
     phone: "+4917012345678",
     timezone: "Europe/Berlin",
     locale: "en",
-    preferences: { push: { optIn: true }, email: { optIn: true }, sms: { optIn: true } },
+    preferences: { push: { optIn: true }, email: { optIn: true }, sms: { optIn: true }, inapp: { optIn: true } },
     devices: {
         "ada-iphone": { platform: "ios", token: "apns-token-ada-iphone" },
         "ada-pixel": { platform: "android", token: "fcm-token-ada-pixel" },
