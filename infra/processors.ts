@@ -319,7 +319,18 @@ function channelSenders(shared: Shared, args: ProcessorsArgs): Record<Channel, P
             },
         ],
     });
-    const inapp = sender("inapp", {
+    const inapp = inappSenderOf(shared, sender, senderValues);
+    return { push, email, sms, inapp };
+}
+
+/** The in-app sender: its "provider" is the inbox table, so putting items there is all it adds. */
+function inappSenderOf(
+    shared: Shared,
+    sender: ReturnType<typeof senderFactory>["sender"],
+    senderValues: ReturnType<typeof senderFactory>["senderValues"],
+): Processor {
+    const { config, tables, dynamo, tableArns } = shared;
+    return sender("inapp", {
         description:
             "Writes in-app notifications to each recipient's inbox (conditional PutItem, one item per request)",
         callbackFactory: inappSender,
@@ -328,11 +339,9 @@ function channelSenders(shared: Shared, args: ProcessorsArgs): Record<Channel, P
             inboxTable: tables.inbox.name,
             inboxTtlDays: String(config.inboxTtlDays),
         }),
-        // Its "provider" is the inbox table: putting items, nothing else (the table's key is granted by
-        // Processor, like every store's).
+        // The table's key is granted by Processor, like every store's.
         statements: [dynamo("WriteInboxItems", ["PutItem"], tableArns("inbox"))],
     });
-    return { push, email, sms, inapp };
 }
 
 function feedbackProcessorOf(shared: Shared): Processor {
