@@ -139,7 +139,8 @@ function checkChannels(value: unknown): string | undefined {
     if (value.length === 0) return "channels must not be empty (leave it out for every opted-in channel)";
     for (const c of value) {
         if (typeof c !== "string") return "channels must hold strings";
-        if (!(CHANNELS as readonly string[]).includes(c)) return `unknown channel '${c}' (expected push, email or sms)`;
+        if (!(CHANNELS as readonly string[]).includes(c))
+            return `unknown channel '${c}' (expected ${CHANNELS.join(", ")})`;
     }
     return undefined;
 }
