@@ -150,9 +150,18 @@ function checkRecipients(raw: Record<string, unknown>, collect: Collect): void {
         collect(hasUser ? "recipients" : "userId", "exactly one of userId and recipients is required");
         return;
     }
-    if (hasUser) return checkId(raw.userId, "userId", true, collect);
-    if (!Array.isArray(raw.recipients)) return collect("recipients", "recipients must be an array");
-    if (raw.recipients.length === 0) return collect("recipients", "recipients must not be empty");
+    if (hasUser) {
+        checkId(raw.userId, "userId", true, collect);
+        return;
+    }
+    if (!Array.isArray(raw.recipients)) {
+        collect("recipients", "recipients must be an array");
+        return;
+    }
+    if (raw.recipients.length === 0) {
+        collect("recipients", "recipients must not be empty");
+        return;
+    }
     if (raw.recipients.length > MAX_RECIPIENTS) {
         collect("recipients", `recipients must hold at most ${MAX_RECIPIENTS} entries`);
     }
@@ -175,9 +184,14 @@ function checkRecipients(raw: Record<string, unknown>, collect: Collect): void {
 
 function checkChannels(value: unknown, collect: Collect): void {
     if (value === undefined) return;
-    if (!Array.isArray(value)) return collect("channels", "channels must be an array");
-    if (value.length === 0)
-        return collect("channels", "channels must not be empty (leave it out for every opted-in channel)");
+    if (!Array.isArray(value)) {
+        collect("channels", "channels must be an array");
+        return;
+    }
+    if (value.length === 0) {
+        collect("channels", "channels must not be empty (leave it out for every opted-in channel)");
+        return;
+    }
     for (const [i, c] of value.entries()) {
         if (typeof c !== "string") collect(`channels[${i}]`, "channels must hold strings");
         else if (!(CHANNELS as readonly string[]).includes(c))
@@ -206,7 +220,10 @@ function checkContent(raw: Record<string, unknown>, collect: Collect): void {
         else if (!LOCALE_PATTERN.test(raw.locale)) collect("locale", "locale must be a BCP-47 tag such as en or de-AT");
     }
     if (raw.data !== undefined) {
-        if (!isRecord(raw.data)) return collect("data", "data must be an object");
+        if (!isRecord(raw.data)) {
+            collect("data", "data must be an object");
+            return;
+        }
         for (const [k, v] of Object.entries(raw.data)) {
             if (typeof v !== "string" && typeof v !== "boolean" && !(typeof v === "number" && Number.isFinite(v))) {
                 collect(`data.${k}`, `data.${k} must be a string, a finite number or a boolean`);
