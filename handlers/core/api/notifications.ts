@@ -291,7 +291,10 @@ export const STATUS_ATTRIBUTES = [
 /** A delivery-log row as the status view shows it: no internal fields (claims, provider ids, TTL). */
 export function recipientStatus(row: Record<string, unknown>): RecipientStatus {
     const key = String(row.recipientKey);
-    const channel = typeof row.channel === "string" ? row.channel : key.split("#")[0];
+    // Every row carries its channel; the key names it too (`<channel>#<identity>`, or `request#<channel>`
+    // for a request-level row).
+    const [first, second] = key.split("#");
+    const channel = typeof row.channel === "string" ? row.channel : first === "request" ? second : first;
     const out: RecipientStatus = {
         recipientKey: key,
         channel,
