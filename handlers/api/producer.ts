@@ -54,7 +54,13 @@ export function postNotification() {
         if (!parsed.ok) return parsed.result;
         const nowMs = Date.now();
         const accepted = acceptRequest(parsed.value, idempotencyHeader(event.headers), new Date(nowMs));
-        if (!accepted.ok) return accepted.result;
+        if (!accepted.ok) {
+            if (!accepted.replayOf) return accepted.result;
+            const replayId = idempotencyRowId(callerPrincipal(caller), accepted.replayOf.key);
+            const earlier = await readClaim(dynamo, env.idempotencyTable, replayId);
+            const decision = decideOnExisting(earlier, accepted.replayOf.requestHash);
+            return earlier && decision.kind === "replay" ? decision.result : accepted.result;
+        }
         const request = accepted.request;
         const id = idempotencyRowId(callerPrincipal(caller), request.key);
         const owner = context?.awsRequestId ?? randomUUID();
@@ -112,13 +118,17 @@ async function claimKey(
             return { result: publishFailedAnswer() };
         }
     }
+    const row = await readClaim(dynamo, table, id);
+    return { result: decideOnExisting(row, request.requestHash).result };
+}
+
+async function readClaim(dynamo: Dynamo, table: string, id: string): Promise<ClaimRow | undefined> {
     const out = await dynamo.call<{ Item?: AttributeMap }>("GetItem", {
         TableName: table,
         Key: marshall({ id }),
         ConsistentRead: true,
     });
-    const row = out.Item ? (unmarshall(out.Item) as unknown as ClaimRow) : undefined;
-    return { result: decideOnExisting(row, request.requestHash).result };
+    return out.Item ? (unmarshall(out.Item) as unknown as ClaimRow) : undefined;
 }
 
 /** Marks the claim PUBLISHED with the exact answer; a failure is logged (the publish already happened). */

@@ -92,7 +92,17 @@ export interface AcceptedRequest {
     channelsAttribute?: string;
 }
 
-export type Acceptance = { ok: true; request: AcceptedRequest } | { ok: false; result: HttpApiResult };
+export type Acceptance =
+    | { ok: true; request: AcceptedRequest }
+    | {
+          ok: false;
+          result: HttpApiResult;
+          /**
+           * Set when the request is invalid only because time passed (a sendAt that was in the future when
+           * the key was first used): if that first request was accepted, its 202 is the answer, not a 400.
+           */
+          replayOf?: AcceptedRequest;
+      };
 
 /** The Idempotency-Key header, whatever its case (HTTP API lower-cases them; a local caller may not). */
 export function idempotencyHeader(headers: HttpApiEvent["headers"]): string | undefined {
@@ -136,30 +146,38 @@ export function acceptRequest(body: Record<string, unknown>, headerKey: string |
         (e) => !(request.notificationId === undefined && e.field === "notificationId"),
     );
     const all = [...errors, ...validation];
-    if (all.length > 0) return { ok: false, result: problem(400, "The request is not valid", all) };
-
-    const message = canonicalJson(request);
-    const channels = request.channels as Channel[] | undefined;
-    const channelsAttribute = channels ? JSON.stringify([...new Set(channels)]) : undefined;
+    if (all.length > 0) {
+        const result = problem(400, "The request is not valid", all);
+        // Valid at an earlier instant: the only problems are a sendAt the clock has passed since.
+        const onlyTime = errors.length === 0 && validateNotificationRequest(request, new Date(0)).length === 0;
+        return onlyTime ? { ok: false, result, replayOf: publishable(request, headerKey) } : { ok: false, result };
+    }
+    const accepted = publishable(request, headerKey);
     const bytes =
-        Buffer.byteLength(message) +
-        (channelsAttribute ? Buffer.byteLength(CHANNELS_ATTRIBUTE + STRING_ARRAY + channelsAttribute) : 0);
+        Buffer.byteLength(accepted.message) +
+        (accepted.channelsAttribute
+            ? Buffer.byteLength(CHANNELS_ATTRIBUTE + STRING_ARRAY + accepted.channelsAttribute)
+            : 0);
     if (bytes > MAX_REQUEST_BYTES) {
         return {
             ok: false,
             result: problem(413, `The request as published is ${bytes} bytes; the limit is ${MAX_REQUEST_BYTES}`),
         };
     }
+    return { ok: true, request: accepted };
+}
+
+/** The message of a valid request: canonical JSON, its hash, and the `channels` attribute. */
+function publishable(request: Record<string, unknown>, headerKey: string | undefined): AcceptedRequest {
+    const message = canonicalJson(request);
+    const channels = request.channels as Channel[] | undefined;
     const notificationId = request.notificationId as string;
     return {
-        ok: true,
-        request: {
-            key: headerKey ?? notificationId,
-            notificationId,
-            message,
-            requestHash: sha256(message),
-            channelsAttribute,
-        },
+        key: headerKey ?? notificationId,
+        notificationId,
+        message,
+        requestHash: sha256(message),
+        channelsAttribute: channels ? JSON.stringify([...new Set(channels)]) : undefined,
     };
 }
 

@@ -114,6 +114,18 @@ describe("core/api/notifications: the producer routes' decisions", () => {
                 { field: "body", problem: "body is required when no template is given" },
             ]);
         });
+        it("a request invalid only because its sendAt has passed may be the replay of an accepted one", () => {
+            const past = { notificationId: "n", userId: "u", body: "b", sendAt: "2026-12-06T19:58:00Z" };
+            const out = acceptRequest(past, undefined, NOW);
+            expect(out.ok).to.equal(false);
+            if (out.ok) return;
+            // The same request as it was accepted an hour earlier: same key, same hash.
+            const earlier = acceptRequest(past, undefined, new Date("2026-12-06T19:00:00Z"));
+            expect(earlier.ok && earlier.request).to.deep.equal(out.replayOf);
+            expect(out.replayOf).to.include({ key: "n", notificationId: "n" });
+            const alsoBad = acceptRequest({ ...past, priority: "urgent" }, undefined, NOW);
+            expect(!alsoBad.ok && alsoBad.replayOf).to.equal(undefined);
+        });
         it("a sendAt in the past relative to the request's arrival", () => {
             expect(
                 errors({ notificationId: "n", userId: "u", body: "b", sendAt: "2026-12-06T19:58:00Z" }),

@@ -425,6 +425,32 @@ describe("producer routes: the shipped closures on DynamoDB Local and fauxqs", f
         expect(messages.map((m) => JSON.parse(m.Body!).notificationId)).to.deep.equal(["orphan-stale"]);
     });
 
+    it("a replay after its sendAt has passed still answers the first 202; the same request never accepted is 400", async () => {
+        const { acceptRequest, acceptedAnswer, pendingClaim } = await import(
+            "../../../handlers/core/api/notifications"
+        );
+        const request = { notificationId: "scheduled-1", userId: "u-5", body: "x", sendAt: "2026-01-01T09:00:00Z" };
+        // Accepted on 2025-12-31 (the clock of the first request), answered 202 then:
+        const firstAt = Date.parse("2025-12-31T12:00:00Z");
+        const accepted = acceptRequest(request, undefined, new Date(firstAt));
+        if (!accepted.ok) throw new Error("fixture request is invalid");
+        const id = idempotencyRowId(callerPrincipal(ROLE_ARN), "scheduled-1");
+        const first = acceptedAnswer("scheduled-1");
+        await plane.db.putItem(plane.tables.idempotency, {
+            ...pendingClaim(id, accepted.request, "the-first-function", firstAt),
+            expiration: Math.floor(Date.now() / 1000) + 3600,
+            state: "PUBLISHED",
+            answer: JSON.stringify(first),
+        });
+        expect(await send(post(request))).to.deep.equal(first);
+        const never = await send(post({ ...request, notificationId: "scheduled-2" }));
+        expect(never.statusCode).to.equal(400);
+        expect(bodyOf(never).errors).to.deep.equal([
+            { field: "sendAt", problem: "sendAt 2026-01-01T09:00:00Z was in the past when the request was queued" },
+        ]);
+        expect(published).to.equal(0);
+    });
+
     it("400 with every field error (the senders' validation), nothing claimed or published", async () => {
         const result = await send(
             post({
