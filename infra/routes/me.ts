@@ -1,0 +1,173 @@
+/**
+ * The app-user (JWT) routes of the HTTPS API (issue 11): the user is the token's `sub` and nothing
+ * else. Each route is its own function (the Api component makes a Processor per spec) whose role may do
+ * exactly the DynamoDB actions its adapter (handlers/api/me.ts) calls, on exactly the table or index
+ * it calls them on; its environment is PROCESSOR_ENV.me* of handlers/lib/env.ts.
+ *
+ * The inbox cursor's MAC key is a secret of the stack (config `inboxCursorKey`, base64 of >= 32 random
+ * bytes), handed to the list route only, as an environment variable encrypted with the stack key.
+ */
+import type * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    deleteDevice,
+    getPreferences,
+    listInbox,
+    markAllInboxRead,
+    markInboxItemRead,
+    putDevice,
+    putPreferences,
+} from "../../handlers/api/me";
+import { UNREAD_INDEX } from "../../handlers/core/api/inbox";
+import { environmentVariables, PROCESSOR_ENV } from "../../handlers/lib/env";
+import { METRIC_NAMESPACE, serviceName } from "../../handlers/lib/telemetry-names";
+import type { ApiRouteSpec } from "../apiRoute";
+import type { TableName } from "../tables";
+
+export interface MeRoutesArgs {
+    /** The stack's name (service name, log level). */
+    stack: string;
+    /** The tables these routes read and write (Storage's `tables`). */
+    tables: Pick<Record<TableName, aws.dynamodb.Table>, "devices" | "preferences" | "inbox">;
+    /** Base64 of at least 32 random bytes: the MAC key of inbox cursors. Kept secret in state. */
+    inboxCursorKey: pulumi.Input<string>;
+    /** Days a device row lives after its app last registered it (default 270, FCM's staleness limit). */
+    deviceTtlDays?: number;
+    /** Per-route throttling, by route name; the API's defaults where absent. */
+    throttle?: Partial<Record<MeRouteName, { rateLimit: number; burstLimit: number }>>;
+}
+
+export const ME_ROUTE_NAMES = [
+    "me-devices-put",
+    "me-devices-delete",
+    "me-preferences-get",
+    "me-preferences-put",
+    "me-inbox-list",
+    "me-inbox-read-item",
+    "me-inbox-read-all",
+] as const;
+export type MeRouteName = (typeof ME_ROUTE_NAMES)[number];
+
+type Statement = ApiRouteSpec["statements"][number];
+
+function dynamo(sid: string, actions: string[], resource: pulumi.Input<string>): Statement {
+    return { Sid: sid, Effect: "Allow", Action: actions.map((a) => `dynamodb:${a}`), Resource: resource };
+}
+
+/** The specs of the seven /v1/me routes, for the Api component. */
+export function meRoutes(args: MeRoutesArgs): ApiRouteSpec[] {
+    const { devices, preferences, inbox } = args.tables;
+    const base: Record<"stage" | "serviceName" | "metricsNamespace" | "logLevel", pulumi.Input<string>> = {
+        stage: args.stack,
+        serviceName: serviceName(args.stack),
+        metricsNamespace: METRIC_NAMESPACE,
+        logLevel: args.stack === "prod" ? "INFO" : "DEBUG",
+    };
+    const unreadIndexArn = pulumi.interpolate`${inbox.arn}/index/${UNREAD_INDEX}`;
+    const devicesEnv = environmentVariables<typeof PROCESSOR_ENV.meDevices, pulumi.Input<string>>(
+        PROCESSOR_ENV.meDevices,
+        {
+            ...base,
+            devicesTable: devices.name,
+            deviceTtlDays: args.deviceTtlDays === undefined ? undefined : String(args.deviceTtlDays),
+        },
+    );
+    const preferencesEnv = environmentVariables<typeof PROCESSOR_ENV.mePreferences, pulumi.Input<string>>(
+        PROCESSOR_ENV.mePreferences,
+        {
+            ...base,
+            preferencesTable: preferences.name,
+        },
+    );
+    const inboxReadEnv = environmentVariables<typeof PROCESSOR_ENV.meInboxRead, pulumi.Input<string>>(
+        PROCESSOR_ENV.meInboxRead,
+        { ...base, inboxTable: inbox.name },
+    );
+    const inboxListEnv = environmentVariables<typeof PROCESSOR_ENV.meInboxList, pulumi.Input<string>>(
+        PROCESSOR_ENV.meInboxList,
+        {
+            ...base,
+            inboxTable: inbox.name,
+            inboxCursorKey: pulumi.secret(args.inboxCursorKey),
+        },
+    );
+    const spec = (
+        name: MeRouteName,
+        routeKey: string,
+        description: string,
+        callbackFactory: ApiRouteSpec["callbackFactory"],
+        statements: Statement[],
+        environment: ApiRouteSpec["environment"],
+    ): ApiRouteSpec => {
+        const throttle = args.throttle?.[name];
+        return {
+            routeKey,
+            auth: "jwt",
+            name,
+            description,
+            callbackFactory,
+            statements,
+            environment,
+            ...(throttle ? { throttle } : {}),
+        };
+    };
+    return [
+        spec(
+            "me-devices-put",
+            "PUT /v1/me/devices/{deviceId}",
+            "Registers the caller's device token",
+            putDevice,
+            [dynamo("RegisterOwnDevice", ["UpdateItem"], devices.arn)],
+            devicesEnv,
+        ),
+        spec(
+            "me-devices-delete",
+            "DELETE /v1/me/devices/{deviceId}",
+            "Removes one of the caller's devices",
+            deleteDevice,
+            [dynamo("RemoveOwnDevice", ["DeleteItem"], devices.arn)],
+            devicesEnv,
+        ),
+        spec(
+            "me-preferences-get",
+            "GET /v1/me/preferences",
+            "Reads the caller's preferences",
+            getPreferences,
+            [dynamo("ReadOwnPreferences", ["Query"], preferences.arn)],
+            preferencesEnv,
+        ),
+        // TransactWriteItems is authorized as UpdateItem per item; the answer is read back with Query.
+        spec(
+            "me-preferences-put",
+            "PUT /v1/me/preferences",
+            "Changes the caller's preferences",
+            putPreferences,
+            [dynamo("WriteOwnPreferences", ["UpdateItem", "Query"], preferences.arn)],
+            preferencesEnv,
+        ),
+        spec(
+            "me-inbox-list",
+            "GET /v1/me/inbox",
+            "Lists the caller's inbox, newest first, with the unread count",
+            listInbox,
+            [dynamo("ListOwnInbox", ["Query"], inbox.arn), dynamo("CountOwnUnread", ["Query"], unreadIndexArn)],
+            inboxListEnv,
+        ),
+        spec(
+            "me-inbox-read-item",
+            "POST /v1/me/inbox/{id}/read",
+            "Marks one of the caller's inbox items read",
+            markInboxItemRead,
+            [dynamo("MarkOwnItemRead", ["UpdateItem"], inbox.arn)],
+            inboxReadEnv,
+        ),
+        spec(
+            "me-inbox-read-all",
+            "POST /v1/me/inbox/read-all",
+            "Marks the caller's unread inbox items read",
+            markAllInboxRead,
+            [dynamo("FindOwnUnread", ["Query"], unreadIndexArn), dynamo("MarkOwnItemsRead", ["UpdateItem"], inbox.arn)],
+            inboxReadEnv,
+        ),
+    ];
+}
