@@ -1,0 +1,321 @@
+/**
+ * The /v1/me routes (JWT auth) as they ship: the fixture program test/fixtures/me-routes-program turns
+ * `meRoutes(...)` into Processors over the real Storage component (as the Api component does per route),
+ * the loader extracts each serialized closure, and every call goes to DynamoDB Local with tables created
+ * from TABLES. Events are HTTP API payload 2.0 events with a JWT authorizer context (events.ts).
+ * Checked: every route's happy path, every route refusing an event without claims (401), and on every
+ * route that a token for user A never reads or writes B's data.
+ */
+import * as path from "node:path";
+import { expect } from "chai";
+import { CHANNELS } from "../../../handlers/core/channels";
+import { inboxItemId } from "../../../handlers/core/inbox";
+import { type Emulators, startEmulators, useEmulatorEnv } from "../../../toolkit/local-cloud/emulators";
+import { type LoadedFunction, type LoadedProgram, loadProgram } from "../../../toolkit/local-cloud/program";
+import { createDataPlane, type DataPlane } from "../../../toolkit/local-cloud/resources";
+import { jwtEvent } from "../api/events";
+
+const FIXTURE = path.join(__dirname, "..", "..", "fixtures", "me-routes-program");
+const CURSOR_KEY = Buffer.alloc(32, 7).toString("base64");
+const IOS_TOKEN = "A1B2C3D4E5F60718293A4B5C6D7E8F90A1B2C3D4E5F60718293A4B5C6D7E8F90";
+const FCM_TOKEN = `fGcmAbc123:APA91b${"x".repeat(140)}`;
+
+type Answer = { statusCode: number; headers: Record<string, string>; body: string };
+const parse = (a: Answer) => (a.body ? JSON.parse(a.body) : undefined);
+
+describe("emulator: the /v1/me routes (serialized closures, DynamoDB Local)", function () {
+    this.timeout(180_000);
+    let program: LoadedProgram;
+    let emulators: Emulators;
+    let restoreEnv: () => void;
+    let plane: DataPlane;
+    const fns = new Map<string, LoadedFunction>();
+
+    const fn = (name: string) => {
+        if (!fns.has(name)) {
+            const shipped = program.fn(`${name}-fn`);
+            fns.set(
+                name,
+                shipped.load({
+                    ...plane.rewriteEnv(shipped.environment),
+                    // The program keeps the key secret (the recorded env shows "[secret]"): the test's own.
+                    ...(shipped.environment.INBOX_CURSOR_KEY ? { INBOX_CURSOR_KEY: CURSOR_KEY } : {}),
+                    LOG_LEVEL: process.env.NOTIFY_TEST_LOG_LEVEL ?? "ERROR",
+                }),
+            );
+        }
+        return fns.get(name)!;
+    };
+    const call = (name: string, event: unknown) => fn(name).invoke<Answer>(event);
+
+    // One event builder per route.
+    const putDevice = (sub: string | null, deviceId: string, body: unknown) =>
+        call(
+            "me-devices-put",
+            jwtEvent({
+                routeKey: "PUT /v1/me/devices/{deviceId}",
+                path: `/v1/me/devices/${deviceId}`,
+                sub,
+                pathParameters: { deviceId },
+                body,
+            }),
+        );
+    const deleteDevice = (sub: string | null, deviceId: string) =>
+        call(
+            "me-devices-delete",
+            jwtEvent({
+                routeKey: "DELETE /v1/me/devices/{deviceId}",
+                path: `/v1/me/devices/${deviceId}`,
+                sub,
+                pathParameters: { deviceId },
+            }),
+        );
+    const getPreferences = (sub: string | null) =>
+        call("me-preferences-get", jwtEvent({ routeKey: "GET /v1/me/preferences", path: "/v1/me/preferences", sub }));
+    const putPreferences = (sub: string | null, body: unknown, rawBody?: string) =>
+        call(
+            "me-preferences-put",
+            jwtEvent({ routeKey: "PUT /v1/me/preferences", path: "/v1/me/preferences", sub, body, rawBody }),
+        );
+    const listInbox = (sub: string | null, query?: Record<string, string>) =>
+        call("me-inbox-list", jwtEvent({ routeKey: "GET /v1/me/inbox", path: "/v1/me/inbox", sub, query }));
+    const markRead = (sub: string | null, id: string) =>
+        call(
+            "me-inbox-read-item",
+            jwtEvent({
+                routeKey: "POST /v1/me/inbox/{id}/read",
+                path: `/v1/me/inbox/${id}/read`,
+                sub,
+                pathParameters: { id },
+            }),
+        );
+    const readAll = (sub: string | null) =>
+        call(
+            "me-inbox-read-all",
+            jwtEvent({ routeKey: "POST /v1/me/inbox/read-all", path: "/v1/me/inbox/read-all", sub }),
+        );
+
+    const device = (userId: string, deviceId: string) => plane.db.getItem(plane.tables.devices, { userId, deviceId });
+    const prefRows = (userId: string) => plane.db.queryAll(plane.tables.preferences, "userId", userId);
+    const inboxRow = (userId: string, itemId: string) => plane.db.getItem(plane.tables.inbox, { userId, itemId });
+
+    /** Inbox items as the contract says the inbox sender writes them; `read` ones have no unreadUserId. */
+    async function seedInbox(
+        userId: string,
+        count: number,
+        opts: { start: number; readEvery?: number; expired?: boolean },
+    ) {
+        const items = [];
+        for (let i = 0; i < count; i++) {
+            const at = opts.start + i * 1000;
+            const read = opts.readEvery ? i % opts.readEvery === 0 : false;
+            const notificationId = `n-${userId}-${i}`;
+            items.push({
+                userId,
+                itemId: inboxItemId(at, notificationId),
+                notificationId,
+                title: `Title ${i}`,
+                body: `Body ${i} for ${userId}`,
+                ...(i % 2 === 0 ? { data: { orderId: String(i) } } : {}),
+                createdAt: new Date(at).toISOString(),
+                read,
+                ...(read ? { readAt: new Date(at + 500).toISOString() } : { unreadUserId: userId }),
+                expiresAt: Math.floor(Date.now() / 1000) + (opts.expired ? -3600 : 86_400),
+            });
+        }
+        await plane.db.putItems(plane.tables.inbox, items);
+        return items;
+    }
+
+    before(async () => {
+        program = await loadProgram({ programDir: FIXTURE, stack: "test" });
+        emulators = await startEmulators({ region: "eu-west-1" });
+        restoreEnv = useEmulatorEnv(emulators.endpoints);
+        plane = await createDataPlane(program, emulators.endpoints);
+    });
+    after(async () => {
+        restoreEnv?.();
+        await emulators?.close();
+    });
+
+    describe("what the program ships", () => {
+        it("one JWT route per spec, each with DynamoDB actions on exactly its own table or index, and the cursor key secret", () => {
+            const routeTable = (program.result.outputs as Record<string, any>).routeTable;
+            expect(routeTable.map((r: any) => `${r.auth} ${r.routeKey}`)).to.deep.equal([
+                "jwt PUT /v1/me/devices/{deviceId}",
+                "jwt DELETE /v1/me/devices/{deviceId}",
+                "jwt GET /v1/me/preferences",
+                "jwt PUT /v1/me/preferences",
+                "jwt GET /v1/me/inbox",
+                "jwt POST /v1/me/inbox/{id}/read",
+                "jwt POST /v1/me/inbox/read-all",
+            ]);
+            const tableArn = (name: string) =>
+                program.ofType("aws:dynamodb/table:Table").find((t) => t.name.endsWith(`-${name}`))!.outputs.arn;
+            const expected: Record<string, string[]> = {
+                "me-devices-put": [`dynamodb:UpdateItem ${tableArn("devices")}`],
+                "me-devices-delete": [`dynamodb:DeleteItem ${tableArn("devices")}`],
+                "me-preferences-get": [`dynamodb:Query ${tableArn("preferences")}`],
+                "me-preferences-put": [
+                    `dynamodb:UpdateItem ${tableArn("preferences")}`,
+                    `dynamodb:Query ${tableArn("preferences")}`,
+                ],
+                "me-inbox-list": [
+                    `dynamodb:Query ${tableArn("inbox")}`,
+                    `dynamodb:Query ${tableArn("inbox")}/index/byUnread`,
+                ],
+                "me-inbox-read-item": [`dynamodb:UpdateItem ${tableArn("inbox")}`],
+                "me-inbox-read-all": [
+                    `dynamodb:Query ${tableArn("inbox")}/index/byUnread`,
+                    `dynamodb:UpdateItem ${tableArn("inbox")}`,
+                ],
+            };
+            for (const [name, grants] of Object.entries(expected)) {
+                const policy = program
+                    .ofType("aws:iam/rolePolicy:RolePolicy")
+                    .find((p) => p.name === `${name}-policy`)!;
+                const statements = JSON.parse(policy.inputs.policy).Statement as any[];
+                const dynamo = statements
+                    .filter((s) => [s.Action].flat().some((a: string) => a.startsWith("dynamodb:")))
+                    .flatMap((s) =>
+                        [s.Action].flat().flatMap((a: string) => [s.Resource].flat().map((r) => `${a} ${r}`)),
+                    );
+                expect(dynamo, name).to.deep.equal(grants);
+                for (const s of statements) expect([s.Action].flat(), name).not.to.include("*");
+            }
+            expect(program.fn("me-inbox-list-fn").environment.INBOX_CURSOR_KEY).to.equal("[secret]");
+            expect(program.fn("me-inbox-read-item-fn").environment).not.to.have.property("INBOX_CURSOR_KEY");
+        });
+
+        it("every route refuses an event without the authorizer's claims (401) or without a usable sub", async () => {
+            const calls = [
+                (sub: any) => putDevice(sub, "phone-1", { platform: "ios", token: IOS_TOKEN }),
+                (sub: any) => deleteDevice(sub, "phone-1"),
+                (sub: any) => getPreferences(sub),
+                (sub: any) => putPreferences(sub, { timezone: "Europe/Vienna" }),
+                (sub: any) => listInbox(sub),
+                (sub: any) => markRead(sub, inboxItemId(1_700_000_000_000, "n-1")),
+                (sub: any) => readAll(sub),
+            ];
+            for (const [i, route] of calls.entries()) {
+                expect((await route(null)).statusCode, `route ${i} without authorizer`).to.equal(401);
+                expect((await route("no-sub")).statusCode, `route ${i} without sub`).to.equal(401);
+                expect((await route("auth0|5fe435")).statusCode, `route ${i} with an unaddressable sub`).to.equal(403);
+            }
+            expect(await plane.db.scanAll(plane.tables.devices)).to.deep.equal([]);
+            expect(await plane.db.scanAll(plane.tables.preferences)).to.deep.equal([]);
+        });
+    });
+
+    describe("PUT / DELETE /v1/me/devices/{deviceId}", () => {
+        it("registers the caller's device with what device maintenance reads: platform, token, enabled, lastSeen, TTL", async () => {
+            const before = Date.now();
+            const out = await putDevice("dev-ann", "ann-iphone", { platform: "ios", token: IOS_TOKEN });
+            expect(out.statusCode).to.equal(200);
+            expect(parse(out)).to.deep.equal({ deviceId: "ann-iphone", platform: "ios" });
+            const row = (await device("dev-ann", "ann-iphone"))!;
+            expect(row).to.include({ userId: "dev-ann", deviceId: "ann-iphone", platform: "ios", enabled: true });
+            expect(row.token, "APNs hex stored lower-case").to.equal(IOS_TOKEN.toLowerCase());
+            expect(Date.parse(row.lastSeen as string)).to.be.within(before, Date.now());
+            // The fixture gives deviceTtlDays 30.
+            expect(row.expiresAt).to.be.within(
+                Math.floor(before / 1000) + 30 * 86_400,
+                Math.floor(Date.now() / 1000) + 30 * 86_400,
+            );
+
+            const android = await putDevice("dev-ann", "ann-pixel", { platform: "android", token: FCM_TOKEN });
+            expect(android.statusCode).to.equal(200);
+            expect((await device("dev-ann", "ann-pixel"))!.token).to.equal(FCM_TOKEN);
+        });
+
+        it("a new token keeps the endpoint device maintenance wrote back and re-enables a disabled device", async () => {
+            await plane.db.putItem(plane.tables.devices, {
+                userId: "dev-bea",
+                deviceId: "bea-phone",
+                platform: "android",
+                token: "old-token-of-bea-000000000000000000000",
+                endpointArn: "arn:aws:sns:eu-west-1:000000000000:endpoint/GCM/app/bea",
+                endpointToken: "old-token-of-bea-000000000000000000000",
+                enabled: false,
+                disabledReason: "EndpointDisabled",
+                disabledAt: "2026-01-01T00:00:00.000Z",
+            });
+            expect(
+                (await putDevice("dev-bea", "bea-phone", { platform: "android", token: FCM_TOKEN })).statusCode,
+            ).to.equal(200);
+            const row = (await device("dev-bea", "bea-phone"))!;
+            expect(row).to.include({
+                token: FCM_TOKEN,
+                enabled: true,
+                endpointArn: "arn:aws:sns:eu-west-1:000000000000:endpoint/GCM/app/bea",
+                endpointToken: "old-token-of-bea-000000000000000000000",
+            });
+            expect(row).not.to.have.property("disabledReason");
+            expect(row).not.to.have.property("disabledAt");
+        });
+
+        it("a device id registered with the other platform is refused (409), the row unchanged", async () => {
+            const out = await putDevice("dev-ann", "ann-iphone", { platform: "android", token: FCM_TOKEN });
+            expect(out.statusCode).to.equal(409);
+            expect((await device("dev-ann", "ann-iphone"))!.platform).to.equal("ios");
+        });
+
+        it("refuses a bad device id, a token that fails its platform's pattern, unknown fields, bad JSON (400) and a large body (413)", async () => {
+            const ok = { platform: "ios", token: IOS_TOKEN };
+            const cases: [string, unknown, string][] = [
+                ["#summary", ok, "deviceId"],
+                ["a/b", ok, "deviceId"],
+                ["x".repeat(129), ok, "deviceId"],
+                ["phone", { platform: "ios", token: "zz".repeat(32) }, "token"],
+                ["phone", { platform: "ios", token: IOS_TOKEN.slice(0, 63) }, "token"],
+                ["phone", { platform: "ios", token: IOS_TOKEN.slice(0, 62) }, "token"],
+                ["phone", { platform: "ios", token: 42 }, "token"],
+                ["phone", { platform: "android", token: "short:token" }, "token"],
+                ["phone", { platform: "android", token: `${FCM_TOKEN} with spaces` }, "token"],
+                ["phone", { platform: "windows", token: IOS_TOKEN }, "platform"],
+                ["phone", { platform: "ios", token: IOS_TOKEN, userId: "dev-bea" }, "userId"],
+            ];
+            for (const [deviceId, body, field] of cases) {
+                const out = await putDevice("dev-cid", deviceId, body);
+                expect(out.statusCode, `${deviceId} ${JSON.stringify(body)}`).to.equal(400);
+                expect(
+                    parse(out).errors.map((e: any) => e.field),
+                    JSON.stringify(body),
+                ).to.include(field);
+            }
+            const malformed = await call(
+                "me-devices-put",
+                jwtEvent({
+                    routeKey: "PUT /v1/me/devices/{deviceId}",
+                    path: "/v1/me/devices/phone",
+                    sub: "dev-cid",
+                    pathParameters: { deviceId: "phone" },
+                    rawBody: "{not json",
+                }),
+            );
+            expect(malformed.statusCode).to.equal(400);
+            const large = await putDevice("dev-cid", "phone", { platform: "android", token: "a".repeat(9000) });
+            expect(large.statusCode).to.equal(413);
+            expect(await plane.db.queryAll(plane.tables.devices, "userId", "dev-cid")).to.deep.equal([]);
+            const badDelete = await deleteDevice("dev-cid", "#summary");
+            expect(badDelete.statusCode).to.equal(400);
+        });
+
+        it("user A never touches B's device of the same id: A's PUT writes A's row, A's DELETE deletes only A's", async () => {
+            await putDevice("dev-bob", "shared-name", { platform: "ios", token: "ab".repeat(32) });
+            const bobBefore = await device("dev-bob", "shared-name");
+            expect(
+                (await putDevice("dev-amy", "shared-name", { platform: "android", token: FCM_TOKEN })).statusCode,
+            ).to.equal(200);
+            expect(await device("dev-bob", "shared-name")).to.deep.equal(bobBefore);
+            expect((await device("dev-amy", "shared-name"))!.platform).to.equal("android");
+
+            expect((await deleteDevice("dev-amy", "shared-name")).statusCode).to.equal(204);
+            expect(await device("dev-amy", "shared-name")).to.equal(undefined);
+            expect(await device("dev-bob", "shared-name")).to.deep.equal(bobBefore);
+            // A DELETE of a device A does not have is a no-op for everyone (idempotent 204).
+            expect((await deleteDevice("dev-amy", "shared-name")).statusCode).to.equal(204);
+            expect(await device("dev-bob", "shared-name")).to.deep.equal(bobBefore);
+        });
+    });
+});
