@@ -318,4 +318,260 @@ describe("emulator: the /v1/me routes (serialized closures, DynamoDB Local)", fu
             expect(await device("dev-bob", "shared-name")).to.deep.equal(bobBefore);
         });
     });
+
+    describe("GET / PUT /v1/me/preferences", () => {
+        it("GET for a user without rows is an empty preferences object", async () => {
+            const out = await getPreferences("pref-new");
+            expect(out.statusCode).to.equal(200);
+            expect(parse(out)).to.deep.equal({ channels: {} });
+        });
+
+        it("PUT writes the rows the senders read and answers the whole object; platform-only fields stay and are never shown", async () => {
+            // What the platform wrote: an address, a segment, the feedback processor's suppression.
+            await plane.db.putItem(plane.tables.preferences, {
+                userId: "pref-ann",
+                channel: "profile",
+                email: "ann@example.com",
+                segment: "beta",
+                emailSuppressed: true,
+                emailSuppressedAddress: "ann@example.com",
+            });
+            const body = {
+                channels: {
+                    push: { optIn: false, quietHours: { start: "22:00", end: "07:00" } },
+                    sms: { optIn: true },
+                },
+                timezone: "Europe/Vienna",
+                locale: "de-AT",
+            };
+            const out = await putPreferences("pref-ann", body);
+            expect(out.statusCode).to.equal(200);
+            expect(parse(out)).to.deep.equal(body);
+            const rows = Object.fromEntries((await prefRows("pref-ann")).map((r) => [r.channel, r]));
+            expect(rows.push).to.include({ userId: "pref-ann", channel: "push", optIn: false });
+            expect(rows.push.quietHours).to.deep.equal({ start: "22:00", end: "07:00" });
+            expect(rows.sms).to.include({ optIn: true });
+            expect(rows.profile).to.include({
+                timezone: "Europe/Vienna",
+                locale: "de-AT",
+                email: "ann@example.com",
+                segment: "beta",
+                emailSuppressed: true,
+                emailSuppressedAddress: "ann@example.com",
+            });
+            expect(parse(await getPreferences("pref-ann"))).to.deep.equal(body);
+
+            // A channel given again without quietHours loses them; what was not given stays.
+            const second = await putPreferences("pref-ann", { channels: { push: { optIn: true } } });
+            expect(parse(second)).to.deep.equal({ ...body, channels: { push: { optIn: true }, sms: { optIn: true } } });
+            expect((await prefRows("pref-ann")).find((r) => r.channel === "push")).not.to.have.property("quietHours");
+        });
+
+        it("accepts every channel of CHANNELS (inapp as soon as it is one) and no other", async () => {
+            for (const channel of CHANNELS) {
+                const out = await putPreferences("pref-all", { channels: { [channel]: { optIn: false } } });
+                expect(out.statusCode, channel).to.equal(200);
+            }
+            const inapp = await putPreferences("pref-all", { channels: { inapp: { optIn: false } } });
+            expect(inapp.statusCode).to.equal((CHANNELS as readonly string[]).includes("inapp") ? 200 : 400);
+            expect(Object.keys(parse(await getPreferences("pref-all")).channels).sort()).to.deep.equal(
+                [...CHANNELS].sort(),
+            );
+        });
+
+        it("refuses a bad time zone, locale, quiet hours, channel and unknown or platform-only fields (400), writing nothing", async () => {
+            const cases: [unknown, string][] = [
+                [{ timezone: "Mars/Olympus_Mons" }, "timezone"],
+                [{ timezone: "" }, "timezone"],
+                [{ locale: "english_US" }, "locale"],
+                [{ locale: 7 }, "locale"],
+                [
+                    { channels: { push: { optIn: true, quietHours: { start: "24:00", end: "07:00" } } } },
+                    "channels.push.quietHours",
+                ],
+                [
+                    { channels: { push: { optIn: true, quietHours: { start: "7:00", end: "08:00" } } } },
+                    "channels.push.quietHours",
+                ],
+                [
+                    { channels: { push: { optIn: true, quietHours: { start: "07:00", end: "07:00" } } } },
+                    "channels.push.quietHours",
+                ],
+                [{ channels: { push: { optIn: "yes" } } }, "channels.push.optIn"],
+                [{ channels: { push: { optIn: true, mute: true } } }, "channels.push.mute"],
+                [{ channels: { fax: { optIn: true } } }, "channels.fax"],
+                [{ channels: [] }, "channels"],
+                [{ segment: "vip" }, "segment"],
+                [{ emailSuppressed: false }, "emailSuppressed"],
+                [{ email: "x@example.com" }, "email"],
+                [{ userId: "pref-ann", timezone: "UTC" }, "userId"],
+            ];
+            for (const [body, field] of cases) {
+                const out = await putPreferences("pref-bad", {
+                    channels: { email: { optIn: false } },
+                    ...(body as object),
+                });
+                expect(out.statusCode, JSON.stringify(body)).to.equal(400);
+                expect(
+                    parse(out).errors.map((e: any) => e.field),
+                    JSON.stringify(body),
+                ).to.include(field);
+            }
+            expect((await putPreferences("pref-bad", undefined, "{oops")).statusCode).to.equal(400);
+            expect(await prefRows("pref-bad"), "a refused PUT writes no part of itself").to.deep.equal([]);
+        });
+
+        it("user A never reads or writes B's preferences", async () => {
+            await putPreferences("pref-bob", { channels: { email: { optIn: false } }, timezone: "America/New_York" });
+            const bobRows = await prefRows("pref-bob");
+            await putPreferences("pref-amy", {
+                channels: { email: { optIn: true } },
+                timezone: "Asia/Tokyo",
+                locale: "ja",
+            });
+            expect(await prefRows("pref-bob")).to.deep.equal(bobRows);
+            expect(parse(await getPreferences("pref-amy"))).to.deep.equal({
+                channels: { email: { optIn: true } },
+                timezone: "Asia/Tokyo",
+                locale: "ja",
+            });
+            expect(parse(await getPreferences("pref-bob"))).to.deep.equal({
+                channels: { email: { optIn: false } },
+                timezone: "America/New_York",
+            });
+        });
+    });
+
+    describe("the inbox: GET /v1/me/inbox, POST /v1/me/inbox/{id}/read, POST /v1/me/inbox/read-all", () => {
+        const T0 = 1_796_000_000_000;
+        let annItems: Record<string, any>[];
+        let bobItems: Record<string, any>[];
+
+        before(async () => {
+            annItems = await seedInbox("inbox-ann", 45, { start: T0, readEvery: 4 }); // 12 read, 33 unread
+            bobItems = await seedInbox("inbox-bob", 3, { start: T0 + 5 });
+        });
+
+        it("pages newest first with an opaque cursor and the unread count on every page", async () => {
+            const seen: any[] = [];
+            let cursor: string | undefined;
+            const pages: number[] = [];
+            for (let i = 0; i < 5; i++) {
+                const out = await listInbox("inbox-ann", cursor ? { limit: "20", cursor } : { limit: "20" });
+                expect(out.statusCode).to.equal(200);
+                const page = parse(out);
+                expect(page.unreadCount).to.equal(33);
+                seen.push(...page.items);
+                pages.push(page.items.length);
+                cursor = page.nextCursor;
+                if (!cursor) break;
+                expect(cursor).not.to.contain("inbox-ann"); // nothing readable: the item id is encoded
+            }
+            expect(pages).to.deep.equal([20, 20, 5]);
+            const newestFirst = [...annItems].sort((a, b) => (a.itemId < b.itemId ? 1 : -1));
+            expect(seen.map((i) => i.id)).to.deep.equal(newestFirst.map((i) => i.itemId));
+            const [first] = seen;
+            const stored = newestFirst[0];
+            expect(first).to.deep.equal({
+                id: stored.itemId,
+                notificationId: stored.notificationId,
+                title: stored.title,
+                body: stored.body,
+                data: stored.data,
+                createdAt: stored.createdAt,
+                read: true, // item 44 of 45: every 4th is read
+                readAt: stored.readAt,
+            });
+            const unread = seen.find((i) => !i.read);
+            expect(unread).not.to.have.property("readAt");
+            expect(seen.filter((i) => !i.read)).to.have.length(33);
+            // Default page size 20; B sees only B's.
+            expect(parse(await listInbox("inbox-ann")).items).to.have.length(20);
+            const bob = parse(await listInbox("inbox-bob"));
+            expect(bob.items.map((i: any) => i.id)).to.have.members(bobItems.map((i) => i.itemId));
+            expect(bob.unreadCount).to.equal(3);
+        });
+
+        it("leaves out items past their TTL that DynamoDB has not deleted yet", async () => {
+            await seedInbox("inbox-eve", 2, { start: T0 });
+            await seedInbox("inbox-eve", 1, { start: T0 + 10_000, expired: true });
+            const page = parse(await listInbox("inbox-eve"));
+            expect(page.items).to.have.length(2);
+        });
+
+        it("refuses a tampered cursor, another user's cursor and a bad limit (400)", async () => {
+            const cursor = parse(await listInbox("inbox-ann", { limit: "5" })).nextCursor as string;
+            expect((await listInbox("inbox-ann", { cursor })).statusCode).to.equal(200);
+            const [item, mac] = cursor.split(".");
+            const flip = (s: string, at: number) => s.slice(0, at) + (s[at] === "A" ? "B" : "A") + s.slice(at + 1);
+            const otherItem = Buffer.from(annItems[3].itemId).toString("base64url");
+            const tampered = [
+                `${item}.${flip(mac, 5)}`,
+                `${otherItem}.${mac}`,
+                `${flip(item, 2)}.${mac}`,
+                item,
+                "not-a-cursor",
+                `${item}.${mac}x`,
+            ];
+            for (const bad of tampered) {
+                const out = await listInbox("inbox-ann", { cursor: bad });
+                expect(out.statusCode, bad).to.equal(400);
+                expect(parse(out).errors[0].field).to.equal("cursor");
+            }
+            // A's cursor replayed by B: 400, and nothing of A's comes back.
+            const replay = await listInbox("inbox-bob", { cursor });
+            expect(replay.statusCode).to.equal(400);
+            expect(replay.body).not.to.contain("inbox-ann");
+            for (const limit of ["0", "101", "abc", "-1", "2.5"]) {
+                expect((await listInbox("inbox-ann", { limit })).statusCode, limit).to.equal(400);
+            }
+        });
+
+        it("marks one of the caller's items read; B's item, a missing one or a bad id is refused and left unchanged", async () => {
+            const target = annItems.find((i) => !i.read)!;
+            const out = await markRead("inbox-ann", target.itemId);
+            expect(out.statusCode).to.equal(200);
+            expect(parse(out)).to.deep.equal({ id: target.itemId, read: true });
+            const row = (await inboxRow("inbox-ann", target.itemId))!;
+            expect(row.read).to.equal(true);
+            expect(row).not.to.have.property("unreadUserId");
+            const readAt = row.readAt;
+            expect(Date.parse(readAt as string)).to.be.greaterThan(0);
+            expect(parse(await listInbox("inbox-ann")).unreadCount).to.equal(32);
+            // Again: still 200, readAt keeps the first time.
+            expect((await markRead("inbox-ann", target.itemId)).statusCode).to.equal(200);
+            expect((await inboxRow("inbox-ann", target.itemId))!.readAt).to.equal(readAt);
+
+            const bobs = bobItems[0];
+            const before = await inboxRow("inbox-bob", bobs.itemId);
+            const cross = await markRead("inbox-ann", bobs.itemId);
+            expect(cross.statusCode).to.equal(404);
+            expect(await inboxRow("inbox-bob", bobs.itemId)).to.deep.equal(before);
+            expect(await inboxRow("inbox-ann", bobs.itemId), "no item created for A").to.equal(undefined);
+            expect((await markRead("inbox-ann", inboxItemId(T0 - 1, "never-sent"))).statusCode).to.equal(404);
+            for (const bad of ["x", "123_abc", `${bobs.itemId}#`]) {
+                expect((await markRead("inbox-ann", bad)).statusCode, bad).to.equal(400);
+            }
+        });
+
+        it("read-all marks the caller's unread items, bounded per call, and never B's", async () => {
+            await seedInbox("inbox-cat", 130, { start: T0 });
+            const bobBefore = await plane.db.queryAll(plane.tables.inbox, "userId", "inbox-bob");
+            const first = await readAll("inbox-cat");
+            expect(first.statusCode).to.equal(200);
+            expect(parse(first)).to.deep.equal({ updated: 100 });
+            expect(parse(await listInbox("inbox-cat")).unreadCount).to.equal(30);
+            expect(parse(await readAll("inbox-cat"))).to.deep.equal({ updated: 30 });
+            expect(parse(await readAll("inbox-cat"))).to.deep.equal({ updated: 0 });
+            const cat = await plane.db.queryAll(plane.tables.inbox, "userId", "inbox-cat");
+            expect(
+                cat.every((i) => i.read === true && typeof i.readAt === "string" && !("unreadUserId" in i)),
+            ).to.equal(true);
+            expect(parse(await listInbox("inbox-cat")).unreadCount).to.equal(0);
+
+            expect(parse(await readAll("inbox-ann"))).to.deep.equal({ updated: 32 });
+            expect(await plane.db.queryAll(plane.tables.inbox, "userId", "inbox-bob")).to.deep.equal(bobBefore);
+            expect(parse(await listInbox("inbox-bob")).unreadCount).to.equal(3);
+        });
+    });
 });
