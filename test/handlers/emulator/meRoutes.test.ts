@@ -13,6 +13,8 @@ import { inboxItemId } from "../../../handlers/core/inbox";
 import { type Emulators, startEmulators, useEmulatorEnv } from "../../../toolkit/local-cloud/emulators";
 import { type LoadedFunction, type LoadedProgram, loadProgram } from "../../../toolkit/local-cloud/program";
 import { createDataPlane, type DataPlane } from "../../../toolkit/local-cloud/resources";
+import { MobileStandIn } from "../../../toolkit/local-cloud/sdk";
+import { eventSourceFilter, TableStream } from "../../../toolkit/local-cloud/streams";
 import { jwtEvent } from "../api/events";
 
 const FIXTURE = path.join(__dirname, "..", "..", "fixtures", "me-routes-program");
@@ -572,6 +574,79 @@ describe("emulator: the /v1/me routes (serialized closures, DynamoDB Local)", fu
             expect(parse(await readAll("inbox-ann"))).to.deep.equal({ updated: 32 });
             expect(await plane.db.queryAll(plane.tables.inbox, "userId", "inbox-bob")).to.deep.equal(bobBefore);
             expect(parse(await listInbox("inbox-bob")).unreadCount).to.equal(3);
+        });
+    });
+
+    describe("a registered device reaches SNS through the devices stream (the dev stack's device-maintenance closure)", () => {
+        const APNS_APP = "arn:aws:sns:eu-west-1:000000000000:app/APNS_SANDBOX/notify-dev-ios";
+        const FCM_APP = "arn:aws:sns:eu-west-1:000000000000:app/GCM/notify-dev-android";
+        let standIn: MobileStandIn;
+        let stream: TableStream;
+        let maintenance: LoadedFunction;
+        let passesFilter: (record: object) => boolean;
+
+        before(async () => {
+            const dev = await loadProgram({ stack: "dev" });
+            const shipped = dev.fn("device-maintenance");
+            standIn = new MobileStandIn();
+            maintenance = shipped.load({
+                ...shipped.environment,
+                DEVICES_TABLE: plane.tables.devices,
+                APNS_APPLICATION_ARN: APNS_APP,
+                FCM_APPLICATION_ARN: FCM_APP,
+                LOG_LEVEL: process.env.NOTIFY_TEST_LOG_LEVEL ?? "ERROR",
+            });
+            passesFilter = eventSourceFilter(dev, "device-maintenance");
+            stream = await TableStream.open(plane.db, plane.tables.devices);
+            await stream.skipToEnd();
+        });
+        after(() => {
+            stream?.destroy();
+            standIn?.restore();
+        });
+
+        /** Hands the stream's new records to device maintenance until it stops changing the table. */
+        const settle = async () => {
+            for (let round = 0; round < 5; round++) {
+                const records = (await stream.changes()).filter(passesFilter);
+                if (records.length === 0) return;
+                const out = await maintenance.invoke<{ batchItemFailures: unknown[] }>({ Records: records });
+                expect(out.batchItemFailures).to.deep.equal([]);
+            }
+            throw new Error("the devices stream did not settle");
+        };
+
+        it("PUT creates the endpoint; a new token repairs the same endpoint; DELETE deletes it", async () => {
+            expect(
+                (await putDevice("flow-ann", "ann-phone", { platform: "ios", token: IOS_TOKEN })).statusCode,
+            ).to.equal(200);
+            await settle();
+            const row = (await device("flow-ann", "ann-phone"))!;
+            const endpoint = standIn.endpoints.get(row.endpointArn as string)!;
+            expect(endpoint).to.include({ applicationArn: APNS_APP, token: IOS_TOKEN.toLowerCase(), enabled: true });
+            expect(row.endpointToken).to.equal(IOS_TOKEN.toLowerCase());
+            const summary = (await device("flow-ann", "#summary"))!.devices as Record<string, unknown>;
+            expect(summary["ann-phone"]).to.deep.equal({
+                platform: "ios",
+                enabled: true,
+                endpointArn: row.endpointArn,
+            });
+
+            // The app registers again on every start: same token, no SNS change; a new token: same endpoint, new token.
+            await putDevice("flow-ann", "ann-phone", { platform: "ios", token: IOS_TOKEN });
+            await settle();
+            expect(standIn.endpoints.size).to.equal(1);
+            const newToken = "cd".repeat(32);
+            await putDevice("flow-ann", "ann-phone", { platform: "ios", token: newToken });
+            await settle();
+            expect((await device("flow-ann", "ann-phone"))!.endpointArn).to.equal(row.endpointArn);
+            expect(standIn.endpoints.get(row.endpointArn as string)).to.include({ token: newToken, enabled: true });
+            expect(standIn.endpoints.size).to.equal(1);
+
+            expect((await deleteDevice("flow-ann", "ann-phone")).statusCode).to.equal(204);
+            await settle();
+            expect(standIn.endpoints.has(row.endpointArn as string)).to.equal(false);
+            expect((await device("flow-ann", "#summary"))!.devices).to.deep.equal({});
         });
     });
 });
