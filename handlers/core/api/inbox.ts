@@ -69,6 +69,10 @@ export function verifyCursor(key: Buffer, userId: string, cursor: string): strin
     const itemId = Buffer.from(match[1], "base64url").toString("utf8");
     if (!INBOX_ITEM_ID_PATTERN.test(itemId)) return undefined;
     const given = Buffer.from(match[2], "base64url");
+    // Only the canonical spelling: base64's unused trailing bits would otherwise let an altered
+    // string decode to the same bytes and pass.
+    if (Buffer.from(itemId).toString("base64url") !== match[1] || given.toString("base64url") !== match[2])
+        return undefined;
     const expected = mac(key, userId, itemId);
     return given.length === expected.length && timingSafeEqual(given, expected) ? itemId : undefined;
 }
