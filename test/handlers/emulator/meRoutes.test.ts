@@ -15,6 +15,7 @@ import { type LoadedFunction, type LoadedProgram, loadProgram } from "../../../t
 import { createDataPlane, type DataPlane } from "../../../toolkit/local-cloud/resources";
 import { MobileStandIn } from "../../../toolkit/local-cloud/sdk";
 import { eventSourceFilter, TableStream } from "../../../toolkit/local-cloud/streams";
+import { runGate } from "../../../toolkit/gate/gate";
 import { jwtEvent } from "../api/events";
 
 const FIXTURE = path.join(__dirname, "..", "..", "fixtures", "me-routes-program");
@@ -187,6 +188,12 @@ describe("emulator: the /v1/me routes (serialized closures, DynamoDB Local)", fu
             }
             expect(program.fn("me-inbox-list-fn").environment.INBOX_CURSOR_KEY).to.equal("[secret]");
             expect(program.fn("me-inbox-read-item-fn").environment).not.to.have.property("INBOX_CURSOR_KEY");
+        });
+
+        it("passes the policy gate (least privilege, encryption, tags, runtime) with every policy mandatory", () => {
+            const report = runGate(program.result as any, { stack: "test", programDir: FIXTURE });
+            expect(report.violations.map((v) => `${v.policy} ${v.resourceName}`)).to.deep.equal([]);
+            expect(report.resourcesChecked).to.be.greaterThan(40);
         });
 
         it("every route refuses an event without the authorizer's claims (401) or without a usable sub", async () => {
