@@ -54,51 +54,110 @@ function dynamo(sid: string, actions: string[], resource: pulumi.Input<string>):
     return { Sid: sid, Effect: "Allow", Action: actions.map((a) => `dynamodb:${a}`), Resource: resource };
 }
 
-/** The specs of the seven /v1/me routes, for the Api component. */
-export function meRoutes(args: MeRoutesArgs): ApiRouteSpec[] {
+type Env = ApiRouteSpec["environment"];
+type Input = pulumi.Input<string>;
+
+/** Each route group's environment (PROCESSOR_ENV.me*): only the variables its adapter reads. */
+function routeEnvironments(args: MeRoutesArgs) {
     const { devices, preferences, inbox } = args.tables;
-    const base: Record<"stage" | "serviceName" | "metricsNamespace" | "logLevel", pulumi.Input<string>> = {
+    const base: Record<"stage" | "serviceName" | "metricsNamespace" | "logLevel", Input> = {
         stage: args.stack,
         serviceName: serviceName(args.stack),
         metricsNamespace: METRIC_NAMESPACE,
         logLevel: args.stack === "prod" ? "INFO" : "DEBUG",
     };
-    const unreadIndexArn = pulumi.interpolate`${inbox.arn}/index/${UNREAD_INDEX}`;
-    const devicesEnv = environmentVariables<typeof PROCESSOR_ENV.meDevices, pulumi.Input<string>>(
-        PROCESSOR_ENV.meDevices,
-        {
+    const deviceTtlDays = args.deviceTtlDays === undefined ? undefined : String(args.deviceTtlDays);
+    return {
+        devices: environmentVariables<typeof PROCESSOR_ENV.meDevices, Input>(PROCESSOR_ENV.meDevices, {
             ...base,
             devicesTable: devices.name,
-            deviceTtlDays: args.deviceTtlDays === undefined ? undefined : String(args.deviceTtlDays),
-        },
-    );
-    const preferencesEnv = environmentVariables<typeof PROCESSOR_ENV.mePreferences, pulumi.Input<string>>(
-        PROCESSOR_ENV.mePreferences,
-        {
+            deviceTtlDays,
+        }),
+        preferences: environmentVariables<typeof PROCESSOR_ENV.mePreferences, Input>(PROCESSOR_ENV.mePreferences, {
             ...base,
             preferencesTable: preferences.name,
-        },
-    );
-    const inboxReadEnv = environmentVariables<typeof PROCESSOR_ENV.meInboxRead, pulumi.Input<string>>(
-        PROCESSOR_ENV.meInboxRead,
-        { ...base, inboxTable: inbox.name },
-    );
-    const inboxListEnv = environmentVariables<typeof PROCESSOR_ENV.meInboxList, pulumi.Input<string>>(
-        PROCESSOR_ENV.meInboxList,
-        {
+        }),
+        inboxRead: environmentVariables<typeof PROCESSOR_ENV.meInboxRead, Input>(PROCESSOR_ENV.meInboxRead, {
+            ...base,
+            inboxTable: inbox.name,
+        }),
+        // Only the list route signs and checks cursors: the key goes there alone, as a secret.
+        inboxList: environmentVariables<typeof PROCESSOR_ENV.meInboxList, Input>(PROCESSOR_ENV.meInboxList, {
             ...base,
             inboxTable: inbox.name,
             inboxCursorKey: pulumi.secret(args.inboxCursorKey),
-        },
-    );
-    const spec = (
-        name: MeRouteName,
-        routeKey: string,
-        description: string,
-        callbackFactory: ApiRouteSpec["callbackFactory"],
-        statements: Statement[],
-        environment: ApiRouteSpec["environment"],
-    ): ApiRouteSpec => {
+        }),
+    };
+}
+
+type RouteRow = [MeRouteName, string, string, ApiRouteSpec["callbackFactory"], Statement[], Env];
+
+/** The specs of the seven /v1/me routes, for the Api component. */
+export function meRoutes(args: MeRoutesArgs): ApiRouteSpec[] {
+    const { devices, preferences, inbox } = args.tables;
+    const env = routeEnvironments(args);
+    const unread = pulumi.interpolate`${inbox.arn}/index/${UNREAD_INDEX}`;
+    // [name, route key, description, factory, statements, environment]
+    const rows: RouteRow[] = [
+        [
+            "me-devices-put",
+            "PUT /v1/me/devices/{deviceId}",
+            "Registers the caller's device token",
+            putDevice,
+            [dynamo("RegisterOwnDevice", ["UpdateItem"], devices.arn)],
+            env.devices,
+        ],
+        [
+            "me-devices-delete",
+            "DELETE /v1/me/devices/{deviceId}",
+            "Removes one of the caller's devices",
+            deleteDevice,
+            [dynamo("RemoveOwnDevice", ["DeleteItem"], devices.arn)],
+            env.devices,
+        ],
+        [
+            "me-preferences-get",
+            "GET /v1/me/preferences",
+            "Reads the caller's preferences",
+            getPreferences,
+            [dynamo("ReadOwnPreferences", ["Query"], preferences.arn)],
+            env.preferences,
+        ],
+        // TransactWriteItems is authorized as UpdateItem per item; the answer is read back with Query.
+        [
+            "me-preferences-put",
+            "PUT /v1/me/preferences",
+            "Changes the caller's preferences",
+            putPreferences,
+            [dynamo("WriteOwnPreferences", ["UpdateItem", "Query"], preferences.arn)],
+            env.preferences,
+        ],
+        [
+            "me-inbox-list",
+            "GET /v1/me/inbox",
+            "Lists the caller's inbox, newest first, with the unread count",
+            listInbox,
+            [dynamo("ListOwnInbox", ["Query"], inbox.arn), dynamo("CountOwnUnread", ["Query"], unread)],
+            env.inboxList,
+        ],
+        [
+            "me-inbox-read-item",
+            "POST /v1/me/inbox/{id}/read",
+            "Marks one of the caller's inbox items read",
+            markInboxItemRead,
+            [dynamo("MarkOwnItemRead", ["UpdateItem"], inbox.arn)],
+            env.inboxRead,
+        ],
+        [
+            "me-inbox-read-all",
+            "POST /v1/me/inbox/read-all",
+            "Marks the caller's unread inbox items read",
+            markAllInboxRead,
+            [dynamo("FindOwnUnread", ["Query"], unread), dynamo("MarkOwnItemsRead", ["UpdateItem"], inbox.arn)],
+            env.inboxRead,
+        ],
+    ];
+    return rows.map(([name, routeKey, description, callbackFactory, statements, environment]) => {
         const throttle = args.throttle?.[name];
         return {
             routeKey,
@@ -110,64 +169,5 @@ export function meRoutes(args: MeRoutesArgs): ApiRouteSpec[] {
             environment,
             ...(throttle ? { throttle } : {}),
         };
-    };
-    return [
-        spec(
-            "me-devices-put",
-            "PUT /v1/me/devices/{deviceId}",
-            "Registers the caller's device token",
-            putDevice,
-            [dynamo("RegisterOwnDevice", ["UpdateItem"], devices.arn)],
-            devicesEnv,
-        ),
-        spec(
-            "me-devices-delete",
-            "DELETE /v1/me/devices/{deviceId}",
-            "Removes one of the caller's devices",
-            deleteDevice,
-            [dynamo("RemoveOwnDevice", ["DeleteItem"], devices.arn)],
-            devicesEnv,
-        ),
-        spec(
-            "me-preferences-get",
-            "GET /v1/me/preferences",
-            "Reads the caller's preferences",
-            getPreferences,
-            [dynamo("ReadOwnPreferences", ["Query"], preferences.arn)],
-            preferencesEnv,
-        ),
-        // TransactWriteItems is authorized as UpdateItem per item; the answer is read back with Query.
-        spec(
-            "me-preferences-put",
-            "PUT /v1/me/preferences",
-            "Changes the caller's preferences",
-            putPreferences,
-            [dynamo("WriteOwnPreferences", ["UpdateItem", "Query"], preferences.arn)],
-            preferencesEnv,
-        ),
-        spec(
-            "me-inbox-list",
-            "GET /v1/me/inbox",
-            "Lists the caller's inbox, newest first, with the unread count",
-            listInbox,
-            [dynamo("ListOwnInbox", ["Query"], inbox.arn), dynamo("CountOwnUnread", ["Query"], unreadIndexArn)],
-            inboxListEnv,
-        ),
-        spec(
-            "me-inbox-read-item",
-            "POST /v1/me/inbox/{id}/read",
-            "Marks one of the caller's inbox items read",
-            markInboxItemRead,
-            [dynamo("MarkOwnItemRead", ["UpdateItem"], inbox.arn)],
-            inboxReadEnv,
-        ),
-        spec(
-            "me-inbox-read-all",
-            "POST /v1/me/inbox/read-all",
-            "Marks the caller's unread inbox items read",
-            markAllInboxRead,
-            [dynamo("FindOwnUnread", ["Query"], unreadIndexArn), dynamo("MarkOwnItemsRead", ["UpdateItem"], inbox.arn)],
-            inboxReadEnv,
-        ),
-    ];
+    });
 }
