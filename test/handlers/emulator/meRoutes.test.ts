@@ -263,6 +263,22 @@ describe("emulator: the /v1/me routes (serialized closures, DynamoDB Local)", fu
             expect(row).not.to.have.property("disabledAt");
         });
 
+        it("a DynamoDB failure past the SDK's retries answers 500 without its details", async () => {
+            const fault = (operation: string, body: string) =>
+                operation === "UpdateItem" && body.includes(plane.tables.devices);
+            emulators.dynamodbFaults.push(fault);
+            try {
+                const out = await putDevice("dev-err", "phone", { platform: "ios", token: IOS_TOKEN });
+                expect(out.statusCode).to.equal(500);
+                expect(parse(out)).to.deep.equal({ message: "Internal error" });
+            } finally {
+                emulators.dynamodbFaults.splice(emulators.dynamodbFaults.indexOf(fault), 1);
+            }
+            expect((await putDevice("dev-err", "phone", { platform: "ios", token: IOS_TOKEN })).statusCode).to.equal(
+                200,
+            );
+        });
+
         it("a device id registered with the other platform is refused (409), the row unchanged", async () => {
             const out = await putDevice("dev-ann", "ann-iphone", { platform: "android", token: FCM_TOKEN });
             expect(out.statusCode).to.equal(409);
