@@ -5,7 +5,8 @@
  * preferences,inbox}.ts decide everything else. DynamoDB calls per route:
  * - PUT device: UpdateItem (devices) · DELETE device: DeleteItem (devices)
  * - GET preferences: Query (preferences) · PUT preferences: TransactWriteItems + Query (preferences)
- * - GET inbox: Query (inbox) + Query COUNT (inbox/index/byUnread)
+ * - GET inbox: Query (inbox) + Query COUNT (inbox/index/byUnread); once per container, KMS GenerateMac
+ *   (the cursor key: see cursorKeyOnce)
  * - POST read: UpdateItem (inbox) · POST read-all: Query (byUnread) + UpdateItem per item (inbox)
  */
 import {
@@ -16,6 +17,7 @@ import {
     TransactWriteItemsCommand,
     UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
+import { GenerateMacCommand, KMSClient } from "@aws-sdk/client-kms";
 import { type AttributeMap, unmarshall } from "../core/attributes";
 import {
     deleteDeviceInput,
@@ -26,7 +28,9 @@ import {
 } from "../core/api/devices";
 import { type HttpApiEvent, type HttpApiResult, json, problem } from "../core/api/http";
 import {
-    cursorKey,
+    CURSOR_KEY_LABEL,
+    CURSOR_MAC_ALGORITHM,
+    cursorKeyFromMac,
     inboxPage,
     markReadUpdate,
     pageQuery,
@@ -47,7 +51,20 @@ type Body = (event: HttpApiEvent, userId: string) => Promise<HttpApiResult>;
 
 const isConditionFailure = (err: unknown) => (err as Error).name === "ConditionalCheckFailedException";
 
-/** The caller check, then `body`; an unexpected error is logged and answered 500 (never its details). */
+/**
+ * A dependency the route cannot work without is unavailable: answered 503, the caller may retry.
+ * A marked Error, not a subclass: a serialized closure's class cannot extend Error faithfully.
+ */
+function unavailable(message: string, reason: unknown): Error {
+    return Object.assign(new Error(message), { name: "Unavailable", unavailable: true, reason });
+}
+const isUnavailable = (err: unknown): err is Error & { reason: unknown } =>
+    (err as { unavailable?: unknown } | undefined)?.unavailable === true;
+
+/**
+ * The caller check, then `body`; an unavailable() error is logged and answered 503, any other unexpected
+ * error is logged and answered 500 (never its details).
+ */
 function route(name: string, body: Body): Route {
     const telemetry = createTelemetry();
     return async (event, context) => {
@@ -57,9 +74,47 @@ function route(name: string, body: Body): Route {
         try {
             return await body(event, caller.value);
         } catch (error) {
-            telemetry.log.error(`${name} failed`, { error, requestId: event.requestContext?.requestId });
+            const requestId = event.requestContext?.requestId;
+            if (isUnavailable(error)) {
+                telemetry.log.error(`${name} unavailable: ${error.message}`, { error: error.reason, requestId });
+                return problem(503, "Service unavailable, try again later");
+            }
+            telemetry.log.error(`${name} failed`, { error, requestId });
             return problem(500, "Internal error");
         }
+    };
+}
+
+/**
+ * The inbox cursor key, derived at most once per container: KMS GenerateMac (HMAC_SHA_256) of the
+ * stack's HMAC key over CURSOR_KEY_LABEL; every cursor is then signed and checked locally. Concurrent
+ * first requests share one call. A failed derivation is not kept (the next request tries again) and
+ * is never replaced by a weaker key: the request fails as unavailable (503).
+ */
+function cursorKeyOnce(kms: KMSClient, keyId: string): () => Promise<Buffer> {
+    const derive = async () => {
+        try {
+            const out = await kms.send(
+                new GenerateMacCommand({
+                    KeyId: keyId,
+                    MacAlgorithm: CURSOR_MAC_ALGORITHM,
+                    Message: Buffer.from(CURSOR_KEY_LABEL, "utf8"),
+                }),
+            );
+            return cursorKeyFromMac(out.Mac);
+        } catch (error) {
+            throw unavailable("the inbox cursor key could not be derived (KMS GenerateMac)", error);
+        }
+    };
+    let pending: Promise<Buffer> | undefined;
+    return () => {
+        if (pending) return pending;
+        const attempt = derive();
+        pending = attempt;
+        attempt.catch(() => {
+            if (pending === attempt) pending = undefined;
+        });
+        return attempt;
     };
 }
 
@@ -146,9 +201,10 @@ export function putPreferences(): Route {
 /** `GET /v1/me/inbox?cursor=&limit=` → 200 `{ items, unreadCount, nextCursor? }`, newest first. */
 export function listInbox(): Route {
     const env = readEnvironment(PROCESSOR_ENV.meInboxList);
-    const key = cursorKey(env.inboxCursorKey);
     const client = new DynamoDBClient({});
+    const cursorKey = cursorKeyOnce(new KMSClient({}), env.cursorMacKeyArn);
     return route("GET inbox", async (event, userId) => {
+        const key = await cursorKey();
         const page = parsePageRequest(event, key, userId);
         if (!page.ok) return page.result;
         const [out, unread] = await Promise.all([

@@ -29,8 +29,8 @@ export const ENV = {
     outcomeQueueUrl: "OUTCOME_QUEUE_URL",
     deliveryLogTtlDays: "DELIVERY_LOG_TTL_DAYS",
     inboxTable: "INBOX_TABLE",
-    /** The app-user inbox routes' cursor MAC key (base64, >= 32 bytes): a secret of the stack. */
-    inboxCursorKey: "INBOX_CURSOR_KEY",
+    /** The KMS HMAC key from which the inbox list route derives its cursor MAC key (infra/cursorMacKey.ts). */
+    cursorMacKeyArn: "INBOX_CURSOR_MAC_KEY_ARN",
     /** Days a device row lives after its app last registered it (its TTL `expiresAt`). */
     deviceTtlDays: "DEVICE_TTL_DAYS",
 } as const;
@@ -130,7 +130,7 @@ export const PROCESSOR_ENV = {
     /** App-user (JWT) routes, infra/routes/me.ts: each reads only its own table. */
     meDevices: { ...BASE_ENV, devicesTable: required(ENV.devicesTable), deviceTtlDays: optional(ENV.deviceTtlDays) },
     mePreferences: { ...BASE_ENV, preferencesTable: required(ENV.preferencesTable) },
-    meInboxList: { ...BASE_ENV, inboxTable: required(ENV.inboxTable), inboxCursorKey: required(ENV.inboxCursorKey) },
+    meInboxList: { ...BASE_ENV, inboxTable: required(ENV.inboxTable), cursorMacKeyArn: required(ENV.cursorMacKeyArn) },
     meInboxRead: { ...BASE_ENV, inboxTable: required(ENV.inboxTable) },
     campaignRunner: {
         ...BASE_ENV,

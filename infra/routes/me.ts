@@ -4,8 +4,9 @@
  * exactly the DynamoDB actions its adapter (handlers/api/me.ts) calls, on exactly the table or index
  * it calls them on; its environment is PROCESSOR_ENV.me* of handlers/lib/env.ts.
  *
- * The inbox cursor's MAC key is a secret of the stack (config `inboxCursorKey`, base64 of >= 32 random
- * bytes), handed to the list route only, as an environment variable encrypted with the stack key.
+ * The inbox cursor's MAC key is derived by the list route alone, once per cold start, from the stack's
+ * KMS HMAC key (infra/cursorMacKey.ts): its role may call kms:GenerateMac on that key, with HMAC_SHA_256
+ * only, and nothing else with it. No key material in config, state or environment.
  */
 import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -18,7 +19,7 @@ import {
     putDevice,
     putPreferences,
 } from "../../handlers/api/me";
-import { UNREAD_INDEX } from "../../handlers/core/api/inbox";
+import { CURSOR_MAC_ALGORITHM, UNREAD_INDEX } from "../../handlers/core/api/inbox";
 import { environmentVariables, PROCESSOR_ENV } from "../../handlers/lib/env";
 import { METRIC_NAMESPACE, serviceName } from "../../handlers/lib/telemetry-names";
 import type { ApiRouteSpec } from "../apiRoute";
@@ -29,8 +30,8 @@ export interface MeRoutesArgs {
     stack: string;
     /** The tables these routes read and write (Storage's `tables`). */
     tables: Pick<Record<TableName, aws.dynamodb.Table>, "devices" | "preferences" | "inbox">;
-    /** Base64 of at least 32 random bytes: the MAC key of inbox cursors. Kept secret in state. */
-    inboxCursorKey: pulumi.Input<string>;
+    /** The KMS HMAC_256 key the inbox list route derives its cursor MAC key from (CursorMacKey's `keyArn`). */
+    cursorMacKeyArn: pulumi.Input<string>;
     /** Days a device row lives after its app last registered it (default 270, FCM's staleness limit). */
     deviceTtlDays?: number;
     /** Per-route throttling, by route name; the API's defaults where absent. */
@@ -52,6 +53,17 @@ type Statement = ApiRouteSpec["statements"][number];
 
 function dynamo(sid: string, actions: string[], resource: pulumi.Input<string>): Statement {
     return { Sid: sid, Effect: "Allow", Action: actions.map((a) => `dynamodb:${a}`), Resource: resource };
+}
+
+/** GenerateMac with the cursor key, HMAC-SHA-256 only: the list route's derivation of its cursor key. */
+function cursorMac(keyArn: pulumi.Input<string>): Statement {
+    return {
+        Sid: "DeriveCursorKey",
+        Effect: "Allow",
+        Action: ["kms:GenerateMac"],
+        Resource: keyArn,
+        Condition: { StringEquals: { "kms:MacAlgorithm": CURSOR_MAC_ALGORITHM } },
+    };
 }
 
 type Env = ApiRouteSpec["environment"];
@@ -81,11 +93,11 @@ function routeEnvironments(args: MeRoutesArgs) {
             ...base,
             inboxTable: inbox.name,
         }),
-        // Only the list route signs and checks cursors: the key goes there alone, as a secret.
+        // Only the list route signs and checks cursors: it alone names the key it derives them from.
         inboxList: environmentVariables<typeof PROCESSOR_ENV.meInboxList, Input>(PROCESSOR_ENV.meInboxList, {
             ...base,
             inboxTable: inbox.name,
-            inboxCursorKey: pulumi.secret(args.inboxCursorKey),
+            cursorMacKeyArn: args.cursorMacKeyArn,
         }),
     };
 }
@@ -137,7 +149,11 @@ export function meRoutes(args: MeRoutesArgs): ApiRouteSpec[] {
             "GET /v1/me/inbox",
             "Lists the caller's inbox, newest first, with the unread count",
             listInbox,
-            [dynamo("ListOwnInbox", ["Query"], inbox.arn), dynamo("CountOwnUnread", ["Query"], unread)],
+            [
+                dynamo("ListOwnInbox", ["Query"], inbox.arn),
+                dynamo("CountOwnUnread", ["Query"], unread),
+                cursorMac(args.cursorMacKeyArn),
+            ],
             env.inboxList,
         ],
         [

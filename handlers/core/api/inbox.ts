@@ -7,7 +7,9 @@
  * The cursor is the Query's LastEvaluatedKey reduced to its `itemId` (the `userId` half is the caller
  * by construction), bound to the caller and authenticated: `<itemId>.<HMAC-SHA256(key, v1|user|itemId)>`
  * in base64url. A cursor that was altered, made up, or issued to another user fails the MAC: 400.
- * The key is a secret of the stack (see infra/routes/me.ts); the MAC is compared in constant time.
+ * The key is derived, once per container, from the stack's KMS HMAC key (infra/cursorMacKey.ts):
+ * GenerateMac(HMAC_SHA_256) over CURSOR_KEY_LABEL gives 32 bytes that never leave the function's memory;
+ * cursors are then signed and checked locally, and the MAC is compared in constant time.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { marshall } from "../attributes";
@@ -19,8 +21,12 @@ export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 /** Items marked read by one `read-all` call; the unread count of the list says whether any remain. */
 export const READ_ALL_BATCH = 100;
-/** A cursor key shorter than this is a configuration mistake (HMAC-SHA256 keys: 32 bytes or more). */
-export const MIN_CURSOR_KEY_BYTES = 32;
+/** The cursor key is an HMAC-SHA-256 output: exactly this many bytes, never fewer. */
+export const CURSOR_KEY_BYTES = 32;
+/** The KMS MAC algorithm of the derivation (the only one the key policy and the route's role allow). */
+export const CURSOR_MAC_ALGORITHM = "HMAC_SHA_256";
+/** The fixed message whose KMS MAC is the cursor key; a new label (v2) would make a new key. */
+export const CURSOR_KEY_LABEL = "notify/inbox-cursor/v1";
 const CURSOR_VERSION = "v1";
 
 export interface InboxItemView {
@@ -46,12 +52,13 @@ export interface PageRequest {
     after?: string;
 }
 
-/** The cursor key from its configured form (base64, at least 32 bytes once decoded). */
-export function cursorKey(encoded: string): Buffer {
-    const key = Buffer.from(encoded, "base64");
-    if (key.length < MIN_CURSOR_KEY_BYTES)
-        throw new Error(`the inbox cursor key must be at least ${MIN_CURSOR_KEY_BYTES} bytes`);
-    return key;
+/** The cursor key from GenerateMac's `Mac`: exactly 32 bytes, or an error (never a weaker key). */
+export function cursorKeyFromMac(mac: Uint8Array | undefined): Buffer {
+    if (!mac || mac.length !== CURSOR_KEY_BYTES)
+        throw new Error(
+            `GenerateMac returned ${mac?.length ?? "no"} bytes, not the ${CURSOR_KEY_BYTES} of HMAC-SHA-256`,
+        );
+    return Buffer.from(mac);
 }
 
 function mac(key: Buffer, userId: string, itemId: string): Buffer {

@@ -9,7 +9,7 @@ import {
     validDeviceId,
 } from "../../../handlers/core/api/devices";
 import {
-    cursorKey,
+    cursorKeyFromMac,
     encodeCursor,
     itemView,
     parseItemIdParam,
@@ -21,8 +21,8 @@ import { parsePreferencesUpdate, preferencesView, preferencesWrites } from "../.
 import { inboxItemId } from "../../../handlers/core/inbox";
 import { jwtEvent } from "../api/events";
 
-const KEY = cursorKey(Buffer.alloc(32, 1).toString("base64"));
-const OTHER_KEY = cursorKey(Buffer.alloc(32, 2).toString("base64"));
+const KEY = cursorKeyFromMac(new Uint8Array(32).fill(1));
+const OTHER_KEY = cursorKeyFromMac(new Uint8Array(32).fill(2));
 const ITEM = inboxItemId(1_796_000_000_000, "order-1");
 
 describe("/v1/me pure cores", () => {
@@ -75,8 +75,13 @@ describe("/v1/me pure cores", () => {
                 expect(verifyCursor(KEY, "ann", bad)).to.equal(undefined);
         });
 
-        it("a key shorter than 32 bytes is a configuration error", () => {
-            expect(() => cursorKey(Buffer.alloc(31).toString("base64"))).to.throw(/32 bytes/);
+        it("the key is GenerateMac's 32-byte HMAC-SHA-256 output, or an error: never a shorter or missing key", () => {
+            const mac = new Uint8Array(32).map((_, i) => i);
+            expect(cursorKeyFromMac(mac).equals(Buffer.from(mac))).to.equal(true);
+            expect(() => cursorKeyFromMac(mac.subarray(0, 31))).to.throw(/31 bytes/);
+            expect(() => cursorKeyFromMac(new Uint8Array(0))).to.throw(/0 bytes/);
+            expect(() => cursorKeyFromMac(undefined)).to.throw(/no bytes/);
+            expect(() => cursorKeyFromMac(new Uint8Array(48))).to.throw(/48 bytes/);
         });
 
         it("limit 1-100 (default 20) and the cursor are parsed from the query", () => {

@@ -4,22 +4,25 @@
  * the loader extracts each serialized closure, and every call goes to DynamoDB Local with tables created
  * from TABLES. Events are HTTP API payload 2.0 events with a JWT authorizer context (events.ts).
  * Checked: every route's happy path, every route refusing an event without claims (401), and on every
- * route that a token for user A never reads or writes B's data.
+ * route that a token for user A never reads or writes B's data. KMS is the local cloud's KmsStandIn
+ * (HMAC-SHA-256 with a random key per KeyId): the list route derives its cursor key from it.
  */
 import * as path from "node:path";
+import { DisabledException, KMSInternalException } from "@aws-sdk/client-kms";
 import { expect } from "chai";
 import { CHANNELS } from "../../../handlers/core/channels";
 import { inboxItemId } from "../../../handlers/core/inbox";
+import { ME_ROUTE_NAMES } from "../../../infra/routes/me";
 import { type Emulators, startEmulators, useEmulatorEnv } from "../../../toolkit/local-cloud/emulators";
+import { captureStdout } from "../../../toolkit/local-cloud/platform";
 import { type LoadedFunction, type LoadedProgram, loadProgram } from "../../../toolkit/local-cloud/program";
 import { createDataPlane, type DataPlane } from "../../../toolkit/local-cloud/resources";
-import { MobileStandIn } from "../../../toolkit/local-cloud/sdk";
+import { KmsStandIn, MobileStandIn } from "../../../toolkit/local-cloud/sdk";
 import { eventSourceFilter, TableStream } from "../../../toolkit/local-cloud/streams";
 import { runGate } from "../../../toolkit/gate/gate";
 import { jwtEvent } from "../api/events";
 
 const FIXTURE = path.join(__dirname, "..", "..", "fixtures", "me-routes-program");
-const CURSOR_KEY = Buffer.alloc(32, 7).toString("base64");
 const IOS_TOKEN = "A1B2C3D4E5F60718293A4B5C6D7E8F90A1B2C3D4E5F60718293A4B5C6D7E8F90";
 const FCM_TOKEN = `fGcmAbc123:APA91b${"x".repeat(140)}`;
 
@@ -32,21 +35,19 @@ describe("emulator: the /v1/me routes (serialized closures, DynamoDB Local)", fu
     let emulators: Emulators;
     let restoreEnv: () => void;
     let plane: DataPlane;
+    let kms: KmsStandIn;
     const fns = new Map<string, LoadedFunction>();
 
+    /** A new container of the route's shipped closure (its factory runs: a cold start). */
+    const coldStart = (name: string) => {
+        const shipped = program.fn(`${name}-fn`);
+        return shipped.load({
+            ...plane.rewriteEnv(shipped.environment),
+            LOG_LEVEL: process.env.NOTIFY_TEST_LOG_LEVEL ?? "ERROR",
+        });
+    };
     const fn = (name: string) => {
-        if (!fns.has(name)) {
-            const shipped = program.fn(`${name}-fn`);
-            fns.set(
-                name,
-                shipped.load({
-                    ...plane.rewriteEnv(shipped.environment),
-                    // The program keeps the key secret (the recorded env shows "[secret]"): the test's own.
-                    ...(shipped.environment.INBOX_CURSOR_KEY ? { INBOX_CURSOR_KEY: CURSOR_KEY } : {}),
-                    LOG_LEVEL: process.env.NOTIFY_TEST_LOG_LEVEL ?? "ERROR",
-                }),
-            );
-        }
+        if (!fns.has(name)) fns.set(name, coldStart(name));
         return fns.get(name)!;
     };
     const call = (name: string, event: unknown) => fn(name).invoke<Answer>(event);
@@ -135,14 +136,16 @@ describe("emulator: the /v1/me routes (serialized closures, DynamoDB Local)", fu
         emulators = await startEmulators({ region: "eu-west-1" });
         restoreEnv = useEmulatorEnv(emulators.endpoints);
         plane = await createDataPlane(program, emulators.endpoints);
+        kms = new KmsStandIn();
     });
     after(async () => {
+        kms?.restore();
         restoreEnv?.();
         await emulators?.close();
     });
 
     describe("what the program ships", () => {
-        it("one JWT route per spec, each with DynamoDB actions on exactly its own table or index, and the cursor key secret", () => {
+        it("one JWT route per spec, each with DynamoDB actions on exactly its own table or index", () => {
             const routeTable = (program.result.outputs as Record<string, any>).routeTable;
             expect(routeTable.map((r: any) => `${r.auth} ${r.routeKey}`)).to.deep.equal([
                 "jwt PUT /v1/me/devices/{deviceId}",
@@ -186,8 +189,45 @@ describe("emulator: the /v1/me routes (serialized closures, DynamoDB Local)", fu
                 expect(dynamo, name).to.deep.equal(grants);
                 for (const s of statements) expect([s.Action].flat(), name).not.to.include("*");
             }
-            expect(program.fn("me-inbox-list-fn").environment.INBOX_CURSOR_KEY).to.equal("[secret]");
-            expect(program.fn("me-inbox-read-item-fn").environment).not.to.have.property("INBOX_CURSOR_KEY");
+        });
+
+        it("the list route alone may make HMAC-SHA-256 MACs with the HMAC key, and holds no key material", () => {
+            const [macKey] = program.ofType("aws:kms/key:Key").filter((k) => k.name === "inbox-cursor-mac-key");
+            expect(macKey.inputs).to.include({ customerMasterKeySpec: "HMAC_256", keyUsage: "GENERATE_VERIFY_MAC" });
+            const keyArn = macKey.outputs.arn as string;
+            expect(keyArn).to.match(/^arn:aws:kms:/);
+            const kmsGrants = (name: string) =>
+                (
+                    JSON.parse(
+                        program.ofType("aws:iam/rolePolicy:RolePolicy").find((p) => p.name === `${name}-policy`)!.inputs
+                            .policy,
+                    ).Statement as any[]
+                ).filter((s) => [s.Resource].flat().includes(keyArn));
+            expect(kmsGrants("me-inbox-list")).to.deep.equal([
+                {
+                    Sid: "DeriveCursorKey",
+                    Effect: "Allow",
+                    Action: ["kms:GenerateMac"],
+                    Resource: keyArn,
+                    Condition: { StringEquals: { "kms:MacAlgorithm": "HMAC_SHA_256" } },
+                },
+            ]);
+            for (const name of ME_ROUTE_NAMES.filter((n) => n !== "me-inbox-list")) {
+                expect(kmsGrants(name), name).to.deep.equal([]);
+                expect(program.fn(`${name}-fn`).environment, name).not.to.have.property("INBOX_CURSOR_MAC_KEY_ARN");
+            }
+            const listEnv = program.fn("me-inbox-list-fn").environment;
+            expect(listEnv.INBOX_CURSOR_MAC_KEY_ARN).to.equal(keyArn);
+            expect(Object.keys(listEnv).sort()).to.deep.equal(
+                [
+                    "INBOX_CURSOR_MAC_KEY_ARN",
+                    "INBOX_TABLE",
+                    "LOG_LEVEL",
+                    "NOTIFY_STAGE",
+                    "POWERTOOLS_METRICS_NAMESPACE",
+                    "POWERTOOLS_SERVICE_NAME",
+                ].sort(),
+            );
         });
 
         it("passes the policy gate (least privilege, encryption, tags, runtime) with every policy mandatory", () => {
@@ -550,6 +590,72 @@ describe("emulator: the /v1/me routes (serialized closures, DynamoDB Local)", fu
             for (const limit of ["0", "101", "abc", "-1", "2.5"]) {
                 expect((await listInbox("inbox-ann", { limit })).statusCode, limit).to.equal(400);
             }
+        });
+
+        it("derives the cursor key with ONE GenerateMac per container, however many (and concurrent) list requests", async () => {
+            const keyArn = program.fn("me-inbox-list-fn").environment.INBOX_CURSOR_MAC_KEY_ARN;
+            const before = kms.generateMacCalls().length;
+            const container = coldStart("me-inbox-list");
+            const list = (sub: string, query?: Record<string, string>) =>
+                container.invoke<Answer>(jwtEvent({ routeKey: "GET /v1/me/inbox", path: "/v1/me/inbox", sub, query }));
+            // Concurrent first requests share the one derivation.
+            const first = await Promise.all(Array.from({ length: 5 }, () => list("inbox-ann", { limit: "5" })));
+            for (const out of first) expect(out.statusCode).to.equal(200);
+            let cursor = parse(first[0]).nextCursor as string;
+            for (let i = 0; i < 6; i++) {
+                const out = await list("inbox-ann", { limit: "5", cursor });
+                expect(out.statusCode).to.equal(200);
+                cursor = parse(out).nextCursor;
+            }
+            expect((await list("inbox-bob")).statusCode).to.equal(200);
+            const calls = kms.generateMacCalls().slice(before);
+            expect(calls).to.deep.equal([
+                {
+                    operation: "GenerateMac",
+                    keyId: keyArn,
+                    algorithm: "HMAC_SHA_256",
+                    message: "notify/inbox-cursor/v1",
+                },
+            ]);
+            // Another container derives the same key from the same KMS key: a cursor from one works on the other.
+            const fromOther = parse(await listInbox("inbox-ann", { limit: "5" })).nextCursor as string;
+            expect((await list("inbox-ann", { limit: "5", cursor: fromOther })).statusCode).to.equal(200);
+            expect(parse(first[0]).nextCursor).to.equal(fromOther);
+        });
+
+        it("a failed GenerateMac answers 503 (logged, no details, no cursor signed) and the next request derives again", async () => {
+            const container = coldStart("me-inbox-list");
+            const list = (query?: Record<string, string>) =>
+                container.invoke<Answer>(
+                    jwtEvent({ routeKey: "GET /v1/me/inbox", path: "/v1/me/inbox", sub: "inbox-ann", query }),
+                );
+            const cursor = parse(await listInbox("inbox-ann", { limit: "5" })).nextCursor as string;
+            const before = kms.generateMacCalls().length;
+            kms.failures.push(
+                new KMSInternalException({ message: "internal error in kms-secret-detail", $metadata: {} }),
+            );
+            const logged: string[] = [];
+            const failed = await captureStdout(logged, () => list({ limit: "5" }));
+            expect(failed.statusCode).to.equal(503);
+            const errors = logged.map((l) => JSON.parse(l)).filter((l) => l.level === "ERROR");
+            expect(errors.map((l) => [l.message, l.error?.name])).to.deep.equal([
+                [
+                    "GET inbox unavailable: the inbox cursor key could not be derived (KMS GenerateMac)",
+                    "KMSInternalException",
+                ],
+            ]);
+            expect(parse(failed)).to.deep.equal({ message: "Service unavailable, try again later" });
+            expect(failed.body).not.to.contain("kms-secret-detail");
+            // A 503 even with a valid cursor in the request: nothing is checked or signed without the key.
+            kms.failures.push(new DisabledException({ message: "key is disabled", $metadata: {} }));
+            expect((await list({ limit: "5", cursor })).statusCode).to.equal(503);
+            const ok = await list({ limit: "5", cursor });
+            expect(ok.statusCode).to.equal(200);
+            expect(parse(ok).items).to.have.length(5);
+            // Two failed derivations, then one that succeeded and is kept.
+            expect(kms.generateMacCalls().length - before).to.equal(3);
+            expect((await list({ limit: "5" })).statusCode).to.equal(200);
+            expect(kms.generateMacCalls().length - before).to.equal(3);
         });
 
         it("marks one of the caller's items read; B's item, a missing one or a bad id is refused and left unchanged", async () => {
