@@ -236,6 +236,49 @@ describe("emulator: the /v1/me routes (serialized closures, DynamoDB Local)", fu
             expect(report.resourcesChecked).to.be.greaterThan(40);
         });
 
+        it("the HMAC key: administered by the account, used only for HMAC_SHA_256 GenerateMac, no rotation to ask for", () => {
+            const [macKey] = program.ofType("aws:kms/key:Key").filter((k) => k.name === "inbox-cursor-mac-key");
+            expect(macKey.inputs).not.to.have.property("enableKeyRotation");
+            expect(macKey.inputs.deletionWindowInDays).to.equal(30);
+            const statements = JSON.parse(macKey.inputs.policy).Statement as any[];
+            expect(statements.map((st) => st.Sid)).to.deep.equal([
+                "AccountAdministersKey",
+                "AccountRolesGenerateCursorMacs",
+            ]);
+            const [admin, use] = statements;
+            const root = { AWS: `arn:aws:iam::${macKey.outputs.arn.split(":")[4]}:root` };
+            expect(admin.Principal).to.deep.equal(root);
+            expect(admin.Action).to.include.members(["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DescribeKey"]);
+            for (const action of admin.Action as string[]) {
+                expect(action, "administration only").not.to.match(/Rotat|Mac$|Encrypt|Decrypt|GenerateData/);
+            }
+            expect(use).to.deep.equal({
+                Sid: "AccountRolesGenerateCursorMacs",
+                Effect: "Allow",
+                Principal: root,
+                Action: ["kms:GenerateMac"],
+                Resource: "*",
+                Condition: {
+                    StringEquals: { "kms:CallerAccount": root.AWS.split(":")[4], "kms:MacAlgorithm": "HMAC_SHA_256" },
+                },
+            });
+        });
+
+        it("the gate exempts the HMAC key from rotation because it is one (the same key as symmetric would fail)", () => {
+            const rotationOf = (result: unknown) =>
+                runGate(result as any, { stack: "test", programDir: FIXTURE }).violations.filter(
+                    (v) => v.policy === "kms-key-rotation",
+                );
+            expect(rotationOf(program.result)).to.deep.equal([]);
+            const symmetric = structuredClone(program.result) as any;
+            const key = symmetric.resources.find((r: any) => r.name === "inbox-cursor-mac-key");
+            delete key.inputs.customerMasterKeySpec;
+            delete key.inputs.keyUsage;
+            expect(rotationOf(symmetric).map((v) => [v.resourceName, v.level])).to.deep.equal([
+                ["inbox-cursor-mac-key", "mandatory"],
+            ]);
+        });
+
         it("every route refuses an event without the authorizer's claims (401) or without a usable sub", async () => {
             const calls = [
                 (sub: any) => putDevice(sub, "phone-1", { platform: "ios", token: IOS_TOKEN }),
