@@ -31,6 +31,10 @@ export const ENV = {
     /** The in-app inbox table and how long its items live (config inboxTtlDays). */
     inboxTable: "INBOX_TABLE",
     inboxTtlDays: "INBOX_TTL_DAYS",
+    /** The KMS HMAC key from which the inbox list route derives its cursor MAC key (infra/cursorMacKey.ts). */
+    cursorMacKeyArn: "INBOX_CURSOR_MAC_KEY_ARN",
+    /** Days a device row lives after its app last registered it (its TTL `expiresAt`). */
+    deviceTtlDays: "DEVICE_TTL_DAYS",
 } as const;
 
 /** Reads a variable the stack must have set; a missing one is a deployment bug, so fail loudly. */
@@ -127,6 +131,11 @@ export const PROCESSOR_ENV = {
         analyticsStream: required(ENV.analyticsStream),
     },
     deviceMaintenance: { ...BASE_ENV, ...PLATFORM_ENV, devicesTable: required(ENV.devicesTable) },
+    /** App-user (JWT) routes, infra/routes/me.ts: each reads only its own table. */
+    meDevices: { ...BASE_ENV, devicesTable: required(ENV.devicesTable), deviceTtlDays: optional(ENV.deviceTtlDays) },
+    mePreferences: { ...BASE_ENV, preferencesTable: required(ENV.preferencesTable) },
+    meInboxList: { ...BASE_ENV, inboxTable: required(ENV.inboxTable), cursorMacKeyArn: required(ENV.cursorMacKeyArn) },
+    meInboxRead: { ...BASE_ENV, inboxTable: required(ENV.inboxTable) },
     campaignRunner: {
         ...BASE_ENV,
         preferencesTable: required(ENV.preferencesTable),
