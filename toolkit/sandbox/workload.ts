@@ -100,79 +100,103 @@ export function generateWorkload(options: WorkloadOptions): Workload {
         }
         return items[items.length - 1][1];
     };
+    const draw: Draw = { random, pick };
     const users: WorkloadUser[] = [];
     const requests: WorkloadRequest[] = [];
     const optedOutPhones: string[] = [];
     const throttledTokens: string[] = [];
     for (let i = 0; i < options.users; i++) {
-        const userId = `${prefix}-user-${String(i).padStart(5, "0")}`;
-        const locale = random() < 0.7 ? "en" : "de";
-        const quiet = random() < 0.02;
-        const user: WorkloadUser = {
-            userId,
-            locale,
-            timezone: quiet
-                ? "UTC"
-                : pick([
-                      [3, "Europe/Berlin"],
-                      [2, "America/New_York"],
-                      [1, "Asia/Tokyo"],
-                      [1, "UTC"],
-                  ]),
-            email: random() < 0.95 ? `${userId}@example.com` : undefined,
-            phone: random() < 0.7 ? `+4917${String(10_000_000 + i).slice(-8)}` : undefined,
-            preferences: {},
-            devices: {},
-        };
-        if (random() < 0.03) user.preferences!.push = { optIn: false };
-        if (quiet) user.preferences!.push = { ...user.preferences!.push, quietHours: quietHoursAround(now) };
-        if (random() < 0.05) user.preferences!.email = { optIn: false };
-        if (user.phone) user.preferences!.sms = { optIn: random() < 0.9 };
-        if (user.phone && random() < 0.01) optedOutPhones.push(user.phone);
-        // A few in-app opt-outs, by position (no draw: the PRNG sequence, hence every other shape, stays).
-        if (i % 37 === 36) user.preferences!.inapp = { optIn: false };
-        const deviceCount = 1 + Math.floor(random() * 3);
-        for (let d = 0; d < deviceCount; d++) {
-            const platform = random() < 0.55 ? "ios" : "android";
-            const token = `${platform}-${prefix}-token-${i}-${d}-${Math.floor(random() * 1e9).toString(36)}`;
-            user.devices![`${userId}-dev${d}`] = { platform, token };
-            if (random() < 0.02) throttledTokens.push(token);
-        }
+        // User first, then request: the PRNG's draw order (hence the whole workload) depends on it.
+        const user = workloadUser(i, draw, { now, prefix, optedOutPhones, throttledTokens });
         users.push(user);
-
-        // A producer names SMS only for users it knows have a phone; "every channel" requests (no list)
-        // reach every queue and meet the users' real preferences (opt-outs, no phone, quiet hours).
-        const withPhone = user.phone !== undefined;
-        const channels = pick<Channel[] | undefined>([
-            [30, ["push"]],
-            [10, ["push", "inapp"]],
-            [20, ["push", "email"]],
-            [15, ["email"]],
-            [10, withPhone ? ["sms"] : ["push"]],
-            [10, withPhone ? ["push", "email", "sms"] : ["push", "email"]],
-            [5, undefined],
-        ]);
-        const orderId = `A-${1000 + i}`;
-        const request: WorkloadRequest =
-            random() < 0.5
-                ? {
-                      notificationId: `${prefix}-${String(i).padStart(5, "0")}`,
-                      userId,
-                      template: "order-shipped",
-                      data: { orderId },
-                  }
-                : {
-                      notificationId: `${prefix}-${String(i).padStart(5, "0")}`,
-                      userId,
-                      title: `Order ${orderId} shipped`,
-                      subject: `Your order ${orderId} has shipped`,
-                      body: `Your order ${orderId} is on its way`,
-                  };
-        if (channels) request.channels = channels;
-        if (random() < 0.1) request.priority = "high";
-        requests.push(request);
+        requests.push(workloadRequest(i, user, draw, prefix));
     }
     return { users, templates: TEMPLATES, requests, optedOutPhones, throttledTokens };
+}
+
+/** The workload's seeded draws: a uniform number and a weighted pick. */
+interface Draw {
+    random: () => number;
+    pick: <T>(items: [number, T][]) => T;
+}
+
+/** User `i`: locale, time zone, addresses, preferences and 1-3 devices, drawn in a fixed order. */
+function workloadUser(
+    i: number,
+    { random, pick }: Draw,
+    out: { now: number; prefix: string; optedOutPhones: string[]; throttledTokens: string[] },
+): WorkloadUser {
+    const { now, prefix, optedOutPhones, throttledTokens } = out;
+    const userId = `${prefix}-user-${String(i).padStart(5, "0")}`;
+    const locale = random() < 0.7 ? "en" : "de";
+    const quiet = random() < 0.02;
+    const user: WorkloadUser = {
+        userId,
+        locale,
+        timezone: quiet
+            ? "UTC"
+            : pick([
+                  [3, "Europe/Berlin"],
+                  [2, "America/New_York"],
+                  [1, "Asia/Tokyo"],
+                  [1, "UTC"],
+              ]),
+        email: random() < 0.95 ? `${userId}@example.com` : undefined,
+        phone: random() < 0.7 ? `+4917${String(10_000_000 + i).slice(-8)}` : undefined,
+        preferences: {},
+        devices: {},
+    };
+    if (random() < 0.03) user.preferences!.push = { optIn: false };
+    if (quiet) user.preferences!.push = { ...user.preferences!.push, quietHours: quietHoursAround(now) };
+    if (random() < 0.05) user.preferences!.email = { optIn: false };
+    if (user.phone) user.preferences!.sms = { optIn: random() < 0.9 };
+    if (user.phone && random() < 0.01) optedOutPhones.push(user.phone);
+    // A few in-app opt-outs, by position (no draw: the PRNG sequence, hence every other shape, stays).
+    if (i % 37 === 36) user.preferences!.inapp = { optIn: false };
+    const deviceCount = 1 + Math.floor(random() * 3);
+    for (let d = 0; d < deviceCount; d++) {
+        const platform = random() < 0.55 ? "ios" : "android";
+        const token = `${platform}-${prefix}-token-${i}-${d}-${Math.floor(random() * 1e9).toString(36)}`;
+        user.devices![`${userId}-dev${d}`] = { platform, token };
+        if (random() < 0.02) throttledTokens.push(token);
+    }
+    return user;
+}
+
+/** User `i`'s one request: its channels, template or inline content, and priority. */
+function workloadRequest(i: number, user: WorkloadUser, { random, pick }: Draw, prefix: string): WorkloadRequest {
+    const { userId } = user;
+    // A producer names SMS only for users it knows have a phone; "every channel" requests (no list)
+    // reach every queue and meet the users' real preferences (opt-outs, no phone, quiet hours).
+    const withPhone = user.phone !== undefined;
+    const channels = pick<Channel[] | undefined>([
+        [30, ["push"]],
+        [10, ["push", "inapp"]],
+        [20, ["push", "email"]],
+        [15, ["email"]],
+        [10, withPhone ? ["sms"] : ["push"]],
+        [10, withPhone ? ["push", "email", "sms"] : ["push", "email"]],
+        [5, undefined],
+    ]);
+    const orderId = `A-${1000 + i}`;
+    const request: WorkloadRequest =
+        random() < 0.5
+            ? {
+                  notificationId: `${prefix}-${String(i).padStart(5, "0")}`,
+                  userId,
+                  template: "order-shipped",
+                  data: { orderId },
+              }
+            : {
+                  notificationId: `${prefix}-${String(i).padStart(5, "0")}`,
+                  userId,
+                  title: `Order ${orderId} shipped`,
+                  subject: `Your order ${orderId} has shipped`,
+                  body: `Your order ${orderId} is on its way`,
+              };
+    if (channels) request.channels = channels;
+    if (random() < 0.1) request.priority = "high";
+    return request;
 }
 
 /** The sandbox's demo user: preferences, two devices, an e-mail address and a phone. */
