@@ -162,11 +162,13 @@ function sharedSetup(args: ProcessorsArgs, parent: pulumi.Resource) {
 
 type Shared = ReturnType<typeof sharedSetup>;
 
-/** What the channel senders share: the pipeline's statements and environment, the channel queue as source. */
-function senderFactory(shared: Shared) {
-    const { args, config, tables, messaging, region, account, tableArns, dynamo, analytics, common, base, parent } =
-        shared;
-    const deferral: Statement[] = [
+/** Deferral: one-time schedules in the stack's group, run as the deferral role (passed to Scheduler only). */
+function deferralStatements(
+    args: ProcessorsArgs,
+    region: pulumi.Input<string>,
+    account: pulumi.Input<string>,
+): Statement[] {
+    return [
         {
             Sid: "DeferDelivery",
             Effect: "Allow",
@@ -181,6 +183,13 @@ function senderFactory(shared: Shared) {
             Condition: { StringEquals: { "iam:PassedToService": "scheduler.amazonaws.com" } },
         },
     ];
+}
+
+/** What the channel senders share: the pipeline's statements and environment, the channel queue as source. */
+function senderFactory(shared: Shared) {
+    const { args, config, tables, messaging, region, account, tableArns, dynamo, analytics, common, base, parent } =
+        shared;
+    const deferral = deferralStatements(args, region, account);
     /** What the shared sender pipeline does for every channel, plus reading the given tables. */
     const senderStatements = (recipientTables: TableName[]): Statement[] => [
         analytics,

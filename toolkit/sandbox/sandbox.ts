@@ -108,25 +108,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
         const { delivered, calls, callsPerDelivered } = callProfile(pass.channels);
         const { accounting } = pass;
         const ok = accounting.lost.length === 0 && accounting.leftInQueues === 0 && analytics.problems.length === 0;
-        print(`\nSummary (${((Date.now() - started) / 1000).toFixed(1)}s)`);
-        print(
-            `    requests ${requests.length}; routed to channel queues ${accounting.routed}; accounted: delivery log ${accounting.logged}, DLQ ${accounting.deadLettered}, queued for replay ${accounting.queuedForReplay}; left in queues ${accounting.leftInQueues}; LOST ${accounting.lost.length}`,
-        );
-        print(
-            `    delivered: push ${delivered.push} (device endpoints), email ${delivered.email}, sms ${delivered.sms}, inapp ${delivered.inapp} (inbox items)`,
-        );
-        print(`    API calls by the functions: ${JSON.stringify(byOperation(allCalls))}`);
-        const ratio = (c: Channel) => (calls[c] === 0 && delivered[c] === 0 ? "-" : fmt(callsPerDelivered[c]));
-        print(
-            `    API calls per delivered notification (target <= ${CALLS_PER_DELIVERED_TARGET}): ${CHANNELS.map((c) => `${c} ${ratio(c)}`).join(", ")}, overall ${fmt(callsPerDelivered.overall)}`,
-        );
-        if (single)
-            print(
-                `    (one request pays a whole batch's reads and bookkeeping writes alone; at the prod batch size see npm run bench)`,
-            );
-        for (const item of accounting.lost.slice(0, 20))
-            print(`    LOST ${item.notificationId} on ${item.channel}: ${item.why}`);
-        print(ok ? "    nothing lost" : "    FAILED: see above");
+        printSummary({ requests, accounting, allCalls, delivered, calls, callsPerDelivered, ok, started }, print);
         return {
             stack: options.stack,
             requests: requests.length,
@@ -148,6 +130,46 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
     } finally {
         await platform.close();
     }
+}
+
+/** What a push or in-app delivery counts (the others count one per recipient). */
+const DELIVERED_UNIT: Record<Channel, string> = {
+    push: " (device endpoints)",
+    email: "",
+    sms: "",
+    inapp: " (inbox items)",
+};
+
+/** The run's closing lines: accounting, deliveries, API calls, and what was lost. */
+function printSummary(
+    run: {
+        requests: WorkloadRequest[];
+        accounting: PassResult["accounting"];
+        allCalls: ChannelRun["calls"];
+        ok: boolean;
+        started: number;
+    } & ReturnType<typeof callProfile>,
+    print: (line: string) => void,
+): void {
+    const { requests, accounting, allCalls, delivered, calls, callsPerDelivered, ok, started } = run;
+    const single = requests.length === 1;
+    print(`\nSummary (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+    print(
+        `    requests ${requests.length}; routed to channel queues ${accounting.routed}; accounted: delivery log ${accounting.logged}, DLQ ${accounting.deadLettered}, queued for replay ${accounting.queuedForReplay}; left in queues ${accounting.leftInQueues}; LOST ${accounting.lost.length}`,
+    );
+    print(`    delivered: ${CHANNELS.map((c) => `${c} ${delivered[c]}${DELIVERED_UNIT[c]}`).join(", ")}`);
+    print(`    API calls by the functions: ${JSON.stringify(byOperation(allCalls))}`);
+    const ratio = (c: Channel) => (calls[c] === 0 && delivered[c] === 0 ? "-" : fmt(callsPerDelivered[c]));
+    print(
+        `    API calls per delivered notification (target <= ${CALLS_PER_DELIVERED_TARGET}): ${CHANNELS.map((c) => `${c} ${ratio(c)}`).join(", ")}, overall ${fmt(callsPerDelivered.overall)}`,
+    );
+    if (single)
+        print(
+            `    (one request pays a whole batch's reads and bookkeeping writes alone; at the prod batch size see npm run bench)`,
+        );
+    for (const item of accounting.lost.slice(0, 20))
+        print(`    LOST ${item.notificationId} on ${item.channel}: ${item.why}`);
+    print(ok ? "    nothing lost" : "    FAILED: see above");
 }
 
 /** Delivered notifications and API calls per channel, and their ratio (overall too). */
