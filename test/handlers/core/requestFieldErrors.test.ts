@@ -47,7 +47,7 @@ describe("core/request: every field error, the first one as the senders' reason"
             "sendAt",
         ]);
         expect(errors[0].problem).to.equal("notificationId must match [A-Za-z0-9_-]{1,128}");
-        expect(errors[5].problem).to.equal("unknown channel 'fax' (expected push, email or sms)");
+        expect(errors[5].problem).to.equal("unknown channel 'fax' (expected push, email, sms, inapp)");
         expect(errors[8].problem).to.equal("give either template or direct title/body/subject, not both");
     });
 

@@ -470,7 +470,7 @@ describe("producer routes: the shipped closures on DynamoDB Local and fauxqs", f
                 { field: "notificationId", problem: "notificationId must match [A-Za-z0-9_-]{1,128}" },
                 { field: "recipients[0].email", problem: "recipients[0].email must be a string" },
                 { field: "recipients[1]", problem: "recipients[1] needs a userId, an email or a phone" },
-                { field: "channels[1]", problem: "unknown channel 'fax' (expected push, email or sms)" },
+                { field: "channels[1]", problem: "unknown channel 'fax' (expected push, email, sms, inapp)" },
                 { field: "template", problem: "give either template or direct title/body/subject, not both" },
                 { field: "priority", problem: "priority must be high or normal" },
                 {
