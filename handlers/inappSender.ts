@@ -5,9 +5,9 @@
  * redelivery, a copy past its lease, a resend after an attempt without an answer, or a second SQS message
  * of the same request (a duplicate publish, queued at another time, hence another item id) finds the item
  * instead of adding a second one — that ConditionalCheckFailed is the proof it was delivered, hence SENT,
- * and the row names the item that exists (DynamoDB returns it with the failure). A throttle is retried with backoff
- * within the time budget, then the record goes back to its queue; a missing table or key access is
- * operational (core/retry), a rejected item permanent (FAILED).
+ * and the row names the item that exists (DynamoDB returns it with the failure). A throttle is retried
+ * with backoff within the time budget, then the record goes back to its queue; a missing table or key
+ * access is operational (core/retry), a rejected item permanent (FAILED).
  */
 import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "./core/attributes";
