@@ -6,7 +6,8 @@
  *
  * The cursor is the Query's LastEvaluatedKey reduced to its `itemId` (the `userId` part is the caller
  * by construction, the `notificationId` part is in the item id), bound to the caller and authenticated:
- * `<itemId>.<HMAC-SHA256(key, v1|user|itemId)>` in base64url. A cursor that was altered, made up, or issued to another user fails the MAC: 400.
+ * `<itemId>.<HMAC-SHA256(key, v1|user|itemId)>` in base64url. A cursor that was altered, made up, or
+ * issued to another user fails the MAC: 400.
  * The key is derived, once per container, from the stack's KMS HMAC key (infra/cursorMacKey.ts):
  * GenerateMac(HMAC_SHA_256) over CURSOR_KEY_LABEL gives 32 bytes that never leave the function's memory;
  * cursors are then signed and checked locally, and the MAC is compared in constant time.
