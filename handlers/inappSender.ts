@@ -1,11 +1,13 @@
 /**
  * In-app sender (inapp channel queue -> one item per recipient in the user's inbox, DynamoDB PutItem on
- * the KMS-encrypted inbox table). The "provider" is DynamoDB: the write is conditional on the item id
- * (deterministic per queued message, core/inbox.ts), so a redelivery, a copy past its lease or a resend
- * after an attempt without an answer finds the item instead of adding a second one — that
- * ConditionalCheckFailed is the proof it was delivered, hence SENT. A throttle is retried with backoff
- * within the time budget, then the record goes back to its queue; a missing table or key access is
- * operational (core/retry), a rejected item permanent (FAILED).
+ * the KMS-encrypted inbox table). The "provider" is DynamoDB: the table is keyed by user and
+ * notification (infra/tables.ts `inbox`) and the write is conditional on that key being free, so a
+ * redelivery, a copy past its lease, a resend after an attempt without an answer, or a second SQS message
+ * of the same request (a duplicate publish, queued at another time, hence another item id) finds the item
+ * instead of adding a second one — that ConditionalCheckFailed is the proof it was delivered, hence SENT,
+ * and the row names the item that exists (DynamoDB returns it with the failure). A throttle is retried
+ * with backoff within the time budget, then the record goes back to its queue; a missing table or key
+ * access is operational (core/retry), a rejected item permanent (FAILED).
  */
 import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "./core/attributes";
@@ -16,8 +18,8 @@ import { type DeliverArgs, type DeliveryResult, failedDelivery } from "./lib/pip
 import { createSenderHandler, senderSetup } from "./lib/sender";
 import { createTelemetry } from "./lib/telemetry";
 
-/** The condition that makes a repeat of the same item a no-op (never an overwrite of its read flag). */
-export const INBOX_ITEM_ABSENT = "attribute_not_exists(itemId)";
+/** The condition that makes any repeat for the same user and notification a no-op (never an overwrite). */
+export const INBOX_ITEM_ABSENT = "attribute_not_exists(notificationId)";
 
 export function inappSender() {
     const telemetry = createTelemetry();
@@ -53,14 +55,22 @@ export async function deliverInboxItem(
                     TableName: table,
                     Item: marshall(inboxItem(args.delivery, ttlDays)),
                     ConditionExpression: INBOX_ITEM_ABSENT,
+                    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
                 }),
             ),
         args.remaining,
         { minRemainingMs: SEND_TIME_GUARD_MS, uncertainResends: args.uncertainResends },
     );
     const counted = result.uncertainAttempts ? { uncertainAttempts: result.uncertainAttempts } : {};
-    // Written now, or found written by an earlier attempt: either way exactly one item, certainly.
-    if (result.ok || result.error.name === "ConditionalCheckFailedException")
-        return { status: "SENT", providerMessageId: itemId, ...counted };
+    // Written now, or found written by an earlier attempt or copy: either way exactly one item, certainly.
+    if (result.ok) return { status: "SENT", providerMessageId: itemId, ...counted };
+    if (result.error.name === "ConditionalCheckFailedException")
+        return { status: "SENT", providerMessageId: existingItemId(result.error) ?? itemId, ...counted };
     return failedDelivery(result);
+}
+
+/** The id of the item a failed condition found (ReturnValuesOnConditionCheckFailure ALL_OLD), if returned. */
+export function existingItemId(error: Error): string | undefined {
+    const found = (error as { Item?: Record<string, { S?: string }> }).Item?.itemId?.S;
+    return typeof found === "string" ? found : undefined;
 }

@@ -34,6 +34,13 @@ export class Storage extends pulumi.ComponentResource {
                             ...(index.rangeKey ? [{ attributeName: index.rangeKey, keyType: "RANGE" }] : []),
                         ],
                         projectionType: index.projection,
+                        nonKeyAttributes: index.nonKeyAttributes,
+                    })),
+                    localSecondaryIndexes: (spec.localIndexes ?? []).map((index) => ({
+                        name: index.name,
+                        rangeKey: index.rangeKey,
+                        projectionType: index.projection,
+                        nonKeyAttributes: index.nonKeyAttributes,
                     })),
                     serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn },
                     pointInTimeRecovery: { enabled: args.pointInTimeRecovery },

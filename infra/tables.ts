@@ -9,7 +9,20 @@ export interface IndexSpec {
     name: string;
     hashKey: string;
     rangeKey?: string;
-    projection: "ALL" | "KEYS_ONLY";
+    /** INCLUDE: the keys plus `nonKeyAttributes` (e.g. the TTL attribute a filter reads on the index). */
+    projection: "ALL" | "KEYS_ONLY" | "INCLUDE";
+    nonKeyAttributes?: string[];
+}
+
+/**
+ * A local secondary index: the table's hash key with another range key. Created with the table only
+ * (never added later), and it caps each hash key's item collection (table items + index entries) at 10 GB.
+ */
+export interface LocalIndexSpec {
+    name: string;
+    rangeKey: string;
+    projection: "ALL" | "KEYS_ONLY" | "INCLUDE";
+    nonKeyAttributes?: string[];
 }
 
 export interface TableSpec {
@@ -18,6 +31,7 @@ export interface TableSpec {
     /** Every key attribute of the table and its indexes (DynamoDB only declares key attributes). */
     attributes: Record<string, "S" | "N">;
     indexes: IndexSpec[];
+    localIndexes?: LocalIndexSpec[];
     /** Attribute holding the epoch-seconds expiry that DynamoDB TTL deletes rows by. */
     ttlAttribute?: string;
     /** Stream view, where a consumer reads the table's changes. */
@@ -106,19 +120,39 @@ export const TABLES = {
         indexes: [],
     },
     /**
-     * The in-app inbox: one item per user and notification, newest first. `itemId` is
-     * `<13-digit epoch ms the request was queued>_<notificationId>` (handlers/core/inbox.ts), so a
-     * retry writes the same item and a Query with ScanIndexForward=false lists newest first. Attributes:
-     * notificationId, title, body, data, createdAt, read, readAt, expiresAt (TTL, config `inboxTtlDays`).
-     * `unreadUserId` (= userId) exists only while the item is unread: the sparse KEYS_ONLY `byUnread`
-     * index then holds exactly the unread items, so the unread count is one COUNT Query on it and
+     * The in-app inbox: one item per user and notification, keyed `userId` + `notificationId`, so the
+     * in-app sender's conditional PutItem (`attribute_not_exists(notificationId)`) lets any later copy of a
+     * request — a redelivery, a copy past its lease, or a duplicate publish queued at another time — find
+     * the item instead of adding a second one (and a read item stays read). `itemId`
+     * (`<13-digit epoch ms the request was queued>_<notificationId>`, handlers/core/inbox.ts) is an
+     * attribute sorting by time: the local index `byTime` (range key itemId, ALL) lists newest first with
+     * one Query (ScanIndexForward=false). Attributes: itemId, title, body, data, createdAt, read, readAt,
+     * expiresAt (TTL, config `inboxTtlDays`). `unreadUserId` (= userId) exists only while the item is
+     * unread: the sparse `byUnread` GSI then holds exactly the unread items (keys plus `expiresAt`), so the
+     * unread count is one COUNT Query on it that filters out items past their TTL not yet deleted, and
      * mark-as-read is one UpdateItem that removes the attribute.
+     *
+     * The local index caps a user's item collection (items + byTime entries) at 10 GB, which the TTL keeps
+     * far away: an item is ≤ ~17.5 KB (title 200 and body 4,000 UTF-16 units at ≤ 3 UTF-8 bytes each,
+     * data 4 KB, the rest < 1 KB), stored twice (ALL projection) ≤ 35 KB; a user holds at most
+     * rateLimitInappPerHour × 24 × inboxTtlDays live items — 50 × 24 × 90 = 108,000 by default, ≤ 3.8 GB.
+     * The cap is reached only when rateLimitInappPerHour × inboxTtlDays exceeds ~12,000 with every item at
+     * its maximum size (TTL deletion also lags by up to a few days: keep the product well below that).
      */
     inbox: {
         hashKey: "userId",
-        rangeKey: "itemId",
-        attributes: { userId: "S", itemId: "S", unreadUserId: "S" },
-        indexes: [{ name: "byUnread", hashKey: "unreadUserId", rangeKey: "itemId", projection: "KEYS_ONLY" }],
+        rangeKey: "notificationId",
+        attributes: { userId: "S", notificationId: "S", itemId: "S", unreadUserId: "S" },
+        indexes: [
+            {
+                name: "byUnread",
+                hashKey: "unreadUserId",
+                rangeKey: "itemId",
+                projection: "INCLUDE",
+                nonKeyAttributes: ["expiresAt"],
+            },
+        ],
+        localIndexes: [{ name: "byTime", rangeKey: "itemId", projection: "ALL" }],
         ttlAttribute: "expiresAt",
     },
     /**

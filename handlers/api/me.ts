@@ -5,8 +5,8 @@
  * preferences,inbox}.ts decide everything else. DynamoDB calls per route:
  * - PUT device: UpdateItem (devices) · DELETE device: DeleteItem (devices)
  * - GET preferences: Query (preferences) · PUT preferences: TransactWriteItems + Query (preferences)
- * - GET inbox: Query (inbox) + Query COUNT (inbox/index/byUnread); once per container, KMS GenerateMac
- *   (the cursor key: see cursorKeyOnce)
+ * - GET inbox: Query (inbox/index/byTime) + Query COUNT (inbox/index/byUnread); once per container,
+ *   KMS GenerateMac (the cursor key: see cursorKeyOnce)
  * - POST read: UpdateItem (inbox) · POST read-all: Query (byUnread) + UpdateItem per item (inbox)
  */
 import {
@@ -207,9 +207,10 @@ export function listInbox(): Route {
         const key = await cursorKey();
         const page = parsePageRequest(event, key, userId);
         if (!page.ok) return page.result;
+        const now = Date.now();
         const [out, unread] = await Promise.all([
-            client.send(new QueryCommand(pageQuery(env.inboxTable, userId, page.value, Date.now()))),
-            queryAll(client, unreadQuery(env.inboxTable, userId, "COUNT"), 50),
+            client.send(new QueryCommand(pageQuery(env.inboxTable, userId, page.value, now))),
+            queryAll(client, unreadQuery(env.inboxTable, userId, "COUNT", now), 50),
         ]);
         const rows = (out.Items ?? []).map((i) => unmarshall(i as AttributeMap));
         const last = out.LastEvaluatedKey?.itemId?.S;
@@ -235,18 +236,20 @@ export function markInboxItemRead(): Route {
 }
 
 /**
- * `POST /v1/me/inbox/read-all` → 200 `{ updated }`: up to READ_ALL_BATCH unread items per call (the
- * list's unreadCount tells the app to call again). An item deleted meanwhile (TTL) is not counted.
+ * `POST /v1/me/inbox/read-all` → 200 `{ updated }`: up to READ_ALL_BATCH unread items per call, newest
+ * first (the list's unreadCount tells the app to call again). Items past their TTL are left alone, and
+ * an item deleted meanwhile (TTL) is not counted. Each item is marked by its table key, found from the
+ * item id the index returns (the index projects the table's keys).
  */
 export function markAllInboxRead(): Route {
     const env = readEnvironment(PROCESSOR_ENV.meInboxRead);
     const client = new DynamoDBClient({});
     return route("POST inbox read-all", async (_event, userId) => {
+        const now = Date.now();
         const out = await client.send(
-            new QueryCommand(unreadQuery(env.inboxTable, userId, "KEYS", READ_ALL_BATCH) as never),
+            new QueryCommand(unreadQuery(env.inboxTable, userId, "KEYS", now, READ_ALL_BATCH) as never),
         );
         const ids = (out.Items ?? []).map((i) => (i as AttributeMap & { itemId: { S: string } }).itemId.S);
-        const now = Date.now();
         const done = await mapLimit(ids, 10, async (itemId) => {
             try {
                 await client.send(new UpdateItemCommand(markReadUpdate(env.inboxTable, userId, itemId, now)));

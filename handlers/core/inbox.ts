@@ -1,8 +1,9 @@
 /**
  * The in-app inbox's item id, shared by the inbox sender (which writes items) and the inbox routes
  * (which list them and mark them read). `<13-digit epoch ms the request was queued>_<notificationId>`:
- * deterministic, so a retried delivery writes the same item; it sorts by time, so a Query on the table's
- * sort key with ScanIndexForward=false lists newest first (infra/tables.ts `inbox`).
+ * it sorts by time, so a Query on the inbox's local index `byTime` with ScanIndexForward=false lists newest
+ * first, and it names the notification, which with the user is the item's table key (infra/tables.ts
+ * `inbox`): a route finds the item from the id alone.
  */
 import { ID_PATTERN } from "./request";
 

@@ -19,7 +19,7 @@ import {
     putDevice,
     putPreferences,
 } from "../../handlers/api/me";
-import { CURSOR_MAC_ALGORITHM, UNREAD_INDEX } from "../../handlers/core/api/inbox";
+import { CURSOR_MAC_ALGORITHM, TIME_INDEX, UNREAD_INDEX } from "../../handlers/core/api/inbox";
 import { environmentVariables, PROCESSOR_ENV } from "../../handlers/lib/env";
 import { METRIC_NAMESPACE, serviceName } from "../../handlers/lib/telemetry-names";
 import type { ApiRouteSpec } from "../apiRoute";
@@ -109,6 +109,7 @@ export function meRoutes(args: MeRoutesArgs): ApiRouteSpec[] {
     const { devices, preferences, inbox } = args.tables;
     const env = routeEnvironments(args);
     const unread = pulumi.interpolate`${inbox.arn}/index/${UNREAD_INDEX}`;
+    const byTime = pulumi.interpolate`${inbox.arn}/index/${TIME_INDEX}`;
     // [name, route key, description, factory, statements, environment]
     const rows: RouteRow[] = [
         [
@@ -150,7 +151,7 @@ export function meRoutes(args: MeRoutesArgs): ApiRouteSpec[] {
             "Lists the caller's inbox, newest first, with the unread count",
             listInbox,
             [
-                dynamo("ListOwnInbox", ["Query"], inbox.arn),
+                dynamo("ListOwnInbox", ["Query"], byTime),
                 dynamo("CountOwnUnread", ["Query"], unread),
                 cursorMac(args.cursorMacKeyArn),
             ],

@@ -343,6 +343,17 @@ describe("topology (mock runtime, both stacks)", function () {
         }
         const [fn] = ofType(r, "aws:lambda/function:Function").filter((f) => f.name === "inapp-sender-fn");
         expect(inbox, "the inbox table").to.not.equal(undefined);
+        // One item per user and notification; time order on the local index; the unread index carries the TTL.
+        expect([inbox.inputs.hashKey, inbox.inputs.rangeKey]).to.deep.equal(["userId", "notificationId"]);
+        expect(inbox.inputs.localSecondaryIndexes).to.deep.equal([
+            { name: "byTime", rangeKey: "itemId", projectionType: "ALL" },
+        ]);
+        const [unread] = inbox.inputs.globalSecondaryIndexes;
+        expect([unread.name, unread.projectionType, unread.nonKeyAttributes]).to.deep.equal([
+            "byUnread",
+            "INCLUDE",
+            ["expiresAt"],
+        ]);
         expect(fn.inputs.environment.variables.INBOX_TABLE).to.match(/^storage-inbox-/);
         expect(fn.inputs.environment.variables.INBOX_TTL_DAYS).to.equal("90");
         expect(JSON.parse(fn.inputs.environment.variables.RATE_LIMITS).inapp).to.equal(50);

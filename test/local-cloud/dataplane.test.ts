@@ -36,10 +36,31 @@ describe("harness: the program's data plane in the emulators", function () {
                 Table.KeySchema.map((k: any) => k.AttributeName),
                 name,
             ).to.deep.equal([spec.hashKey, ...(spec.rangeKey ? [spec.rangeKey] : [])]);
-            expect((Table.GlobalSecondaryIndexes ?? []).map((i: any) => i.IndexName).sort(), name).to.deep.equal(
-                spec.indexes.map((i) => i.name).sort(),
+            const projection = (p: any) => [p.ProjectionType, p.NonKeyAttributes ?? []];
+            expect(
+                (Table.GlobalSecondaryIndexes ?? []).map((i: any) => [i.IndexName, ...projection(i.Projection)]).sort(),
+                name,
+            ).to.deep.equal(spec.indexes.map((i) => [i.name, i.projection, i.nonKeyAttributes ?? []]).sort());
+            expect(
+                (Table.LocalSecondaryIndexes ?? []).map((i: any) => [
+                    i.IndexName,
+                    i.KeySchema.map((k: any) => k.AttributeName),
+                    ...projection(i.Projection),
+                ]),
+                name,
+            ).to.deep.equal(
+                ((spec as TableSpec).localIndexes ?? []).map((i) => [
+                    i.name,
+                    [spec.hashKey, i.rangeKey],
+                    i.projection,
+                    i.nonKeyAttributes ?? [],
+                ]),
             );
         }
+        expect(
+            TABLES.inbox.localIndexes.map((i) => i.name),
+            "the inbox lists by time on a local index",
+        ).to.deep.equal(["byTime"]);
         expect(program.fn("push-sender").environment.DEVICES_TABLE).to.equal(plane.tables.devices);
     });
 

@@ -67,6 +67,11 @@ function exactlyOne<T extends { name: string }>(items: T[], what: string): T {
     return items[0];
 }
 
+const projection = (index: { projection: "ALL" | "KEYS_ONLY" | "INCLUDE"; nonKeyAttributes?: string[] }) => ({
+    ProjectionType: index.projection,
+    ...(index.nonKeyAttributes ? { NonKeyAttributes: index.nonKeyAttributes } : {}),
+});
+
 /** CreateTable input from the data model, under the given physical name. */
 export function createTableInput(tableName: string, spec: TableSpec): CreateTableCommandInput {
     const keySchema = (hash: string, range?: string) => [
@@ -86,7 +91,15 @@ export function createTableInput(tableName: string, spec: TableSpec): CreateTabl
                 ? spec.indexes.map((index) => ({
                       IndexName: index.name,
                       KeySchema: keySchema(index.hashKey, index.rangeKey),
-                      Projection: { ProjectionType: index.projection },
+                      Projection: projection(index),
+                  }))
+                : undefined,
+        LocalSecondaryIndexes:
+            (spec.localIndexes ?? []).length > 0
+                ? spec.localIndexes!.map((index) => ({
+                      IndexName: index.name,
+                      KeySchema: keySchema(spec.hashKey, index.rangeKey),
+                      Projection: projection(index),
                   }))
                 : undefined,
         StreamSpecification: spec.stream ? { StreamEnabled: true, StreamViewType: spec.stream } : undefined,
@@ -94,7 +107,7 @@ export function createTableInput(tableName: string, spec: TableSpec): CreateTabl
 }
 
 /**
- * Checks that the program's table resource is built from the data model (keys, attributes, GSIs, TTL):
+ * Checks that the program's table resource is built from the data model (keys, attributes, GSIs, LSIs, TTL):
  * the emulator tables come from TABLES, so a program that drifted from it would be tested against a
  * different schema than it deploys.
  */
@@ -109,6 +122,11 @@ function assertTableMatchesModel(resource: PreviewResource, tableName: TableName
     const gsis = (inputs.globalSecondaryIndexes ?? []).map((g: any) => g.name).sort();
     if (JSON.stringify(gsis) !== JSON.stringify(spec.indexes.map((i) => i.name).sort()))
         problems.push(`indexes ${gsis}`);
+    const indexShape = (i: any) =>
+        `${i.name}:${i.rangeKey ?? ""}:${i.projectionType ?? i.projection}:${(i.nonKeyAttributes ?? []).join(",")}`;
+    const lsis = (inputs.localSecondaryIndexes ?? []).map(indexShape).sort();
+    if (JSON.stringify(lsis) !== JSON.stringify((spec.localIndexes ?? []).map(indexShape).sort()))
+        problems.push(`local indexes ${lsis}`);
     if ((inputs.ttl?.attributeName ?? undefined) !== spec.ttlAttribute)
         problems.push(`ttl ${inputs.ttl?.attributeName}`);
     if (problems.length > 0) {

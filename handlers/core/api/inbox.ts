@@ -1,12 +1,13 @@
 /**
  * The inbox routes, pure: `GET /v1/me/inbox?cursor=&limit=`, `POST /v1/me/inbox/{id}/read`,
  * `POST /v1/me/inbox/read-all`. Query and update inputs on the inbox table (infra/tables.ts `inbox`:
- * newest first by `itemId`, the sparse `byUnread` index holding exactly the unread items), the item
- * view, and the page cursor.
+ * keyed userId + notificationId, listed newest first on the local index `byTime` by `itemId`, the sparse
+ * `byUnread` index holding exactly the unread items), the item view, and the page cursor.
  *
- * The cursor is the Query's LastEvaluatedKey reduced to its `itemId` (the `userId` half is the caller
- * by construction), bound to the caller and authenticated: `<itemId>.<HMAC-SHA256(key, v1|user|itemId)>`
- * in base64url. A cursor that was altered, made up, or issued to another user fails the MAC: 400.
+ * The cursor is the Query's LastEvaluatedKey reduced to its `itemId` (the `userId` part is the caller
+ * by construction, the `notificationId` part is in the item id), bound to the caller and authenticated:
+ * `<itemId>.<HMAC-SHA256(key, v1|user|itemId)>` in base64url. A cursor that was altered, made up, or
+ * issued to another user fails the MAC: 400.
  * The key is derived, once per container, from the stack's KMS HMAC key (infra/cursorMacKey.ts):
  * GenerateMac(HMAC_SHA_256) over CURSOR_KEY_LABEL gives 32 bytes that never leave the function's memory;
  * cursors are then signed and checked locally, and the MAC is compared in constant time.
@@ -17,6 +18,11 @@ import { INBOX_ITEM_ID_PATTERN, parseInboxItemId } from "../inbox";
 import { type FieldError, type HttpApiEvent, type Parsed, problem } from "./http";
 
 export const UNREAD_INDEX = "byUnread";
+/** The local index listing a user's items by `itemId` (time first). */
+export const TIME_INDEX = "byTime";
+/** Items past their TTL that DynamoDB has not deleted yet are neither listed nor counted. */
+const NOT_EXPIRED = "attribute_not_exists(expiresAt) OR expiresAt > :now";
+const epochSeconds = (nowMs: number) => Math.floor(nowMs / 1000);
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 /** Items marked read by one `read-all` call; the unread count of the list says whether any remain. */
@@ -116,43 +122,61 @@ export function parseItemIdParam(event: HttpApiEvent): Parsed<string> {
     return { ok: true, value: id };
 }
 
-/** One page of the caller's items, newest first, leaving out items past their TTL not yet deleted. */
+/** The table key of the caller's item `itemId` (a valid id: parseItemIdParam or a stored item's). */
+export function inboxKey(userId: string, itemId: string): { userId: string; notificationId: string } {
+    const parsed = parseInboxItemId(itemId);
+    if (!parsed) throw new RangeError(`'${itemId}' is not an inbox item id`);
+    return { userId, notificationId: parsed.notificationId };
+}
+
+/**
+ * One page of the caller's items, newest first on the byTime index, leaving out items past their TTL
+ * not yet deleted. The start key of a local-index Query is the table key plus the index's range key.
+ */
 export function pageQuery(table: string, userId: string, page: PageRequest, nowMs: number) {
     return {
         TableName: table,
+        IndexName: TIME_INDEX,
         KeyConditionExpression: "userId = :user",
-        FilterExpression: "attribute_not_exists(expiresAt) OR expiresAt > :now",
-        ExpressionAttributeValues: marshall({ ":user": userId, ":now": Math.floor(nowMs / 1000) }),
+        FilterExpression: NOT_EXPIRED,
+        ExpressionAttributeValues: marshall({ ":user": userId, ":now": epochSeconds(nowMs) }),
         ScanIndexForward: false,
         Limit: page.limit,
-        ...(page.after ? { ExclusiveStartKey: marshall({ userId, itemId: page.after }) } : {}),
+        ...(page.after ? { ExclusiveStartKey: marshall({ ...inboxKey(userId, page.after), itemId: page.after }) } : {}),
     };
 }
 
-/** The caller's unread items on the sparse index: COUNT for the list, keys for read-all. */
-export function unreadQuery(table: string, userId: string, select: "COUNT" | "KEYS", limit?: number) {
+/**
+ * The caller's unread items on the sparse index (which projects `expiresAt`), newest first, leaving out
+ * items past their TTL: COUNT for the list (a COUNT Query counts after the filter), the keys for
+ * read-all. Newest first, a page that meets an expired item has already passed every unexpired one.
+ */
+export function unreadQuery(table: string, userId: string, select: "COUNT" | "KEYS", nowMs: number, limit?: number) {
     return {
         TableName: table,
         IndexName: UNREAD_INDEX,
         KeyConditionExpression: "unreadUserId = :user",
-        ExpressionAttributeValues: marshall({ ":user": userId }),
-        ...(select === "COUNT" ? { Select: "COUNT" as const } : { ProjectionExpression: "itemId" }),
+        FilterExpression: NOT_EXPIRED,
+        ExpressionAttributeValues: marshall({ ":user": userId, ":now": epochSeconds(nowMs) }),
+        ScanIndexForward: false,
+        ...(select === "COUNT" ? { Select: "COUNT" as const } : { ProjectionExpression: "notificationId, itemId" }),
         ...(limit ? { Limit: limit } : {}),
     };
 }
 
 /**
- * Marks one of the caller's items read: the key is the caller's, so another user's item id finds no
- * item and the condition fails (404); `readAt` keeps the first time.
+ * Marks one of the caller's items read: the key is the caller's and the notification the id names,
+ * and the stored item must carry exactly that id, so another user's id, a made-up time or a stale id
+ * finds no item and the condition fails (404); `readAt` keeps the first time.
  */
 export function markReadUpdate(table: string, userId: string, itemId: string, nowMs: number) {
     return {
         TableName: table,
-        Key: marshall({ userId, itemId }),
+        Key: marshall(inboxKey(userId, itemId)),
         UpdateExpression: "SET #read = :true, readAt = if_not_exists(readAt, :now) REMOVE unreadUserId",
-        ConditionExpression: "attribute_exists(userId)",
+        ConditionExpression: "itemId = :id",
         ExpressionAttributeNames: { "#read": "read" },
-        ExpressionAttributeValues: marshall({ ":true": true, ":now": new Date(nowMs).toISOString() }),
+        ExpressionAttributeValues: marshall({ ":true": true, ":now": new Date(nowMs).toISOString(), ":id": itemId }),
     };
 }
 

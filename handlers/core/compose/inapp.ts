@@ -1,8 +1,9 @@
 /**
  * In-app: an item in the user's inbox (infra/tables.ts `inbox`). Title and body come from the template's
  * push fields or from the request's direct content, bounded so one item stays small whatever a producer
- * sends; the item id comes from when the request was queued (core/inbox.ts), so a retry of the same
- * message builds the same item and the sender's conditional write can never add a second one.
+ * sends; the item id comes from when the request was queued (core/inbox.ts) and orders the inbox by time,
+ * while the table key is the user and the notification, so the sender's conditional write can never add
+ * a second item for one notification — whichever message or retry of the request writes it.
  */
 import { inboxItemId } from "../inbox";
 import { type PushContent, type Rendered, renderPush } from "../templates";

@@ -11,9 +11,13 @@ import {
 import {
     cursorKeyFromMac,
     encodeCursor,
+    inboxKey,
     itemView,
+    markReadUpdate,
+    pageQuery,
     parseItemIdParam,
     parsePageRequest,
+    unreadQuery,
     verifyCursor,
 } from "../../../handlers/core/api/inbox";
 import { meCaller } from "../../../handlers/core/api/me";
@@ -107,6 +111,43 @@ describe("/v1/me pure cores", () => {
                 jwtEvent({ routeKey: "POST /v1/me/inbox/{id}/read", path: "/", sub: "ann", pathParameters: { id } });
             expect(parseItemIdParam(ev(ITEM))).to.deep.equal({ ok: true, value: ITEM });
             expect(parseItemIdParam(ev("1_x")).ok).to.equal(false);
+        });
+
+        it("lists newest first on byTime; a cursor's item id rebuilds the local index's start key (table key + itemId)", () => {
+            const now = 1_796_000_100_000;
+            const first = pageQuery("inbox", "ann", { limit: 20 }, now);
+            expect(first).to.deep.include({
+                TableName: "inbox",
+                IndexName: "byTime",
+                KeyConditionExpression: "userId = :user",
+                ScanIndexForward: false,
+                Limit: 20,
+            });
+            expect(first).not.to.have.property("ExclusiveStartKey");
+            expect(first.ExpressionAttributeValues[":now"]).to.deep.equal({ N: "1796000100" });
+            const next = pageQuery("inbox", "ann", { limit: 5, after: ITEM }, now);
+            expect(next.ExclusiveStartKey).to.deep.equal({
+                userId: { S: "ann" },
+                notificationId: { S: "order-1" },
+                itemId: { S: ITEM },
+            });
+            expect(inboxKey("ann", ITEM)).to.deep.equal({ userId: "ann", notificationId: "order-1" });
+            expect(() => inboxKey("ann", "order-1")).to.throw(RangeError);
+        });
+
+        it("the unread count and read-all query byUnread newest first without expired items; mark-read keys by notification, conditional on the id", () => {
+            const now = 1_796_000_100_000;
+            const count = unreadQuery("inbox", "ann", "COUNT", now);
+            expect(count).to.deep.include({ IndexName: "byUnread", Select: "COUNT", ScanIndexForward: false });
+            expect(count.FilterExpression).to.match(/expiresAt > :now/);
+            expect(count.ExpressionAttributeValues[":now"]).to.deep.equal({ N: "1796000100" });
+            const keys = unreadQuery("inbox", "ann", "KEYS", now, 100);
+            expect(keys).to.deep.include({ ProjectionExpression: "notificationId, itemId", Limit: 100 });
+            expect(keys.FilterExpression).to.equal(count.FilterExpression);
+            const update = markReadUpdate("inbox", "ann", ITEM, now);
+            expect(update.Key).to.deep.equal({ userId: { S: "ann" }, notificationId: { S: "order-1" } });
+            expect(update.ConditionExpression).to.equal("itemId = :id");
+            expect(update.ExpressionAttributeValues[":id"]).to.deep.equal({ S: ITEM });
         });
 
         it("the item view shows the contract's fields only", () => {

@@ -1,11 +1,17 @@
 /**
  * The in-app sender as it ships (its serialized closure) on the local cloud: requests in through the
  * ingress topic and the inapp filter policy, items out in the inbox table of DynamoDB Local. One item per
- * recipient whatever happens — concurrent copies (claims), a crash after some writes and a redelivery
- * (the conditional put on the deterministic item id), a throttled table — plus preferences and quiet
+ * recipient whatever happens — concurrent copies (claims), a crash after some writes and a redelivery,
+ * a duplicate publish whose first copy crashed between its item and its row (the conditional put on the
+ * table key, user + notification), a throttled table — plus preferences and quiet
  * hours. Deterministic: barriers and held calls, an injected clock for lease expiry, never a sleep.
  */
-import { DynamoDBClient, PutItemCommand, TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb";
+import {
+    BatchWriteItemCommand,
+    DynamoDBClient,
+    PutItemCommand,
+    TransactWriteItemsCommand,
+} from "@aws-sdk/client-dynamodb";
 import { expect } from "chai";
 import { CLAIM_MARGIN_MS } from "../../../handlers/core/claims";
 import { parseInboxItemId } from "../../../handlers/core/inbox";
@@ -225,6 +231,84 @@ describe("emulator: the in-app sender writes each recipient's inbox item exactly
                 notificationId: `${id}-${i}`,
             });
         }
+        for (const reject of held) reject(new Error("the crashed invocation is gone"));
+        await first;
+    });
+
+    it("a duplicate publish (two SQS messages, two SentTimestamps): the first crashes after its item, before its row; the second takes over past the lease: one item, still read, one SENT row naming it", async () => {
+        const id = "ia-dup-publish";
+        await world.seedUser({ userId: "ia-dup", timezone: "UTC" });
+        const body = { notificationId: id, userId: "ia-dup", channels: ["inapp"], title: "T", body: "b" };
+        const firstQueued = Date.now() - 5_000;
+        // Two messages of one request: their own message ids and queued times, hence two different item ids.
+        const firstCopy = record(`${id}-m1`, body, firstQueued);
+        const secondCopy = record(`${id}-m2`, body, firstQueued + 4_000);
+        const logTable = world.plane.tables.deliveryLog;
+        const original = proto.send;
+        let itemWritten = false;
+        let crashed!: () => void;
+        const crash = new Promise<void>((resolve) => {
+            crashed = resolve;
+        });
+        const held: ((e: Error) => void)[] = [];
+        // The first copy's inbox PutItem goes through; its delivery-log write (the outcome row) never returns.
+        proto.send = function (this: unknown, command: unknown) {
+            if (command instanceof PutItemCommand && command.input.TableName === inboxTable)
+                return original.call(this, command).then((out) => {
+                    itemWritten = true;
+                    return out;
+                });
+            if (
+                itemWritten &&
+                command instanceof BatchWriteItemCommand &&
+                logTable in (command.input.RequestItems ?? {})
+            )
+                return new Promise((_, reject) => {
+                    held.push(reject);
+                    crashed();
+                });
+            return original.call(this, command);
+        };
+        const first = world
+            .load("inapp-sender")
+            .invoke({ Records: [firstCopy] })
+            .catch(() => undefined);
+        try {
+            await crash;
+        } finally {
+            proto.send = original;
+        }
+        const [written, ...none] = await itemsOf("ia-dup", id);
+        expect(none, "the first copy wrote one item").to.deep.equal([]);
+        expect(parseInboxItemId(written.itemId)).to.deep.equal({ queuedAtMs: firstQueued, notificationId: id });
+        const [claim] = await world.logRows(id);
+        expect([claim.status, claim.claimOwner !== undefined], "only the claim is durable").to.deep.equal([
+            undefined,
+            true,
+        ]);
+        // The user reads it meanwhile: the takeover must not put it back as unread.
+        const { unreadUserId: _, ...asRead } = written;
+        await world.plane.db.putItems(inboxTable, [{ ...asRead, read: true, readAt: new Date().toISOString() }]);
+
+        const realNow = Date.now;
+        Date.now = () => realNow() + 31_000 + CLAIM_MARGIN_MS + 60_000;
+        let response: { batchItemFailures: unknown[] };
+        try {
+            response = await world.load("inapp-sender").invoke({ Records: [secondCopy] });
+        } finally {
+            Date.now = realNow;
+        }
+        expect(response.batchItemFailures).to.deep.equal([]);
+        const items = await itemsOf("ia-dup", id);
+        expect(
+            items.map((i) => [i.itemId, i.read, i.unreadUserId]),
+            "exactly one item: the first, still read",
+        ).to.deep.equal([[written.itemId, true, undefined]]);
+        const rows = await world.logRows(id);
+        expect(rows.map((r) => [r.recipientKey, r.status, r.claimOwner])).to.deep.equal([
+            ["inapp#ia-dup", "SENT", undefined],
+        ]);
+        expect(rows[0].providerMessageId, "the row names the item that exists (ALL_OLD)").to.equal(written.itemId);
         for (const reject of held) reject(new Error("the crashed invocation is gone"));
         await first;
     });

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { DisabledException, KMSInternalException } from "@aws-sdk/client-kms";
 import { expect } from "chai";
 import { CHANNELS } from "../../../handlers/core/channels";
-import { inboxItemId } from "../../../handlers/core/inbox";
+import { inboxItemId, parseInboxItemId } from "../../../handlers/core/inbox";
 import { ME_ROUTE_NAMES } from "../../../infra/routes/me";
 import { type Emulators, startEmulators, useEmulatorEnv } from "../../../toolkit/local-cloud/emulators";
 import { captureStdout } from "../../../toolkit/local-cloud/platform";
@@ -101,19 +101,21 @@ describe("emulator: the /v1/me routes (serialized closures, DynamoDB Local)", fu
 
     const device = (userId: string, deviceId: string) => plane.db.getItem(plane.tables.devices, { userId, deviceId });
     const prefRows = (userId: string) => plane.db.queryAll(plane.tables.preferences, "userId", userId);
-    const inboxRow = (userId: string, itemId: string) => plane.db.getItem(plane.tables.inbox, { userId, itemId });
+    /** The stored item for the user and the notification the id names (the table's key). */
+    const inboxRow = (userId: string, itemId: string) =>
+        plane.db.getItem(plane.tables.inbox, { userId, notificationId: parseInboxItemId(itemId)!.notificationId });
 
     /** Inbox items as the contract says the inbox sender writes them; `read` ones have no unreadUserId. */
     async function seedInbox(
         userId: string,
         count: number,
-        opts: { start: number; readEvery?: number; expired?: boolean },
+        opts: { start: number; readEvery?: number; expired?: boolean; prefix?: string },
     ) {
         const items = [];
         for (let i = 0; i < count; i++) {
             const at = opts.start + i * 1000;
             const read = opts.readEvery ? i % opts.readEvery === 0 : false;
-            const notificationId = `n-${userId}-${i}`;
+            const notificationId = `${opts.prefix ?? "n"}-${userId}-${i}`;
             items.push({
                 userId,
                 itemId: inboxItemId(at, notificationId),
@@ -167,7 +169,7 @@ describe("emulator: the /v1/me routes (serialized closures, DynamoDB Local)", fu
                     `dynamodb:Query ${tableArn("preferences")}`,
                 ],
                 "me-inbox-list": [
-                    `dynamodb:Query ${tableArn("inbox")}`,
+                    `dynamodb:Query ${tableArn("inbox")}/index/byTime`,
                     `dynamodb:Query ${tableArn("inbox")}/index/byUnread`,
                 ],
                 "me-inbox-read-item": [`dynamodb:UpdateItem ${tableArn("inbox")}`],
@@ -600,11 +602,22 @@ describe("emulator: the /v1/me routes (serialized closures, DynamoDB Local)", fu
             expect(bob.unreadCount).to.equal(3);
         });
 
-        it("leaves out items past their TTL that DynamoDB has not deleted yet", async () => {
-            await seedInbox("inbox-eve", 2, { start: T0 });
-            await seedInbox("inbox-eve", 1, { start: T0 + 10_000, expired: true });
+        it("leaves out items past their TTL that DynamoDB has not deleted yet: not listed, not counted unread, not marked by read-all", async () => {
+            const live = await seedInbox("inbox-eve", 2, { start: T0 });
+            // An older item, unread but expired: still in byUnread (TTL deletion lags), so only the filter
+            // on the projected expiresAt keeps it out of the count.
+            const [expired] = await seedInbox("inbox-eve", 1, { start: T0 - 10_000, expired: true, prefix: "old" });
+            const unreadEntries = await plane.db.queryAll(plane.tables.inbox, "unreadUserId", "inbox-eve", "byUnread");
+            expect(unreadEntries.map((i) => [i.itemId, i.expiresAt])).to.deep.include([
+                expired.itemId,
+                expired.expiresAt,
+            ]);
             const page = parse(await listInbox("inbox-eve"));
-            expect(page.items).to.have.length(2);
+            expect(page.items.map((i: any) => i.id)).to.deep.equal(live.map((i) => i.itemId).reverse());
+            expect(page.unreadCount).to.equal(2);
+            expect(parse(await readAll("inbox-eve"))).to.deep.equal({ updated: 2 });
+            expect(parse(await listInbox("inbox-eve")).unreadCount).to.equal(0);
+            expect((await inboxRow("inbox-eve", expired.itemId))!.read).to.equal(false);
         });
 
         it("refuses a tampered cursor, another user's cursor and a bad limit (400)", async () => {
@@ -723,6 +736,12 @@ describe("emulator: the /v1/me routes (serialized closures, DynamoDB Local)", fu
             expect(await inboxRow("inbox-bob", bobs.itemId)).to.deep.equal(before);
             expect(await inboxRow("inbox-ann", bobs.itemId), "no item created for A").to.equal(undefined);
             expect((await markRead("inbox-ann", inboxItemId(T0 - 1, "never-sent"))).statusCode).to.equal(404);
+            // The caller's notification under another time (a stale or made-up id): 404, nothing changed.
+            const other = annItems.find((i) => !i.read && i !== target)!;
+            const untouched = await inboxRow("inbox-ann", other.itemId);
+            const stale = inboxItemId(T0 - 7, other.notificationId);
+            expect((await markRead("inbox-ann", stale)).statusCode).to.equal(404);
+            expect(await inboxRow("inbox-ann", other.itemId)).to.deep.equal(untouched);
             for (const bad of ["x", "123_abc", `${bobs.itemId}#`]) {
                 expect((await markRead("inbox-ann", bad)).statusCode, bad).to.equal(400);
             }

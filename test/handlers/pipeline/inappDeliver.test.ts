@@ -68,6 +68,11 @@ describe("inappSender deliverInboxItem: DynamoDB's answers as delivery results",
         expect(calls[0]).to.be.instanceOf(PutItemCommand);
         expect(calls[0].input.TableName).to.equal("inbox-table");
         expect(calls[0].input.ConditionExpression).to.equal(INBOX_ITEM_ABSENT);
+        expect(INBOX_ITEM_ABSENT, "absent per user and notification, whatever the item id").to.equal(
+            "attribute_not_exists(notificationId)",
+        );
+        expect(calls[0].input.ReturnValuesOnConditionCheckFailure).to.equal("ALL_OLD");
+        expect(calls[0].input.Item?.notificationId).to.deep.equal({ S: "n-1" });
         expect(calls[0].input.Item?.itemId).to.deep.equal({ S: delivery.itemId });
         expect(calls[0].input.Item?.unreadUserId).to.deep.equal({ S: "u1" });
         expect(calls[0].input.Item?.expiresAt).to.deep.equal({ N: String(QUEUED / 1000 + 90 * 86_400) });
@@ -77,6 +82,12 @@ describe("inappSender deliverInboxItem: DynamoDB's answers as delivery results",
         const { calls, dynamo } = client(conditionFailed());
         expect(await deliver(dynamo)).to.deep.equal({ status: "SENT", providerMessageId: delivery.itemId });
         expect(calls).to.have.length(1);
+    });
+
+    it("an item another message of the request wrote (another queued time): SENT naming that item, as DynamoDB returns it", async () => {
+        const existing = `${QUEUED - 5_000}_n-1`;
+        const found = Object.assign(conditionFailed(), { Item: { itemId: { S: existing }, userId: { S: "u1" } } });
+        expect(await deliver(client(found).dynamo)).to.deep.equal({ status: "SENT", providerMessageId: existing });
     });
 
     it("no answer, then the resend finds the item: SENT once, counted as an uncertain attempt but not flagged uncertain", async () => {
