@@ -104,7 +104,10 @@ function routeEnvironments(args: MeRoutesArgs) {
 
 type RouteRow = [MeRouteName, string, string, ApiRouteSpec["callbackFactory"], Statement[], Env];
 
-/** The specs of the seven /v1/me routes, for the Api component. */
+/**
+ * The specs of the seven /v1/me routes, for the Api component. Over 80 lines on purpose: it is the route
+ * table itself, one row per route with its permissions beside it, and reads best whole.
+ */
 export function meRoutes(args: MeRoutesArgs): ApiRouteSpec[] {
     const { devices, preferences, inbox } = args.tables;
     const env = routeEnvironments(args);
