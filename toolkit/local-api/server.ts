@@ -70,7 +70,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
             credentials,
             issuer,
             stage: options.stack,
-            environment: (fn) => platform.plane.rewriteEnv(fn.environment),
+            environment: (fn) => withLocalSecrets(fn.name, platform.plane.rewriteEnv(fn.environment)),
             afterAccepted: () => deliver(platform, options),
         });
         return {
@@ -91,6 +91,24 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
         await platform.close().catch(() => undefined);
         throw err;
     }
+}
+
+/**
+ * The preview hides secret values ("[secret]"): the secrets a route function needs get local values of
+ * their shape, one per server run. An unknown secret stops the server with its name.
+ */
+const LOCAL_SECRETS: Record<string, string> = {
+    INBOX_CURSOR_KEY: randomBytes(32).toString("base64"),
+};
+
+function withLocalSecrets(fnName: string, env: Record<string, string>): Record<string, string> {
+    const out = { ...env };
+    for (const [name, value] of Object.entries(env)) {
+        if (value !== "[secret]") continue;
+        if (!(name in LOCAL_SECRETS)) throw new Error(`${fnName}: no local value for its secret ${name}`);
+        out[name] = LOCAL_SECRETS[name];
+    }
+    return out;
 }
 
 /** A fresh local access key: printed by `--serve`, the only key the server accepts. */
