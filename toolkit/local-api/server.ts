@@ -169,13 +169,16 @@ function requestHandler(state: ServerState) {
     return (req: http.IncomingMessage, res: http.ServerResponse) => {
         const turn = queue.then(async () => {
             const started = Date.now();
-            const answer = await answerRequest(state, req, fnOf).catch((err) => {
+            const answer: TimedAnswer = await answerRequest(state, req, fnOf).catch((err) => {
                 state.print?.(`error: ${(err as Error).stack ?? err}`);
                 return gatewayAnswer(500, "Internal Server Error");
             });
             res.writeHead(answer.statusCode, { ...answer.headers, "content-length": answer.body.length });
             res.end(answer.body);
-            state.print?.(`${req.method} ${req.url} -> ${answer.statusCode} (${Date.now() - started} ms)`);
+            const fn = answer.timing
+                ? `; function ${answer.timing.functionMs} ms, delivery ${answer.timing.deliveryMs} ms`
+                : "";
+            state.print?.(`${req.method} ${req.url} -> ${answer.statusCode} (${Date.now() - started} ms${fn})`);
         });
         queue = turn.catch(() => undefined);
     };
@@ -192,11 +195,14 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> 
     return Buffer.concat(chunks);
 }
 
+/** The answer, and for a function's answer how long the function (first call: its cold start) and the delivery took. */
+type TimedAnswer = HttpAnswer & { timing?: { functionMs: number; deliveryMs: number } };
+
 async function answerRequest(
     state: ServerState,
     req: http.IncomingMessage,
     fnOf: (route: LocalRoute) => LoadedFunction,
-): Promise<HttpAnswer> {
+): Promise<TimedAnswer> {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const method = (req.method ?? "GET").toUpperCase();
     if (url.pathname === "/inbox" || url.pathname.startsWith("/inbox/")) return staticFile(url.pathname);
@@ -222,12 +228,14 @@ async function answerRequest(
         now: new Date(),
     });
     const lines: string[] = [];
+    const invoked = Date.now();
     const result = await captureStdout(lines, () => fnOf(match.route).invoke(event));
+    const functionMs = Date.now() - invoked;
     if (state.verbose) for (const line of lines) state.print?.(`  ${match.route.fn.name}: ${line}`);
     const answer = httpAnswerOf(result);
     if (match.route.auth === "iam" && method === "POST" && answer.statusCode >= 200 && answer.statusCode < 300)
         await state.afterAccepted?.();
-    return answer;
+    return { ...answer, timing: { functionMs, deliveryMs: Date.now() - invoked - functionMs } };
 }
 
 /** The authorizer context API Gateway would add, or its refusal. */
