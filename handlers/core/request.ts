@@ -27,11 +27,20 @@ const MAX_TEXT_CHARS = 100_000;
  */
 export const SEND_AT_GRACE_MS = 60_000;
 
+/** One problem of a request: the field it is about (a JSON path such as `recipients[0].email`) and what is wrong. */
+export interface RequestFieldError {
+    field: string;
+    problem: string;
+}
+
 export type ParsedRequest =
     | { ok: true; request: NotificationRequest }
     | {
           ok: false;
+          /** The first problem (what the senders record as the FAILED rows' reason). */
           reason: string;
+          /** Every problem found, in the order they were checked; `errors[0].problem === reason`. */
+          errors: RequestFieldError[];
           /** What could be identified despite the error, to record FAILED rows against. */
           notificationId?: string;
           recipients?: RecipientSpec[];
@@ -42,7 +51,13 @@ export type ParsedRequest =
           recipientsOverLimit?: number;
       };
 
+/** The pseudo-field of problems about the body as a whole (not JSON, not an object, too large). */
+export const WHOLE_BODY_FIELD = "(body)";
+
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Collects field errors in the order the checks run. */
+type Collect = (field: string, problem: string) => void;
 
 /**
  * Parses and validates one queue message body. `enqueuedAt` decides whether sendAt was already in the
@@ -55,17 +70,42 @@ export function parseNotificationRequest(body: string, enqueuedAt: Date): Parsed
     try {
         raw = JSON.parse(body);
     } catch {
-        return { ok: false, reason: "body is not valid JSON" };
+        return invalid([{ field: WHOLE_BODY_FIELD, problem: "body is not valid JSON" }]);
     }
-    if (!isRecord(raw)) return { ok: false, reason: "body is not a JSON object" };
+    if (!isRecord(raw)) return invalid([{ field: WHOLE_BODY_FIELD, problem: "body is not a JSON object" }]);
     const identity = partialIdentity(raw);
     const bytes = Buffer.byteLength(body, "utf8");
-    const problem =
+    const errors =
         bytes > MAX_BODY_BYTES
-            ? `body is ${bytes} bytes, above the ${MAX_BODY_BYTES} a request may have (one SNS message)`
-            : findProblem(raw, enqueuedAt);
-    if (problem) return { ok: false, reason: problem, ...identity };
+            ? [
+                  {
+                      field: WHOLE_BODY_FIELD,
+                      problem: `body is ${bytes} bytes, above the ${MAX_BODY_BYTES} a request may have (one SNS message)`,
+                  },
+              ]
+            : validateNotificationRequest(raw, enqueuedAt);
+    if (errors.length > 0) return { ...invalid(errors), ...identity };
     return { ok: true, request: normalize(raw) };
+}
+
+function invalid(errors: RequestFieldError[]): Extract<ParsedRequest, { ok: false }> {
+    return { ok: false, reason: errors[0].problem, errors };
+}
+
+/**
+ * Every problem of an already parsed request object, field by field, in a fixed order (id, recipients,
+ * channels, content, delivery); empty when it is valid. The first one is the reason a sender records, so
+ * that order is part of the contract. The HTTP API answers the whole list (400).
+ */
+export function validateNotificationRequest(raw: Record<string, unknown>, enqueuedAt: Date): RequestFieldError[] {
+    const errors: RequestFieldError[] = [];
+    const collect: Collect = (field, problem) => errors.push({ field, problem });
+    checkId(raw.notificationId, "notificationId", true, collect);
+    checkRecipients(raw, collect);
+    checkChannels(raw.channels, collect);
+    checkContent(raw, collect);
+    checkDelivery(raw, enqueuedAt, collect);
+    return errors;
 }
 
 function partialIdentity(raw: Record<string, unknown>) {
@@ -86,110 +126,124 @@ function partialIdentity(raw: Record<string, unknown>) {
             return spec.userId || spec.email || spec.phone ? [spec] : [];
         });
     }
-    const channels = checkChannels(raw.channels) === undefined ? (raw.channels as Channel[] | undefined) : undefined;
+    let channelsValid = true;
+    checkChannels(raw.channels, () => {
+        channelsValid = false;
+    });
+    const channels = channelsValid ? (raw.channels as Channel[] | undefined) : undefined;
     const recipientsOverLimit =
         Array.isArray(raw.recipients) && raw.recipients.length > MAX_RECIPIENTS ? raw.recipients.length : undefined;
     return { notificationId, recipients, campaignId, channels, recipientsOverLimit };
 }
 
-/** The first problem of the request, or undefined when it is valid. */
-function findProblem(raw: Record<string, unknown>, enqueuedAt: Date): string | undefined {
-    const idProblem = checkId(raw.notificationId, "notificationId", true);
-    if (idProblem) return idProblem;
-    const recipientProblem = checkRecipients(raw);
-    if (recipientProblem) return recipientProblem;
-    const channelProblem = checkChannels(raw.channels);
-    if (channelProblem) return channelProblem;
-    return checkContent(raw) ?? checkDelivery(raw, enqueuedAt);
+function checkId(value: unknown, field: string, required: boolean, collect: Collect): void {
+    if (value === undefined) {
+        if (required) collect(field, `${field} is required`);
+    } else if (typeof value !== "string") collect(field, `${field} must be a string`);
+    else if (!ID_PATTERN.test(value)) collect(field, `${field} must match [A-Za-z0-9_-]{1,128}`);
 }
 
-function checkId(value: unknown, field: string, required: boolean): string | undefined {
-    if (value === undefined) return required ? `${field} is required` : undefined;
-    if (typeof value !== "string") return `${field} must be a string`;
-    if (!ID_PATTERN.test(value)) return `${field} must match [A-Za-z0-9_-]{1,128}`;
-    return undefined;
-}
-
-function checkRecipients(raw: Record<string, unknown>): string | undefined {
+function checkRecipients(raw: Record<string, unknown>, collect: Collect): void {
     const hasUser = raw.userId !== undefined;
     const hasList = raw.recipients !== undefined;
-    if (hasUser === hasList) return "exactly one of userId and recipients is required";
-    if (hasUser) return checkId(raw.userId, "userId", true);
-    if (!Array.isArray(raw.recipients)) return "recipients must be an array";
-    if (raw.recipients.length === 0) return "recipients must not be empty";
-    if (raw.recipients.length > MAX_RECIPIENTS) return `recipients must hold at most ${MAX_RECIPIENTS} entries`;
-    for (const [i, r] of raw.recipients.entries()) {
-        if (!isRecord(r)) return `recipients[${i}] must be an object`;
-        const idProblem = checkId(r.userId, `recipients[${i}].userId`, false);
-        if (idProblem) return idProblem;
+    if (hasUser === hasList) {
+        collect(hasUser ? "recipients" : "userId", "exactly one of userId and recipients is required");
+        return;
+    }
+    if (hasUser) {
+        checkId(raw.userId, "userId", true, collect);
+        return;
+    }
+    if (!Array.isArray(raw.recipients)) {
+        collect("recipients", "recipients must be an array");
+        return;
+    }
+    if (raw.recipients.length === 0) {
+        collect("recipients", "recipients must not be empty");
+        return;
+    }
+    if (raw.recipients.length > MAX_RECIPIENTS) {
+        collect("recipients", `recipients must hold at most ${MAX_RECIPIENTS} entries`);
+    }
+    for (const [i, r] of raw.recipients.slice(0, MAX_RECIPIENTS).entries()) {
+        const at = `recipients[${i}]`;
+        if (!isRecord(r)) {
+            collect(at, `${at} must be an object`);
+            continue;
+        }
+        checkId(r.userId, `${at}.userId`, false, collect);
         for (const field of ["email", "phone"] as const) {
             if (r[field] !== undefined && typeof r[field] !== "string")
-                return `recipients[${i}].${field} must be a string`;
+                collect(`${at}.${field}`, `${at}.${field} must be a string`);
         }
         if (r.userId === undefined && r.email === undefined && r.phone === undefined) {
-            return `recipients[${i}] needs a userId, an email or a phone`;
+            collect(at, `${at} needs a userId, an email or a phone`);
         }
     }
-    return undefined;
 }
 
-function checkChannels(value: unknown): string | undefined {
-    if (value === undefined) return undefined;
-    if (!Array.isArray(value)) return "channels must be an array";
-    if (value.length === 0) return "channels must not be empty (leave it out for every opted-in channel)";
-    for (const c of value) {
-        if (typeof c !== "string") return "channels must hold strings";
-        if (!(CHANNELS as readonly string[]).includes(c)) return `unknown channel '${c}' (expected push, email or sms)`;
+function checkChannels(value: unknown, collect: Collect): void {
+    if (value === undefined) return;
+    if (!Array.isArray(value)) {
+        collect("channels", "channels must be an array");
+        return;
     }
-    return undefined;
+    if (value.length === 0) {
+        collect("channels", "channels must not be empty (leave it out for every opted-in channel)");
+        return;
+    }
+    for (const [i, c] of value.entries()) {
+        if (typeof c !== "string") collect(`channels[${i}]`, "channels must hold strings");
+        else if (!(CHANNELS as readonly string[]).includes(c))
+            collect(`channels[${i}]`, `unknown channel '${c}' (expected push, email or sms)`);
+    }
 }
 
-function checkContent(raw: Record<string, unknown>): string | undefined {
+function checkContent(raw: Record<string, unknown>, collect: Collect): void {
     for (const field of ["title", "body", "subject"] as const) {
         const v = raw[field];
         if (v === undefined) continue;
-        if (typeof v !== "string") return `${field} must be a string`;
-        if (v.length > MAX_TEXT_CHARS) return `${field} is longer than ${MAX_TEXT_CHARS} characters`;
+        if (typeof v !== "string") collect(field, `${field} must be a string`);
+        else if (v.length > MAX_TEXT_CHARS) collect(field, `${field} is longer than ${MAX_TEXT_CHARS} characters`);
     }
     if (raw.template !== undefined) {
-        if (typeof raw.template !== "string") return "template must be a string";
-        if (!TEMPLATE_PATTERN.test(raw.template)) return "template must match [A-Za-z0-9_.-]{1,128}";
+        if (typeof raw.template !== "string") collect("template", "template must be a string");
+        else if (!TEMPLATE_PATTERN.test(raw.template)) collect("template", "template must match [A-Za-z0-9_.-]{1,128}");
         if (raw.title !== undefined || raw.body !== undefined || raw.subject !== undefined) {
-            return "give either template or direct title/body/subject, not both";
+            collect("template", "give either template or direct title/body/subject, not both");
         }
     } else if (raw.body === undefined || raw.body === "") {
-        return "body is required when no template is given";
+        collect("body", "body is required when no template is given");
     }
     if (raw.locale !== undefined) {
-        if (typeof raw.locale !== "string") return "locale must be a string";
-        if (!LOCALE_PATTERN.test(raw.locale)) return "locale must be a BCP-47 tag such as en or de-AT";
+        if (typeof raw.locale !== "string") collect("locale", "locale must be a string");
+        else if (!LOCALE_PATTERN.test(raw.locale)) collect("locale", "locale must be a BCP-47 tag such as en or de-AT");
     }
     if (raw.data !== undefined) {
-        if (!isRecord(raw.data)) return "data must be an object";
+        if (!isRecord(raw.data)) {
+            collect("data", "data must be an object");
+            return;
+        }
         for (const [k, v] of Object.entries(raw.data)) {
             if (typeof v !== "string" && typeof v !== "boolean" && !(typeof v === "number" && Number.isFinite(v))) {
-                return `data.${k} must be a string, a finite number or a boolean`;
+                collect(`data.${k}`, `data.${k} must be a string, a finite number or a boolean`);
             }
         }
     }
-    return undefined;
 }
 
-function checkDelivery(raw: Record<string, unknown>, enqueuedAt: Date): string | undefined {
+function checkDelivery(raw: Record<string, unknown>, enqueuedAt: Date, collect: Collect): void {
     if (raw.priority !== undefined && raw.priority !== "high" && raw.priority !== "normal") {
-        return "priority must be high or normal";
+        collect("priority", "priority must be high or normal");
     }
-    const campaignProblem = checkId(raw.campaignId, "campaignId", false);
-    if (campaignProblem) return campaignProblem;
+    checkId(raw.campaignId, "campaignId", false, collect);
     if (raw.sendAt !== undefined) {
         if (typeof raw.sendAt !== "string" || !ISO_DATE_TIME.test(raw.sendAt) || Number.isNaN(Date.parse(raw.sendAt))) {
-            return "sendAt must be an ISO-8601 date-time with a zone, e.g. 2030-01-31T09:00:00Z";
-        }
-        if (Date.parse(raw.sendAt) < enqueuedAt.getTime() - SEND_AT_GRACE_MS) {
-            return `sendAt ${raw.sendAt} was in the past when the request was queued`;
+            collect("sendAt", "sendAt must be an ISO-8601 date-time with a zone, e.g. 2030-01-31T09:00:00Z");
+        } else if (Date.parse(raw.sendAt) < enqueuedAt.getTime() - SEND_AT_GRACE_MS) {
+            collect("sendAt", `sendAt ${raw.sendAt} was in the past when the request was queued`);
         }
     }
-    return undefined;
 }
 
 /** Copies the known fields of a validated request (unknown ones are dropped, defaults applied). */

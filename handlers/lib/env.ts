@@ -128,6 +128,14 @@ export const PROCESSOR_ENV = {
         idempotencyTable: required(ENV.idempotencyTable),
         ingressTopicArn: required(ENV.ingressTopicArn),
     },
+    /** POST /v1/notifications (handlers/api/producer.ts): claims keys, publishes to the ingress topic. */
+    producerPost: {
+        ...BASE_ENV,
+        idempotencyTable: required(ENV.idempotencyTable),
+        ingressTopicArn: required(ENV.ingressTopicArn),
+    },
+    /** GET /v1/notifications/{id}: reads the delivery log. */
+    producerStatus: { ...BASE_ENV, deliveryLogTable: required(ENV.deliveryLogTable) },
 } satisfies Record<string, EnvSpec>;
 
 /** The variables of `spec` with their values (optional ones left out when not given). */
