@@ -64,6 +64,38 @@ export interface OptOutCacheOptions {
 }
 
 /**
+ * One ListPhoneNumbersOptedOut listing, up to OPT_OUT_MAX_PAGES pages; `complete` is false when the
+ * page bound cut it short. Undefined when a page failed past the backoff.
+ */
+async function listOptedOut(
+    sns: SNSClient,
+    log: Logger,
+    remaining: () => number,
+    backoff: { policy?: BackoffPolicy; random?: () => number },
+): Promise<{ phones: Set<string>; complete: boolean } | undefined> {
+    const phones = new Set<string>();
+    let nextToken: string | undefined;
+    let pages = 0;
+    do {
+        const token = nextToken;
+        const result = await callWithBackoff(
+            () => sns.send(new ListPhoneNumbersOptedOutCommand({ nextToken: token })),
+            remaining,
+            backoff,
+        );
+        if (!result.ok) {
+            log.warn("opt-out listing failed", { pages, errorClass: result.errorClass, error: result.error });
+            return undefined;
+        }
+        for (const p of result.value?.phoneNumbers ?? []) phones.add(p);
+        nextToken = result.value?.nextToken;
+        pages++;
+    } while (nextToken && pages < OPT_OUT_MAX_PAGES);
+    if (nextToken) log.warn("opt-out listing longer than the page bound; checking the rest per number", { pages });
+    return { phones, complete: !nextToken };
+}
+
+/**
  * The opted-out numbers among `phones`, from a per-container listing refreshed every few minutes.
  * A listing call that stays throttled past the backoff does not fail the batch: a previous (stale)
  * listing is used if there is one (opt-outs it misses are still enforced by SNS itself, which does not
@@ -79,27 +111,9 @@ export function createOptOutCache(sns: SNSClient, log: Logger, options: OptOutCa
     const checked = new Map<string, { optedOut: boolean; at: number }>();
 
     const refresh = async (remaining: () => number) => {
-        const phones = new Set<string>();
-        let nextToken: string | undefined;
-        let pages = 0;
-        do {
-            const token = nextToken;
-            const result = await callWithBackoff(
-                () => sns.send(new ListPhoneNumbersOptedOutCommand({ nextToken: token })),
-                remaining,
-                backoff,
-            );
-            if (!result.ok) {
-                log.warn("opt-out listing failed", { pages, errorClass: result.errorClass, error: result.error });
-                return undefined;
-            }
-            for (const p of result.value?.phoneNumbers ?? []) phones.add(p);
-            nextToken = result.value?.nextToken;
-            pages++;
-        } while (nextToken && pages < OPT_OUT_MAX_PAGES);
-        if (nextToken) log.warn("opt-out listing longer than the page bound; checking the rest per number", { pages });
-        listing = { phones, complete: !nextToken, fetchedAt: now() };
-        return listing;
+        const fetched = await listOptedOut(sns, log, remaining, backoff);
+        if (fetched) listing = { ...fetched, fetchedAt: now() };
+        return fetched && listing;
     };
 
     /** Per-number checks, bounded; a failed check stops them (the next would most likely fail too). */

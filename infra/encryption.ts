@@ -59,7 +59,7 @@ export class Encryption extends pulumi.ComponentResource {
 }
 
 /** Key administration, kept by the account root so the key can never be orphaned; no use of the key. */
-const ADMINISTRATION_ACTIONS = [
+export const ADMINISTRATION_ACTIONS = [
     "kms:CancelKeyDeletion",
     "kms:CreateAlias",
     "kms:CreateGrant",

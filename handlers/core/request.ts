@@ -10,7 +10,7 @@ import type { Channel, DataValue, NotificationRequest, Priority, RecipientSpec }
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 const TEMPLATE_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
 /** BCP-47 as used here: a 2-3 letter language, then subtags (script, region, variant). */
-const LOCALE_PATTERN = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
+export const LOCALE_PATTERN = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 /** ISO-8601 date-time with an explicit offset or Z (a zone-less time would be ambiguous). */
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 export const MAX_RECIPIENTS = 100;

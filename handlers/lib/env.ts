@@ -28,6 +28,11 @@ export const ENV = {
     /** Where a sender puts outcomes it could not write to the delivery log (the feedback queue). */
     outcomeQueueUrl: "OUTCOME_QUEUE_URL",
     deliveryLogTtlDays: "DELIVERY_LOG_TTL_DAYS",
+    inboxTable: "INBOX_TABLE",
+    /** The KMS HMAC key from which the inbox list route derives its cursor MAC key (infra/cursorMacKey.ts). */
+    cursorMacKeyArn: "INBOX_CURSOR_MAC_KEY_ARN",
+    /** Days a device row lives after its app last registered it (its TTL `expiresAt`). */
+    deviceTtlDays: "DEVICE_TTL_DAYS",
 } as const;
 
 /** Reads a variable the stack must have set; a missing one is a deployment bug, so fail loudly. */
@@ -122,6 +127,11 @@ export const PROCESSOR_ENV = {
         analyticsStream: required(ENV.analyticsStream),
     },
     deviceMaintenance: { ...BASE_ENV, ...PLATFORM_ENV, devicesTable: required(ENV.devicesTable) },
+    /** App-user (JWT) routes, infra/routes/me.ts: each reads only its own table. */
+    meDevices: { ...BASE_ENV, devicesTable: required(ENV.devicesTable), deviceTtlDays: optional(ENV.deviceTtlDays) },
+    mePreferences: { ...BASE_ENV, preferencesTable: required(ENV.preferencesTable) },
+    meInboxList: { ...BASE_ENV, inboxTable: required(ENV.inboxTable), cursorMacKeyArn: required(ENV.cursorMacKeyArn) },
+    meInboxRead: { ...BASE_ENV, inboxTable: required(ENV.inboxTable) },
     campaignRunner: {
         ...BASE_ENV,
         preferencesTable: required(ENV.preferencesTable),

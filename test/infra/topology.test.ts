@@ -76,7 +76,7 @@ describe("topology (mock runtime, both stacks)", function () {
                     expect(types, t).to.include(t);
                 }
                 expect(ofType(r(), "notify:processors:Processor")).to.have.length(6);
-                expect(ofType(r(), "aws:dynamodb/table:Table")).to.have.length(5);
+                expect(ofType(r(), "aws:dynamodb/table:Table")).to.have.length(6);
             });
 
             it("hands one tagged provider to every AWS resource", function () {

@@ -1,7 +1,7 @@
 /**
  * The platform on this machine: the program's data plane in the in-process emulators (toolkit/local-cloud),
  * the functions as they ship (the serialized `__index.js` of each CallbackFunction), the mobile push /
- * SMS stand-in and the Firehose / Scheduler stand-ins, API-call counting, and a Lambda-like event
+ * SMS stand-in and the Firehose / Scheduler / KMS (HMAC) stand-ins, API-call counting, and a Lambda-like event
  * source per channel queue with the batch size the program gives it. Shared by `npm run sandbox`,
  * `npm run bench` and test/sandbox.test.ts. Everything listens on 127.0.0.1 and is closed by close().
  */

@@ -5,7 +5,9 @@
  *   and DynamoDB calls at the emulators' DynamoDB front when given its request log (whatever client made them).
  * - MobileStandIn: what no emulator does (SNS mobile push endpoints, SMS, opt-out), on
  *   aws-sdk-client-mock, with AWS's documented semantics; SNS topic calls pass through to fauxqs.
+ * - KmsStandIn: KMS HMAC keys (GenerateMac, VerifyMac) with a random key per KeyId per run.
  */
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import {
     CheckIfPhoneNumberIsOptedOutCommand,
     CreatePlatformEndpointCommand,
@@ -29,6 +31,14 @@ import {
     DeleteScheduleCommand,
     SchedulerClient,
 } from "@aws-sdk/client-scheduler";
+import {
+    GenerateMacCommand,
+    InvalidKeyUsageException,
+    KMSClient,
+    KMSInvalidMacException,
+    NotFoundException as KmsNotFoundException,
+    VerifyMacCommand,
+} from "@aws-sdk/client-kms";
 import { mockClient } from "aws-sdk-client-mock";
 
 /** SDK client classes whose calls are counted, where installed. */
@@ -42,6 +52,7 @@ const CLIENT_CLASSES: [string, string][] = [
     ["@aws-sdk/client-firehose", "FirehoseClient"],
     ["@aws-sdk/client-cloudwatch", "CloudWatchClient"],
     ["@aws-sdk/client-s3", "S3Client"],
+    ["@aws-sdk/client-kms", "KMSClient"],
 ];
 
 export interface ApiCall {
@@ -374,12 +385,14 @@ export class MobileStandIn {
 }
 
 /**
- * Stand-ins for Firehose (the analytics stream: records kept, decoded) and EventBridge Scheduler
- * (deferral schedules: kept by group/name; a second CreateSchedule of a name is a ConflictException).
+ * Stand-ins for Firehose (the analytics stream: records kept, decoded), EventBridge Scheduler
+ * (deferral schedules: kept by group/name; a second CreateSchedule of a name is a ConflictException)
+ * and KMS HMAC keys (KmsStandIn: the inbox list route's cursor key).
  */
 export class ServiceStandIns {
     readonly firehose = mockClient(FirehoseClient);
     readonly scheduler = mockClient(SchedulerClient);
+    readonly kms = new KmsStandIn();
     /** Analytics records, decoded as UTF-8, per stream. */
     readonly analytics: { stream: string; data: string }[] = [];
     readonly schedules = new Map<string, any>();
@@ -420,5 +433,84 @@ export class ServiceStandIns {
     restore(): void {
         this.firehose.restore();
         this.scheduler.restore();
+        this.kms.restore();
+    }
+}
+
+export interface MacCall {
+    operation: "GenerateMac" | "VerifyMac";
+    keyId: string;
+    algorithm: string;
+    message: string;
+}
+
+/** What KMS accepts as a KeyId: a key id, a key ARN, an alias name or an alias ARN. */
+const KMS_KEY_ID =
+    /^(?:[0-9a-f-]{1,64}|mrk-[0-9a-f]{1,64}|alias\/[\w/+=,.@-]{1,250}|arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:(?:key\/[\w-]{1,64}|alias\/[\w/+=,.@-]{1,250}))$/;
+
+/**
+ * A local stand-in for KMS HMAC keys (key spec HMAC_256, usage GENERATE_VERIFY_MAC), on
+ * aws-sdk-client-mock: GenerateMac and VerifyMac compute HMAC-SHA-256 with a random 32-byte key per
+ * KeyId, made on first use and kept for the run (two runs never share a key, as two AWS keys never do).
+ * As KMS: another algorithm than HMAC_SHA_256 is InvalidKeyUsageException, a malformed KeyId
+ * NotFoundException, a message outside 1-4096 bytes ValidationException, a wrong MAC on VerifyMac
+ * KMSInvalidMacException. `failures` injects faults: each entry is thrown by the next call, once.
+ */
+export class KmsStandIn {
+    readonly mock = mockClient(KMSClient);
+    /** Every call received, answered or not. */
+    readonly calls: MacCall[] = [];
+    readonly failures: Error[] = [];
+    private readonly keys = new Map<string, Buffer>();
+
+    constructor() {
+        // Promises, as the SDK's send returns them (callers may chain .then).
+        this.mock.on(GenerateMacCommand).callsFake(async (input: any) => {
+            const mac = this.mac("GenerateMac", input);
+            return { Mac: new Uint8Array(mac), MacAlgorithm: input.MacAlgorithm, KeyId: this.keyArn(input.KeyId) };
+        });
+        this.mock.on(VerifyMacCommand).callsFake(async (input: any) => {
+            const expected = this.mac("VerifyMac", input);
+            const given = Buffer.from(input.Mac ?? []);
+            if (given.length !== expected.length || !timingSafeEqual(given, expected))
+                throw new KMSInvalidMacException({ message: "The MAC is not valid", ...meta });
+            return { MacValid: true, MacAlgorithm: input.MacAlgorithm, KeyId: this.keyArn(input.KeyId) };
+        });
+    }
+
+    /** GenerateMac calls made with `keyId` (any KeyId when not given). */
+    generateMacCalls(keyId?: string): MacCall[] {
+        return this.calls.filter((c) => c.operation === "GenerateMac" && (!keyId || c.keyId === keyId));
+    }
+
+    restore(): void {
+        this.mock.restore();
+    }
+
+    private keyArn(keyId: string): string {
+        return keyId.startsWith("arn:") ? keyId : `arn:aws:kms:eu-west-1:000000000000:key/${keyId}`;
+    }
+
+    private mac(operation: MacCall["operation"], input: any): Buffer {
+        const keyId = String(input.KeyId ?? "");
+        const message = Buffer.from(input.Message ?? []);
+        this.calls.push({ operation, keyId, algorithm: input.MacAlgorithm, message: message.toString("utf8") });
+        const fault = this.failures.shift();
+        if (fault) throw fault;
+        if (!KMS_KEY_ID.test(keyId)) throw new KmsNotFoundException({ message: `Invalid keyId '${keyId}'`, ...meta });
+        if (input.MacAlgorithm !== "HMAC_SHA_256")
+            throw new InvalidKeyUsageException({
+                message: `${input.MacAlgorithm} is not compatible with the key spec HMAC_256 of ${keyId}`,
+                ...meta,
+            });
+        if (message.length < 1 || message.length > 4096)
+            throw Object.assign(
+                new Error(
+                    "1 validation error detected: Value at 'message' failed to satisfy constraint: Member must have length between 1 and 4096",
+                ),
+                { name: "ValidationException" },
+            );
+        if (!this.keys.has(keyId)) this.keys.set(keyId, randomBytes(32));
+        return createHmac("sha256", this.keys.get(keyId)!).update(message).digest();
     }
 }

@@ -121,51 +121,64 @@ async function executeRecipient<D>(
             const reason = `${action.reason}: until ${new Date(action.until).toISOString()}`;
             return { outcome: outcome("DEFERRED", { reason }), retry: false };
         }
-        case "send": {
-            const result = await ctx.deliver({
-                delivery: action.delivery,
-                request,
-                userId: recipient.userId,
-                remaining: ctx.remaining,
-                uncertainResends: UNCERTAIN_SEND_POLICY[channel].resends,
-            });
-            const sentDevices = "sentDevices" in result ? result.sentDevices : undefined;
-            const uncertain = result.uncertainAttempts ? true : undefined;
-            if (result.uncertainAttempts) {
-                ctx.metrics.add(channel, UNCERTAIN_SENDS_METRIC, result.uncertainAttempts);
-                log.warn("provider call got no answer after the request was sent", {
-                    ...ids,
-                    status: result.status,
-                    attempts: result.uncertainAttempts,
-                });
-            }
-            if (result.status === "SENT") {
-                const { providerMessageId } = result;
-                const extra = { providerMessageId, sentDevices, rateCounterId: action.rateCounterId, uncertain };
-                return { outcome: outcome("SENT", extra), retry: false };
-            }
-            if (result.status === "UNCERTAIN") {
-                // Counted against the rate limit: the recipient may have it.
-                const extra = { reason: result.reason, sentDevices, rateCounterId: action.rateCounterId, uncertain };
-                return { outcome: outcome("UNCERTAIN", extra), retry: false };
-            }
-            if (result.status === "RETRY" && result.errorClass === "operational") {
-                // Not the message's fault and it will not heal by itself: loud, for the operator.
-                log.error("provider refused: setup or account needs fixing; the record goes back to the queue", {
-                    ...ids,
-                    reason: result.reason,
-                });
-            } else {
-                log.warn("delivery did not complete", { ...ids, status: result.status, reason: result.reason });
-            }
-            // A RETRY is recorded PENDING (with the devices already reached) and sends the record back.
-            const status = result.status === "RETRY" ? "PENDING" : result.status;
-            return {
-                outcome: outcome(status, { reason: result.reason, sentDevices, uncertain }),
-                retry: result.status === "RETRY",
-            };
-        }
+        case "send":
+            return sendRecipient(ctx, request, plan, action);
     }
+}
+
+/** The provider call of one recipient and the outcome it leaves (uncertain attempts counted and named). */
+async function sendRecipient<D>(
+    ctx: ExecuteContext<D>,
+    request: NotificationRequest,
+    plan: RecipientPlan<D>,
+    action: Extract<RecipientPlan<D>["action"], { kind: "send" }>,
+): Promise<RecipientResult> {
+    const { log, channel } = ctx;
+    const ids = { notificationId: request.notificationId, recipientKey: plan.recipient.recipientKey };
+    const outcome = (status: RecipientOutcome["status"], extra: OutcomeExtra = {}) =>
+        outcomeOf({ ids: request, plan, channel, status, ...extra });
+    const result = await ctx.deliver({
+        delivery: action.delivery,
+        request,
+        userId: plan.recipient.userId,
+        remaining: ctx.remaining,
+        uncertainResends: UNCERTAIN_SEND_POLICY[channel].resends,
+    });
+    const sentDevices = "sentDevices" in result ? result.sentDevices : undefined;
+    const uncertain = result.uncertainAttempts ? true : undefined;
+    if (result.uncertainAttempts) {
+        ctx.metrics.add(channel, UNCERTAIN_SENDS_METRIC, result.uncertainAttempts);
+        log.warn("provider call got no answer after the request was sent", {
+            ...ids,
+            status: result.status,
+            attempts: result.uncertainAttempts,
+        });
+    }
+    if (result.status === "SENT") {
+        const { providerMessageId } = result;
+        const extra = { providerMessageId, sentDevices, rateCounterId: action.rateCounterId, uncertain };
+        return { outcome: outcome("SENT", extra), retry: false };
+    }
+    if (result.status === "UNCERTAIN") {
+        // Counted against the rate limit: the recipient may have it.
+        const extra = { reason: result.reason, sentDevices, rateCounterId: action.rateCounterId, uncertain };
+        return { outcome: outcome("UNCERTAIN", extra), retry: false };
+    }
+    if (result.status === "RETRY" && result.errorClass === "operational") {
+        // Not the message's fault and it will not heal by itself: loud, for the operator.
+        log.error("provider refused: setup or account needs fixing; the record goes back to the queue", {
+            ...ids,
+            reason: result.reason,
+        });
+    } else {
+        log.warn("delivery did not complete", { ...ids, status: result.status, reason: result.reason });
+    }
+    // A RETRY is recorded PENDING (with the devices already reached) and sends the record back.
+    const status = result.status === "RETRY" ? "PENDING" : result.status;
+    return {
+        outcome: outcome(status, { reason: result.reason, sentDevices, uncertain }),
+        retry: result.status === "RETRY",
+    };
 }
 
 interface OutcomeExtra {
