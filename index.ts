@@ -143,6 +143,7 @@ const monitoring = new Monitoring(
             push: { name: "push", queueName: messaging.channelQueues.push.queue.name },
             email: { name: "email", queueName: messaging.channelQueues.email.queue.name },
             sms: { name: "sms", queueName: messaging.channelQueues.sms.queue.name },
+            inapp: { name: "inapp", queueName: messaging.channelQueues.inapp.queue.name },
         },
         deadLetterQueues: [
             ...CHANNELS.map((channel) => ({
@@ -173,11 +174,13 @@ export const queueUrls = {
     push: messaging.channelQueues.push.queue.url,
     email: messaging.channelQueues.email.queue.url,
     sms: messaging.channelQueues.sms.queue.url,
+    inapp: messaging.channelQueues.inapp.queue.url,
 };
 export const deadLetterQueueUrls = {
     push: messaging.channelQueues.push.deadLetterQueue.url,
     email: messaging.channelQueues.email.deadLetterQueue.url,
     sms: messaging.channelQueues.sms.deadLetterQueue.url,
+    inapp: messaging.channelQueues.inapp.deadLetterQueue.url,
     feedback: messaging.feedbackQueue.deadLetterQueue.url,
     campaigns: processors.campaignFailures.url,
     deviceStream: processors.deviceStreamFailures.url,

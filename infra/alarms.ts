@@ -43,7 +43,7 @@ export interface MonitoredResources {
     thresholds: PlatformConfig["alarms"];
     /** Every processor. */
     functions: MonitoredFunction[];
-    /** The push/email/sms work queues. */
+    /** The channel work queues (push, email, sms, inapp). */
     channelQueues: Record<Channel, MonitoredQueue>;
     /** Every DLQ (channel DLQs, feedback DLQ, campaign DLQ, stream failures). */
     deadLetterQueues: MonitoredQueue[];

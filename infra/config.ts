@@ -10,12 +10,13 @@ export interface PlatformConfig {
     tableDeletionProtection: boolean;
     tablePointInTimeRecovery: boolean;
     deliveryLogTtlDays: number;
+    inboxTtlDays: number;
     lambdaMemoryMb: number;
     senderMaxConcurrency: number;
     queueBatchSize: number;
     queueBatchingWindowSeconds: number;
     campaignRunnerReservedConcurrency: number;
-    rateLimitsPerHour: { push: number; email: number; sms: number };
+    rateLimitsPerHour: { push: number; email: number; sms: number; inapp: number };
     alarms: {
         email: string;
         queueAgeSeconds: number;
@@ -91,6 +92,7 @@ export function loadConfig(): PlatformConfig {
         tableDeletionProtection: bool("tableDeletionProtection", true),
         tablePointInTimeRecovery: bool("tablePointInTimeRecovery", true),
         deliveryLogTtlDays: int("deliveryLogTtlDays", 90, 1, 3650),
+        inboxTtlDays: int("inboxTtlDays", 90, 1, 3650),
         lambdaMemoryMb: int("lambdaMemoryMb", 256, 128, 10240),
         senderMaxConcurrency: int("senderMaxConcurrency", 10, 2, 1000),
         queueBatchSize: int("queueBatchSize", 10, 1, 10000),
@@ -100,6 +102,7 @@ export function loadConfig(): PlatformConfig {
             push: int("rateLimitPushPerHour", 20, 1, 100000),
             email: int("rateLimitEmailPerHour", 10, 1, 100000),
             sms: int("rateLimitSmsPerHour", 5, 1, 100000),
+            inapp: int("rateLimitInappPerHour", 50, 1, 100000),
         },
         alarms: {
             email: str("alarmEmail"),

@@ -4,6 +4,7 @@ import { campaignRunner } from "../handlers/campaignRunner";
 import { deviceMaintenance } from "../handlers/deviceMaintenance";
 import { emailSender } from "../handlers/emailSender";
 import { feedbackProcessor } from "../handlers/feedbackProcessor";
+import { inappSender } from "../handlers/inappSender";
 import { environmentVariables, PROCESSOR_ENV } from "../handlers/lib/env";
 import { CHANNELS, type Channel, METRIC_NAMESPACE, serviceName } from "../handlers/lib/telemetry-names";
 import { pushSender } from "../handlers/pushSender";
@@ -45,13 +46,14 @@ export interface ProcessorsArgs {
 type Statement = pulumi.Input<aws.iam.PolicyStatement>;
 
 /**
- * The six Lambda processors, each a magic function with exactly the permissions its adapter uses (see
+ * The seven Lambda processors, each a magic function with exactly the permissions its adapter uses (see
  * the API calls listed in each handlers/<name>.ts) and only the environment it reads.
  */
 export class Processors extends pulumi.ComponentResource {
     public readonly pushSender: Processor;
     public readonly emailSender: Processor;
     public readonly smsSender: Processor;
+    public readonly inappSender: Processor;
     public readonly feedbackProcessor: Processor;
     public readonly deviceMaintenance: Processor;
     public readonly campaignRunner: Processor;
@@ -65,6 +67,7 @@ export class Processors extends pulumi.ComponentResource {
         this.pushSender = senders.push;
         this.emailSender = senders.email;
         this.smsSender = senders.sms;
+        this.inappSender = senders.inapp;
         this.feedbackProcessor = feedbackProcessorOf(shared);
         this.deviceStreamFailures = encryptedQueue("device-stream-failures", args.kmsKeyArn, this);
         this.deviceMaintenance = deviceMaintenanceOf(shared, this.deviceStreamFailures);
@@ -80,6 +83,7 @@ export class Processors extends pulumi.ComponentResource {
             push: this.pushSender,
             email: this.emailSender,
             sms: this.smsSender,
+            inapp: this.inappSender,
         };
         return [
             ...CHANNELS.map((channel) => ({ name: senderName(channel), channel, processor: senders[channel] })),
@@ -158,7 +162,7 @@ function sharedSetup(args: ProcessorsArgs, parent: pulumi.Resource) {
 
 type Shared = ReturnType<typeof sharedSetup>;
 
-/** What the three senders share: the pipeline's statements and environment, the channel queue as source. */
+/** What the channel senders share: the pipeline's statements and environment, the channel queue as source. */
 function senderFactory(shared: Shared) {
     const { args, config, tables, messaging, region, account, tableArns, dynamo, analytics, common, base, parent } =
         shared;
@@ -196,7 +200,7 @@ function senderFactory(shared: Shared) {
     ];
 
     /**
-     * One channel sender: what the three share (the pipeline's environment and statements, the
+     * One channel sender: what they all share (the pipeline's environment and statements, the
      * channel queue as event source, the timeout) plus what only the channel has.
      */
     const sender = (
@@ -243,7 +247,7 @@ function senderFactory(shared: Shared) {
     return { sender, senderValues };
 }
 
-/** The three channel senders: the shared pipeline plus each channel's own environment and statements. */
+/** The channel senders: the shared pipeline plus each channel's own environment and statements. */
 function channelSenders(shared: Shared, args: ProcessorsArgs): Record<Channel, Processor> {
     const { config, tables, dynamo, tableArns, endpointArns, platform, region, account } = shared;
     const { sender, senderValues } = senderFactory(shared);
@@ -315,7 +319,29 @@ function channelSenders(shared: Shared, args: ProcessorsArgs): Record<Channel, P
             },
         ],
     });
-    return { push, email, sms };
+    const inapp = inappSenderOf(shared, sender, senderValues);
+    return { push, email, sms, inapp };
+}
+
+/** The in-app sender: its "provider" is the inbox table, so putting items there is all it adds. */
+function inappSenderOf(
+    shared: Shared,
+    sender: ReturnType<typeof senderFactory>["sender"],
+    senderValues: ReturnType<typeof senderFactory>["senderValues"],
+): Processor {
+    const { config, tables, dynamo, tableArns } = shared;
+    return sender("inapp", {
+        description:
+            "Writes in-app notifications to each recipient's inbox (conditional PutItem, one item per request)",
+        callbackFactory: inappSender,
+        environment: environmentVariables(PROCESSOR_ENV.inappSender, {
+            ...senderValues("inapp"),
+            inboxTable: tables.inbox.name,
+            inboxTtlDays: String(config.inboxTtlDays),
+        }),
+        // The table's key is granted by Processor, like every store's.
+        statements: [dynamo("WriteInboxItems", ["PutItem"], tableArns("inbox"))],
+    });
 }
 
 function feedbackProcessorOf(shared: Shared): Processor {

@@ -29,6 +29,7 @@ describe("npm run sandbox", function () {
             "[3] push: push-sender-fn",
             "[3] email: email-sender-fn",
             "[3] sms: sms-sender-fn",
+            "[3] inapp: inapp-sender-fn",
             "[4] delivery log",
             "[5] analytics",
             "Summary",
@@ -38,6 +39,7 @@ describe("npm run sandbox", function () {
         expect(text).to.contain("SNS Publish TargetArn");
         expect(text).to.contain("SES SendEmail to");
         expect(text).to.contain("SNS Publish PhoneNumber");
+        expect(text).to.contain("DynamoDB PutItem inbox");
     });
 
     it("loses nothing: every routed request has a delivery-log row or a DLQ message, and the queues are empty", () => {
@@ -52,6 +54,7 @@ describe("npm run sandbox", function () {
         expect(summary.delivered.push).to.be.greaterThan(0);
         expect(summary.delivered.email).to.be.greaterThan(0);
         expect(summary.delivered.sms).to.be.greaterThan(0);
+        expect(summary.delivered.inapp).to.be.greaterThan(0);
         expect(summary.analyticsProblems).to.deep.equal([]);
         expect(summary.analyticsRecords).to.equal(summary.logged);
     });
@@ -60,10 +63,10 @@ describe("npm run sandbox", function () {
         expect(summary.callsPerDelivered.push, "push").to.be.at.most(CALLS_PER_DELIVERED_TARGET);
         expect(summary.callsPerDelivered.overall, "overall").to.be.at.most(CALLS_PER_DELIVERED_TARGET);
         const ops = summary.operations;
-        // Never a per-record read or write: no GetItem/PutItem/Query, and batch calls far fewer than records.
+        // Never a per-record read or write: no GetItem/PutItem/Query, and batch calls far fewer than records
+        // (in-app's PutItem is its delivery, one per inbox item: counted with the provider calls below).
         for (const op of [
             "DynamoDB.GetItem",
-            "DynamoDB.PutItem",
             "DynamoDB.Query",
             "DynamoDB.UpdateItem",
             "SNS.CheckIfPhoneNumberIsOptedOut",
@@ -76,6 +79,9 @@ describe("npm run sandbox", function () {
         // One provider call per delivery (no throttling in the sandbox).
         expect((ops["SNS.Publish"] ?? 0) + (ops["SESv2.SendEmail"] ?? 0)).to.equal(
             summary.delivered.push + summary.delivered.sms + summary.delivered.email,
+        );
+        expect(ops["DynamoDB.PutItem"] ?? 0, "in-app: one conditional PutItem per inbox item").to.equal(
+            summary.delivered.inapp,
         );
     });
 
@@ -97,7 +103,7 @@ describe("npm run sandbox", function () {
             ["c", []],
         ]);
         const rows = [{ notificationId: "a", channel: "push", status: "SENT" }];
-        const dlq = { push: [], email: [JSON.stringify({ notificationId: "a" })], sms: [] };
+        const dlq = { push: [], email: [JSON.stringify({ notificationId: "a" })], sms: [], inapp: [] };
         const result = account(requests, routing, rows, dlq, 0);
         expect(result.routed).to.equal(3);
         expect(result.logged).to.equal(1);
@@ -114,7 +120,7 @@ describe("npm run sandbox", function () {
             version: 1,
             rows: [{ notificationId: "q", channel: "sms", status: "SENT" }],
         });
-        const dlq = { push: [], email: [], sms: [] };
+        const dlq = { push: [], email: [], sms: [], inapp: [] };
         const queued = queuedOutcomes([body, "not json"]);
         expect(account(requests, routing, claimOnly, dlq, 0, queued).queuedForReplay).to.equal(1);
         expect(account(requests, routing, claimOnly, dlq, 0).lost).to.have.length(1);

@@ -50,7 +50,7 @@ export function parseCampaignInput(event: unknown): CampaignInput {
     if (Number.isNaN(Date.parse(input.scheduledTime))) throw new Error("campaign input: scheduledTime is not a date");
     if (raw.channels !== undefined) {
         if (!Array.isArray(raw.channels) || raw.channels.some((c) => !(CHANNELS as readonly unknown[]).includes(c))) {
-            throw new Error("campaign input: channels must be a list of push, email, sms");
+            throw new Error(`campaign input: channels must be a list of ${CHANNELS.join(", ")}`);
         }
         input.channels = raw.channels as Channel[];
     }

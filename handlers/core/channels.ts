@@ -3,5 +3,5 @@
  * (its composer in core/channels/, its adapter in handlers/<channel>Sender.ts, its queue and processor
  * in infra/) is looked up from, or iterates over, this list.
  */
-export const CHANNELS = ["push", "email", "sms"] as const;
+export const CHANNELS = ["push", "email", "sms", "inapp"] as const;
 export type Channel = (typeof CHANNELS)[number];

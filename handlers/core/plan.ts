@@ -100,7 +100,14 @@ type BatchRecord<R> =
           campaignId?: string;
           recipients: R[];
       }
-    | { messageId: string; kind: "request"; request: NotificationRequest; recipients: R[] };
+    | {
+          messageId: string;
+          kind: "request";
+          request: NotificationRequest;
+          recipients: R[];
+          /** When the record entered the queue (enqueuedAt); absent in hand-built plans: the batch's now. */
+          queuedAt?: number;
+      };
 
 export type RecordPlan<D = unknown> = BatchRecord<RecipientPlan<D>>;
 export type Parsed = BatchRecord<RecipientRef>;
@@ -112,7 +119,8 @@ export type Parsed = BatchRecord<RecipientRef>;
  */
 export function parseBatch(records: QueueRecord[], channel: Channel, now: number): Parsed[] {
     return records.map((r): Parsed => {
-        const parsed = parseNotificationRequest(r.body, new Date(enqueuedAt(r, now)));
+        const queuedAt = enqueuedAt(r, now);
+        const parsed = parseNotificationRequest(r.body, new Date(queuedAt));
         if (parsed.ok) {
             if (!requestTargetsChannel(parsed.request, channel)) {
                 return { messageId: r.messageId, kind: "ignore", reason: `not for ${channel}` };
@@ -122,6 +130,7 @@ export function parseBatch(records: QueueRecord[], channel: Channel, now: number
                 kind: "request",
                 request: parsed.request,
                 recipients: recipientsFor(parsed.request, channel),
+                queuedAt,
             };
         }
         if (parsed.channels && !parsed.channels.includes(channel)) {
@@ -226,7 +235,7 @@ export function planBatch<D, E>(parsed: Parsed[], data: BatchData<E>, options: P
         const recipients = p.recipients.map((recipient) => ({
             recipient,
             action: firstInBatch(p.request.notificationId, recipient.recipientKey)
-                ? planRecipient(p.request, recipient, data, options, sentThisBatch)
+                ? planRecipient(p.request, recipient, data, options, sentThisBatch, p.queuedAt ?? options.now)
                 : ({ kind: "skip", reason: "duplicate in this batch" } as Action<D>),
         }));
         if (recipients.length === 0) {
@@ -256,6 +265,7 @@ function planRecipient<D, E>(
     data: BatchData<E>,
     options: PlanOptions<D, E>,
     sentThisBatch: Map<string, number>,
+    queuedAt: number,
 ): Action<D> {
     const { now, composer } = options;
     const { channel } = composer;
@@ -280,13 +290,14 @@ function planRecipient<D, E>(
         values: request.data ?? {},
         enrichment: data.enrichment,
         previous,
+        queuedAt,
     });
     if (composed.kind !== "send") return composed;
 
     if (request.sendAt && Date.parse(request.sendAt) > now) {
         return { kind: "defer", until: Date.parse(request.sendAt), reason: `sendAt ${request.sendAt}` };
     }
-    if (request.priority !== "high") {
+    if (request.priority !== "high" && composer.holdsForQuietHours !== false) {
         const timeZone = profile?.timezone ?? "UTC";
         const until = quietHoursEnd(now, timeZone, preference?.quietHours);
         if (until !== undefined) return { kind: "defer", until, reason: `quiet hours in ${timeZone}` };

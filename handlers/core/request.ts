@@ -195,7 +195,7 @@ function checkChannels(value: unknown, collect: Collect): void {
     for (const [i, c] of value.entries()) {
         if (typeof c !== "string") collect(`channels[${i}]`, "channels must hold strings");
         else if (!(CHANNELS as readonly string[]).includes(c))
-            collect(`channels[${i}]`, `unknown channel '${c}' (expected push, email or sms)`);
+            collect(`channels[${i}]`, `unknown channel '${c}' (expected ${CHANNELS.join(", ")})`);
     }
 }
 

@@ -76,6 +76,8 @@ const OPERATIONAL = [
     "KMSNotFound",
     "KMSNotFoundException",
     "KMSOptInRequired",
+    // DynamoDB's (in-app inbox table) and Scheduler's missing table or group: ours, whatever the target.
+    "ResourceNotFoundException",
 ];
 const TRANSIENT = [
     "InternalError",
@@ -199,10 +201,14 @@ export function sendCertainty(err: TransportErrorInfo): SendCertainty {
  * runtime and delivery guarantees"): `resends` further attempts within the invocation, then the
  * recipient's row is final with status UNCERTAIN (no copy or redelivery sends it again). Push and
  * e-mail resend once (a duplicate notification or e-mail is a nuisance; a lost one is worse); SMS never
- * (a duplicate text is paid for and intrusive, and SNS SMS has no idempotency token).
+ * (a duplicate text is paid for and intrusive, and SNS SMS has no idempotency token); in-app resends once
+ * (its write is conditional on the item id: a resend can only find the item, never duplicate it).
  */
 export const UNCERTAIN_SEND_POLICY: Record<Channel, { resends: number }> = {
     push: { resends: 1 },
     email: { resends: 1 },
     sms: { resends: 0 },
+    // A conditional PutItem of a deterministic item id: a resend either writes the item the uncertain
+    // attempt did not, or meets it (ConditionalCheckFailed = already delivered). Never twice either way.
+    inapp: { resends: 1 },
 };

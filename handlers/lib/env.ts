@@ -28,7 +28,9 @@ export const ENV = {
     /** Where a sender puts outcomes it could not write to the delivery log (the feedback queue). */
     outcomeQueueUrl: "OUTCOME_QUEUE_URL",
     deliveryLogTtlDays: "DELIVERY_LOG_TTL_DAYS",
+    /** The in-app inbox table and how long its items live (config inboxTtlDays). */
     inboxTable: "INBOX_TABLE",
+    inboxTtlDays: "INBOX_TTL_DAYS",
     /** The KMS HMAC key from which the inbox list route derives its cursor MAC key (infra/cursorMacKey.ts). */
     cursorMacKeyArn: "INBOX_CURSOR_MAC_KEY_ARN",
     /** Days a device row lives after its app last registered it (its TTL `expiresAt`). */
@@ -42,7 +44,7 @@ export function requireEnv(name: string): string {
     return value;
 }
 
-/** RATE_LIMITS is JSON {push, email, sms}: sends per user per hour; a missing channel is unlimited. */
+/** RATE_LIMITS is JSON {push, email, sms, inapp}: sends per user per hour; a missing channel is unlimited. */
 export function rateLimitFor(channel: string): number | undefined {
     const raw = process.env[ENV.rateLimits];
     if (!raw) return undefined;
@@ -109,6 +111,7 @@ export const EMAIL_ENV = {
     sesFromAddress: required(ENV.sesFromAddress),
 };
 export const SMS_ENV = { smsSenderId: optional(ENV.smsSenderId) };
+export const INAPP_ENV = { inboxTable: required(ENV.inboxTable), inboxTtlDays: required(ENV.inboxTtlDays) };
 
 /**
  * Each processor's whole environment, declared once: infra/processors.ts writes it with
@@ -119,6 +122,7 @@ export const PROCESSOR_ENV = {
     pushSender: { ...BASE_ENV, ...SENDER_ENV, ...PUSH_ENV },
     emailSender: { ...BASE_ENV, ...SENDER_ENV, ...EMAIL_ENV },
     smsSender: { ...BASE_ENV, ...SENDER_ENV, ...SMS_ENV },
+    inappSender: { ...BASE_ENV, ...SENDER_ENV, ...INAPP_ENV },
     feedbackProcessor: {
         ...BASE_ENV,
         deliveryLogTable: required(ENV.deliveryLogTable),

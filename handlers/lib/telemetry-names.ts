@@ -17,7 +17,7 @@ export const METRICS = {
     /** Push only: the platform application itself failed a delivery (credentials, disabled application). */
     platformFailure: "PlatformFailure",
 } as const;
-/** Every metric carries exactly these dimensions: service = notify-<stack>, channel = push|email|sms. */
+/** Every metric carries exactly these dimensions: service = notify-<stack>, channel = push|email|sms|inapp. */
 export const METRIC_DIMENSIONS = ["service", "channel"] as const;
 // The channel list lives in the core (it is a fact of the domain, not of telemetry); re-exported for infra/.
 export { CHANNELS, type Channel } from "../core/channels";

@@ -42,6 +42,7 @@ function args(overrides: Partial<MonitoringArgs> = {}): MonitoringArgs {
             { name: "push-sender", functionName: "fn-push-sender", channel: "push" },
             { name: "email-sender", functionName: "fn-email-sender", channel: "email" },
             { name: "sms-sender", functionName: "fn-sms-sender", channel: "sms" },
+            { name: "inapp-sender", functionName: "fn-inapp-sender", channel: "inapp" },
             { name: "feedback", functionName: "fn-feedback" },
             { name: "devices", functionName: "fn-devices" },
             { name: "campaigns", functionName: "fn-campaigns" },
@@ -50,11 +51,13 @@ function args(overrides: Partial<MonitoringArgs> = {}): MonitoringArgs {
             push: { name: "push", queueName: "q-push" },
             email: { name: "email", queueName: "q-email" },
             sms: { name: "sms", queueName: "q-sms" },
+            inapp: { name: "inapp", queueName: "q-inapp" },
         },
         deadLetterQueues: [
             { name: "push-dlq", queueName: "q-push-dlq", channel: "push" },
             { name: "email-dlq", queueName: "q-email-dlq", channel: "email" },
             { name: "sms-dlq", queueName: "q-sms-dlq", channel: "sms" },
+            { name: "inapp-dlq", queueName: "q-inapp-dlq", channel: "inapp" },
             { name: "feedback-dlq", queueName: "q-feedback-dlq" },
             { name: "campaign-dlq", queueName: "q-campaign-dlq" },
             { name: "stream-failures", queueName: "q-stream-failures" },
@@ -174,7 +177,9 @@ describe("infra/monitoring: Monitoring component", function () {
     });
 
     it("sends every alarm's ALARM and OK to the topic, with a deliberate missing-data policy and a prefixed name", function () {
-        expect(alarms()).to.have.length(6 + 6 * 2 + 3 + 1 + 3 + 2 + 1);
+        // 7 DLQs, 7 functions x (errors, throttles), 4 channel queues' age, push platform, 4 channels'
+        // success rate, SES bounce and complaint rate, SMS spend.
+        expect(alarms()).to.have.length(7 + 7 * 2 + 4 + 1 + 4 + 2 + 1);
         for (const a of alarms()) {
             expect(a.alarmActions, a.name).to.deep.equal([topicArn]);
             expect(a.okActions, a.name).to.deep.equal([topicArn]);

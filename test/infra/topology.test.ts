@@ -75,7 +75,9 @@ describe("topology (mock runtime, both stacks)", function () {
                 ]) {
                     expect(types, t).to.include(t);
                 }
-                expect(ofType(r(), "notify:processors:Processor")).to.have.length(6);
+                // Four channel senders (push, email, sms, inapp) and the feedback, device and campaign processors.
+                expect(ofType(r(), "notify:processors:Processor")).to.have.length(7);
+                // devices, deliveryLog, preferences, templates, inbox, idempotency.
                 expect(ofType(r(), "aws:dynamodb/table:Table")).to.have.length(6);
             });
 
@@ -130,7 +132,7 @@ describe("topology (mock runtime, both stacks)", function () {
                 const sqsMappings = ofType(r(), "aws:lambda/eventSourceMapping:EventSourceMapping").filter((m) =>
                     String(m.inputs.eventSourceArn).startsWith("arn:aws:sqs:"),
                 );
-                expect(sqsMappings).to.have.length(4); // push, email, sms, feedback
+                expect(sqsMappings).to.have.length(5); // push, email, sms, inapp, feedback
                 for (const mapping of sqsMappings) {
                     const queueName = String(mapping.inputs.eventSourceArn).split(":").pop()!;
                     const queue = queues.find((q) => queueName.startsWith(q.name));
@@ -157,6 +159,7 @@ describe("topology (mock runtime, both stacks)", function () {
                 );
                 expect(subs.map((s) => s.name).sort()).to.deep.equal([
                     "messaging-email-subscription",
+                    "messaging-inapp-subscription",
                     "messaging-push-subscription",
                     "messaging-sms-subscription",
                 ]);
@@ -214,7 +217,7 @@ describe("topology (mock runtime, both stacks)", function () {
 
             it("ships every processor as a loadable module on nodejs22.x/arm64 with its own role and log group", function () {
                 const functions = ofType(r(), "aws:lambda/function:Function");
-                expect(functions).to.have.length(6);
+                expect(functions).to.have.length(7);
                 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "notify-closures-"));
                 fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
                 const roles = new Set<string>();
@@ -244,7 +247,7 @@ describe("topology (mock runtime, both stacks)", function () {
                         Object.assign(process.env, saved);
                     }
                 }
-                expect(roles.size, "one role per function").to.equal(6);
+                expect(roles.size, "one role per function").to.equal(7);
             });
         });
     }
@@ -320,6 +323,29 @@ describe("topology (mock runtime, both stacks)", function () {
         )!;
         const publish = parseStatements(pushPolicy.inputs.policy).find((s) => s.sid === "PublishToEndpoints")!;
         expect(publish.resource[0]).to.match(/:endpoint\/APNS\/notify-prod-ios\/\*$/);
+    });
+
+    it("lets the in-app sender put items into the inbox table and nowhere else, and tells it the table and the TTL", function () {
+        const r = results.prod;
+        const policy = ofType(r, "aws:iam/rolePolicy:RolePolicy").find((p) => p.name === "inapp-sender-policy")!;
+        const statements = parseStatements(policy.inputs.policy);
+        const [inbox] = ofType(r, "aws:dynamodb/table:Table").filter((t) => t.name === "storage-inbox");
+        const put = statements.find((s) => s.sid === "WriteInboxItems")!;
+        expect(put.action).to.deep.equal(["dynamodb:PutItem"]);
+        expect(put.resource).to.have.length(1);
+        expect(put.resource[0]).to.match(/:table\/storage-inbox/);
+        // No other statement reaches the inbox table, and no statement of another sender does.
+        const inboxArn = put.resource[0];
+        expect(statements.filter((s) => s.resource.includes(inboxArn))).to.have.length(1);
+        for (const other of ["push-sender-policy", "email-sender-policy", "sms-sender-policy"]) {
+            const doc = ofType(r, "aws:iam/rolePolicy:RolePolicy").find((p) => p.name === other)!;
+            expect(JSON.stringify(doc.inputs.policy), other).to.not.include("storage-inbox");
+        }
+        const [fn] = ofType(r, "aws:lambda/function:Function").filter((f) => f.name === "inapp-sender-fn");
+        expect(inbox, "the inbox table").to.not.equal(undefined);
+        expect(fn.inputs.environment.variables.INBOX_TABLE).to.match(/^storage-inbox-/);
+        expect(fn.inputs.environment.variables.INBOX_TTL_DAYS).to.equal("90");
+        expect(JSON.parse(fn.inputs.environment.variables.RATE_LIMITS).inapp).to.equal(50);
     });
 
     it("lets the feedback processor read only the platform applications' endpoints (EndpointUpdated checks)", async function () {

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { PublishCommand, SNSClient, CreatePlatformEndpointCommand, PublishBatchCommand } from "@aws-sdk/client-sns";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { CHANNELS } from "../../handlers/core/channels";
 import { TABLES, type TableSpec } from "../../infra/tables";
 import { MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from "../../infra/messaging";
 import { type Emulators, startEmulators, useEmulatorEnv } from "../../toolkit/local-cloud/emulators";
@@ -55,7 +56,7 @@ describe("harness: the program's data plane in the emulators", function () {
     });
 
     it("gives each channel queue the program's visibility timeout and redrive to its own DLQ", () => {
-        for (const channel of ["push", "email", "sms"]) {
+        for (const channel of CHANNELS) {
             const queue = plane.queue(`-${channel}`);
             const fn = program.fn(`${channel}-sender`);
             expect(queue.visibilityTimeoutSeconds).to.equal(VISIBILITY_TIMEOUT_FACTOR * fn.timeoutSeconds);
@@ -95,6 +96,7 @@ describe("harness: the program's data plane in the emulators", function () {
         expect(await ids("-push")).to.deep.equal(["r-preferences", "r-push", "r-unknown"]);
         expect(await ids("-email")).to.deep.equal(["r-email-sms", "r-preferences", "r-unknown"]);
         expect(await ids("-sms")).to.deep.equal(["r-email-sms", "r-preferences", "r-unknown"]);
+        expect(await ids("-inapp")).to.deep.equal(["r-preferences", "r-unknown"]);
         // Raw delivery: the queue message is the request itself, attributes included.
         const [message] = (await peekAll(plane.sqs, plane.queue("-push"))).filter(
             (m) => JSON.parse(m.Body!).notificationId === "r-push",

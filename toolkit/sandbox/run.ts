@@ -21,7 +21,10 @@ export interface ChannelRun {
     errors: string[];
     /** The API calls the function made during this drain. */
     calls: ApiCall[];
-    /** Notifications the provider accepted: push = endpoint publishes, email = SES sends, sms = SMS publishes. */
+    /**
+     * Notifications the provider accepted: push = endpoint publishes, email = SES sends, sms = SMS
+     * publishes, inapp = items in the inbox table.
+     */
     delivered: number;
     elapsedMs: number;
     output: string[];
@@ -74,8 +77,13 @@ export interface PassOptions {
     onChannel?: (run: ChannelRun) => void | Promise<void>;
 }
 
-function deliveredSoFar(platform: LocalPlatform, emails: number): Record<Channel, number> {
-    return { push: platform.standIn.pushes.length, email: emails, sms: platform.standIn.sms.length };
+async function deliveredSoFar(platform: LocalPlatform): Promise<Record<Channel, number>> {
+    return {
+        push: platform.standIn.pushes.length,
+        email: (await platform.emulators.ses.emails()).length,
+        sms: platform.standIn.sms.length,
+        inapp: (await platform.plane.db.scanAll(platform.plane.tables.inbox)).length,
+    };
 }
 
 export async function runPass(
@@ -103,13 +111,13 @@ export async function runPass(
 
     const channels: ChannelRun[] = [];
     for (const channel of CHANNELS) {
-        const before = deliveredSoFar(platform, (await platform.emulators.ses.emails()).length);
+        const before = await deliveredSoFar(platform);
         const callsBefore = platform.counter.calls.length;
         const started = process.hrtime.bigint();
         const report = await platform.drain(channel);
         const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
         const calls = platform.counter.calls.slice(callsBefore);
-        const after = deliveredSoFar(platform, (await platform.emulators.ses.emails()).length);
+        const after = await deliveredSoFar(platform);
         const run: ChannelRun = {
             channel,
             function: report.function,

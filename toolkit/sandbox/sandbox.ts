@@ -113,7 +113,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
             `    requests ${requests.length}; routed to channel queues ${accounting.routed}; accounted: delivery log ${accounting.logged}, DLQ ${accounting.deadLettered}, queued for replay ${accounting.queuedForReplay}; left in queues ${accounting.leftInQueues}; LOST ${accounting.lost.length}`,
         );
         print(
-            `    delivered: push ${delivered.push} (device endpoints), email ${delivered.email}, sms ${delivered.sms}`,
+            `    delivered: push ${delivered.push} (device endpoints), email ${delivered.email}, sms ${delivered.sms}, inapp ${delivered.inapp} (inbox items)`,
         );
         print(`    API calls by the functions: ${JSON.stringify(byOperation(allCalls))}`);
         const ratio = (c: Channel) => (calls[c] === 0 && delivered[c] === 0 ? "-" : fmt(callsPerDelivered[c]));
@@ -174,7 +174,7 @@ function printSeeded(workload: ReturnType<typeof generateWorkload> | undefined, 
         ? `; ${workload.users.length} generated users (${workload.users.reduce((n, u) => n + Object.keys(u.devices ?? {}).length, 0)} devices)`
         : "";
     print(
-        `\nSeeded: templates ${templates}; demo user ${DEMO_USER.userId} (${DEMO_USER.email}, ${DEMO_USER.phone}, opted in to push/email/sms, devices ${devices})${generated}`,
+        `\nSeeded: templates ${templates}; demo user ${DEMO_USER.userId} (${DEMO_USER.email}, ${DEMO_USER.phone}, opted in to push/email/sms/inapp, devices ${devices})${generated}`,
     );
 }
 
@@ -261,6 +261,13 @@ function printChannel(
         for (const s of platform.standIn.sms.slice(-run.delivered).slice(0, show)) {
             print(
                 `    SNS Publish PhoneNumber ${s.phoneNumber} (${s.attributes["AWS.SNS.SMS.SMSType"]}): ${JSON.stringify(s.message)}`,
+            );
+        }
+    } else if (run.channel === "inapp") {
+        for (const call of run.calls.filter((c) => c.operation === "PutItem").slice(0, show)) {
+            const item = call.input?.Item ?? {};
+            print(
+                `    DynamoDB PutItem inbox ${item.userId?.S}/${item.itemId?.S} (if absent): ${JSON.stringify(item.title?.S)}`,
             );
         }
     } else {

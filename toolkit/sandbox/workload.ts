@@ -4,10 +4,10 @@
  * seeded PRNG, so two runs (and the seed port beside our processors) see exactly the same users.
  * Quiet hours are placed around `now`, so whether a recipient is deferred does not depend on the clock.
  */
-import type { Channel } from "../../handlers/lib/telemetry-names";
+import { CHANNELS as ALL_CHANNELS, type Channel } from "../../handlers/lib/telemetry-names";
 import type { SeedUser as WorkloadUser } from "../local-cloud/seed";
 
-export const CHANNELS: Channel[] = ["push", "email", "sms"];
+export const CHANNELS: Channel[] = [...ALL_CHANNELS];
 
 /** A workload user is a seeded user: the same rows the emulator tests write (toolkit/local-cloud/seed.ts). */
 export type { SeedUser as WorkloadUser } from "../local-cloud/seed";
@@ -129,6 +129,8 @@ export function generateWorkload(options: WorkloadOptions): Workload {
         if (random() < 0.05) user.preferences!.email = { optIn: false };
         if (user.phone) user.preferences!.sms = { optIn: random() < 0.9 };
         if (user.phone && random() < 0.01) optedOutPhones.push(user.phone);
+        // A few in-app opt-outs, by position (no draw: the PRNG sequence, hence every other shape, stays).
+        if (i % 37 === 36) user.preferences!.inapp = { optIn: false };
         const deviceCount = 1 + Math.floor(random() * 3);
         for (let d = 0; d < deviceCount; d++) {
             const platform = random() < 0.55 ? "ios" : "android";
@@ -142,7 +144,8 @@ export function generateWorkload(options: WorkloadOptions): Workload {
         // reach every queue and meet the users' real preferences (opt-outs, no phone, quiet hours).
         const withPhone = user.phone !== undefined;
         const channels = pick<Channel[] | undefined>([
-            [40, ["push"]],
+            [30, ["push"]],
+            [10, ["push", "inapp"]],
             [20, ["push", "email"]],
             [15, ["email"]],
             [10, withPhone ? ["sms"] : ["push"]],
@@ -179,7 +182,7 @@ export const DEMO_USER: WorkloadUser = {
     phone: "+4917012345678",
     timezone: "Europe/Berlin",
     locale: "en",
-    preferences: { push: { optIn: true }, email: { optIn: true }, sms: { optIn: true } },
+    preferences: { push: { optIn: true }, email: { optIn: true }, sms: { optIn: true }, inapp: { optIn: true } },
     devices: {
         "ada-iphone": { platform: "ios", token: "apns-token-ada-iphone" },
         "ada-pixel": { platform: "android", token: "fcm-token-ada-pixel" },

@@ -20,6 +20,11 @@ export interface ComposeInput<E> {
     enrichment: E;
     /** The recipient's earlier delivery-log row, if any (push: the devices already reached). */
     previous?: DeliveryLogRow;
+    /**
+     * Epoch ms the request's message entered the queue (SQS SentTimestamp, kept across redeliveries):
+     * what a channel derives deterministic ids from (in-app: the inbox item id), so a retry repeats them.
+     */
+    queuedAt: number;
 }
 
 export type Composed<D> = { kind: "send"; delivery: D } | { kind: "fail" | "suppress" | "retry"; reason: string };
@@ -31,5 +36,10 @@ export interface Composer<D, E> {
      * opt-in: carrier and consent rules; push and e-mail are on until the user turns them off).
      */
     defaultOptIn: boolean;
+    /**
+     * Whether the user's quiet hours hold a delivery back (deferred to their end). Default true; in-app
+     * sets false: an inbox item is read when the user opens the app, so it never wakes anyone.
+     */
+    holdsForQuietHours?: boolean;
     compose(input: ComposeInput<E>): Composed<D>;
 }

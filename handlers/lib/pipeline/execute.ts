@@ -156,7 +156,14 @@ async function sendRecipient<D>(
     }
     if (result.status === "SENT") {
         const { providerMessageId } = result;
-        const extra = { providerMessageId, sentDevices, rateCounterId: action.rateCounterId, uncertain };
+        // The channel says whether the recipient may have it twice (in-app: an uncertain attempt
+        // whose resend met the item is one delivery, certain; counted above all the same).
+        const extra = {
+            providerMessageId,
+            sentDevices,
+            rateCounterId: action.rateCounterId,
+            uncertain: result.uncertain ? true : undefined,
+        };
         return { outcome: outcome("SENT", extra), retry: false };
     }
     if (result.status === "UNCERTAIN") {

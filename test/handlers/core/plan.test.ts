@@ -96,7 +96,7 @@ describe("core/plan: routing, preferences, deferral, rate limits, idempotency", 
         expect(bad.kind).to.equal("invalid");
         expect(action(bad)).to.deep.equal({
             kind: "fail",
-            reason: "unknown channel 'fax' (expected push, email or sms)",
+            reason: "unknown channel 'fax' (expected push, email, sms, inapp)",
         });
         expect(notJson.kind).to.equal("invalid");
         if (notJson.kind === "invalid") expect(notJson.recipients).to.deep.equal([]);

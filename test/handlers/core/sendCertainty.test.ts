@@ -141,11 +141,12 @@ describe("core/retry: sendCertainty over real error shapes", function () {
         expect(certaintyOf(error)).to.equal("uncertain");
     });
 
-    it("the policy: push and e-mail resend once, SMS never", () => {
+    it("the policy: push, e-mail and in-app (a conditional write) resend once, SMS never", () => {
         expect(UNCERTAIN_SEND_POLICY).to.deep.equal({
             push: { resends: 1 },
             email: { resends: 1 },
             sms: { resends: 0 },
+            inapp: { resends: 1 },
         });
     });
 });

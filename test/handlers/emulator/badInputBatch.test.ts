@@ -8,7 +8,7 @@ import { expect } from "chai";
 import type { Channel } from "../../../handlers/lib/telemetry-names";
 import { createWorld, type World } from "./world";
 
-const CHANNELS: Channel[] = ["push", "email", "sms"];
+const CHANNELS: Channel[] = ["push", "email", "sms", "inapp"];
 const USER = "bm-ada";
 
 interface Case {
@@ -200,7 +200,38 @@ function cases(channel: Channel): Case[] {
             n("smslong"),
         ),
     ];
-    return [...generic, ...(channel === "email" ? email : []), ...(channel === "sms" ? sms : [])];
+    const inapp: Case[] = [
+        c(
+            "address-only recipient",
+            { notificationId: n("addronly"), recipients: [{ email: "x@example.com" }], channels: ["inapp"], body: "b" },
+            /no inapp recipient in the request/,
+            n("addronly"),
+        ),
+        c(
+            "in-app title too long",
+            { ...ok(n("longtitle")), title: "t".repeat(201) },
+            /in-app title is 201/,
+            n("longtitle"),
+        ),
+        c(
+            "in-app body too long",
+            { ...ok(n("longbody")), body: "b".repeat(4_001) },
+            /in-app body is 4001/,
+            n("longbody"),
+        ),
+        c(
+            "in-app data too big",
+            { ...ok(n("bigdata")), data: { blob: "x".repeat(5_000) } },
+            /in-app data is \d+ bytes/,
+            n("bigdata"),
+        ),
+    ];
+    return [
+        ...generic,
+        ...(channel === "email" ? email : []),
+        ...(channel === "sms" ? sms : []),
+        ...(channel === "inapp" ? inapp : []),
+    ];
 }
 
 describe("emulator: one batch of valid requests and 30+ kinds of bad input, per channel", function () {
@@ -325,9 +356,12 @@ describe("emulator: one batch of valid requests and 30+ kinds of bad input, per 
         expect(rows).to.have.length(101);
     });
 
-    it("nothing was sent for any bad input: only the two valid requests reached the providers", () => {
+    it("nothing was sent for any bad input: only the two valid requests reached the providers", async () => {
         // push: 2 valid requests x 2 devices; e-mail and SMS: 2 each.
         expect(world.standIn.pushes).to.have.length(4);
         expect(world.standIn.sms).to.have.length(2);
+        // in-app: one inbox item per valid request, none for the bad ones.
+        const items = await world.inboxItems(USER);
+        expect(items.map((i) => i.notificationId).sort()).to.deep.equal(["bm-inapp-good-1", "bm-inapp-good-2"]);
     });
 });

@@ -5,14 +5,15 @@
  */
 import { expect } from "chai";
 import { SEND_TIME_GUARD_MS } from "../../../handlers/lib/backoff";
-import type { Channel } from "../../../handlers/lib/telemetry-names";
+import { CHANNELS } from "../../../handlers/lib/telemetry-names";
 import { drainQueue } from "../../../toolkit/local-cloud/drain";
 import { createWorld, REGION, type World } from "./world";
 
-const PROVIDER_CALLS: Record<Channel, [string, string]> = {
+const PROVIDER_CALLS: Record<(typeof CHANNELS)[number], [string, string]> = {
     push: ["SNS", "Publish"],
     email: ["SESv2", "SendEmail"],
     sms: ["SNS", "Publish"],
+    inapp: ["DynamoDB", "PutItem"],
 };
 
 describe("emulator: a sender nearly out of time makes no provider call and leaves the records for retry", function () {
@@ -32,7 +33,7 @@ describe("emulator: a sender nearly out of time makes no provider call and leave
     });
     after(async () => world?.close());
 
-    for (const channel of ["push", "email", "sms"] as Channel[]) {
+    for (const channel of CHANNELS) {
         it(`${channel}: little time left -> batchItemFailures, no ${PROVIDER_CALLS[channel].join(" ")}; then sent once`, async () => {
             const notificationId = `tb-${channel}`;
             await world.publishRequest({

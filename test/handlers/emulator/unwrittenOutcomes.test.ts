@@ -6,8 +6,15 @@
  * in the delivery log, nothing is sent twice (not by the batch, not by a later copy of the request).
  */
 import { expect } from "chai";
-import type { Channel } from "../../../handlers/lib/telemetry-names";
+import { CHANNELS, type Channel } from "../../../handlers/lib/telemetry-names";
 import { createWorld, type World } from "./world";
+
+const PROVIDER_OPERATION: Record<Channel, string> = {
+    push: "Publish",
+    email: "SendEmail",
+    sms: "Publish",
+    inapp: "PutItem",
+};
 
 describe("emulator: outcomes the delivery log would not take are queued and replayed", function () {
     this.timeout(180_000);
@@ -16,8 +23,9 @@ describe("emulator: outcomes the delivery log would not take are queued and repl
         push: () => world.standIn.pushes.length,
         sms: () => world.standIn.sms.length,
         email: async () => (await world.emulators.ses.emails()).length,
+        inapp: async () => (await world.inboxItems("uo-user")).length,
     };
-    const sends = async (channel: Channel) => (channel === "email" ? provider.email() : provider[channel]());
+    const sends = async (channel: Channel) => provider[channel]();
 
     before(async () => {
         world = await createWorld();
@@ -32,7 +40,7 @@ describe("emulator: outcomes the delivery log would not take are queued and repl
     });
     after(async () => world?.close());
 
-    for (const channel of ["push", "email", "sms"] as Channel[]) {
+    for (const channel of CHANNELS) {
         it(`${channel}: sent once, the rows replayed from the feedback queue, a later copy sends nothing`, async () => {
             const notificationId = `uo-${channel}`;
             const request = {
@@ -53,8 +61,7 @@ describe("emulator: outcomes the delivery log would not take are queued and repl
                 // Injected clock: plenty of time until the provider call is made, then the writer's budget is
                 // nearly spent, so it gives up on the log after its first failed round (no long backoff).
                 const providerCalls = () =>
-                    world.counter.calls.filter((c) => c.operation === (channel === "email" ? "SendEmail" : "Publish"))
-                        .length;
+                    world.counter.calls.filter((c) => c.operation === PROVIDER_OPERATION[channel]).length;
                 const callsBefore = providerCalls();
                 const context = { getRemainingTimeInMillis: () => (providerCalls() > callsBefore ? 1_500 : 60_000) };
                 const report = await world.drain(channel, { context });

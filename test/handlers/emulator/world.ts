@@ -43,6 +43,8 @@ export interface World {
     dlqBodies(channel: Channel | "feedback"): Promise<string[]>;
     seedUser(user: SeedUser): Promise<void>;
     logRows(notificationId: string): Promise<Record<string, any>[]>;
+    /** A user's in-app inbox items (the inbox table), oldest first. */
+    inboxItems(userId: string): Promise<Record<string, any>[]>;
     close(): Promise<void>;
 }
 
@@ -137,6 +139,7 @@ export async function createWorld(): Promise<World> {
             await plane.db.putItems(plane.tables.devices, rows.devices);
         },
         logRows: (notificationId) => plane.db.queryAll(plane.tables.deliveryLog, "notificationId", notificationId),
+        inboxItems: (userId) => plane.db.queryAll(plane.tables.inbox, "userId", userId),
         async close() {
             counter.restore();
             standIn.restore();
