@@ -1,5 +1,4 @@
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "node:crypto";
 import { CAMPAIGN_ID_MAX } from "../handlers/core/campaign";
 
 /** The stack's settings, typed; the schema (types, defaults, descriptions) lives in Pulumi.yaml. */
@@ -43,8 +42,6 @@ export interface PlatformConfig {
         customDomain?: { domainName: string; certificateArn: string };
         /** undefined: the stack creates a Cognito user pool and trusts it. */
         jwt?: { issuer: string; audience: string[] };
-        /** The inbox cursors' MAC key (secret inboxCursorKey); undefined: unset in this stack (see inboxCursorKeyOf). */
-        inboxCursorKey?: pulumi.Output<string>;
         alarm4xxPercent: number;
         alarmLatencyP99Ms: number;
     };
@@ -66,8 +63,6 @@ export interface PlatformConfig {
 export const SECRET_SETTINGS = {
     apnsSigningKey: "APNs token-auth signing key (.p8 file contents). Unset switches iOS push off.",
     fcmServiceAccountJson: "Firebase service-account JSON for FCM HTTP v1. Unset switches Android push off.",
-    inboxCursorKey:
-        "MAC key of the inbox routes' cursors (base64 of at least 32 random bytes: `openssl rand -base64 32`). Unset: a key derived from the stack's name and KMS key ARN, with a warning (not secret, so a caller could forge a cursor — which still reads only the caller's own inbox).",
 } as const;
 
 /** Thrown for a missing or invalid setting; names the key and the stack file to fix. */
@@ -222,7 +217,7 @@ function campaignSettings({ str, fail }: SettingsReader): PlatformConfig["campai
     };
 }
 
-function apiSettings({ int, optional, fail, secret }: SettingsReader): PlatformConfig["api"] {
+function apiSettings({ int, optional, fail }: SettingsReader): PlatformConfig["api"] {
     const domainName = optional("apiDomainName");
     const certificateArn = optional("apiCertificateArn");
     if ((domainName === undefined) !== (certificateArn === undefined)) {
@@ -260,26 +255,9 @@ function apiSettings({ int, optional, fail, secret }: SettingsReader): PlatformC
         throttle: { rateLimit, burstLimit },
         customDomain: domainName && certificateArn ? { domainName, certificateArn } : undefined,
         jwt: issuer ? { issuer, audience } : undefined,
-        inboxCursorKey: secret("inboxCursorKey"),
         alarm4xxPercent: int("alarmApi4xxPercent", 25, 1, 100),
         alarmLatencyP99Ms: int("alarmApiLatencyP99Ms", 2000, 50, 30000),
     };
-}
-
-/**
- * The inbox cursors' MAC key: the stack's secret `inboxCursorKey`, or, unset, one derived from the stack's
- * name and KMS key ARN (stable across deployments, so cursors survive an update) with a warning. The
- * derived key is not secret; a forged cursor still pages only through the caller's own inbox (the query's
- * partition is the token's subject), so the stack works and the warning says what to set.
- */
-export function inboxCursorKeyOf(config: PlatformConfig, kmsKeyArn: pulumi.Output<string>): pulumi.Output<string> {
-    if (config.api.inboxCursorKey) return config.api.inboxCursorKey;
-    return kmsKeyArn.apply((arn) => {
-        pulumi.log.warn(
-            `inboxCursorKey is not set: inbox cursors are signed with a key derived from the stack's name and key ARN. Set one: pulumi config set --secret inboxCursorKey "$(openssl rand -base64 32)" --stack ${config.stack}`,
-        );
-        return createHash("sha256").update(`notify inbox cursors|${config.stack}|${arn}`).digest("base64");
-    });
 }
 
 /** The values CloudWatch Logs accepts for retentionInDays. */
