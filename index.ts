@@ -2,8 +2,10 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CHANNELS, serviceName } from "./handlers/lib/telemetry-names";
 import { Analytics } from "./infra/analytics";
+import { API_ROUTE_TIMEOUT_SECONDS, Api } from "./infra/api";
 import { Campaigns } from "./infra/campaigns";
 import { loadConfig } from "./infra/config";
+import { CursorMacKey } from "./infra/cursorMacKey";
 import { Deferral } from "./infra/deferral";
 import { Email } from "./infra/email";
 import { Encryption } from "./infra/encryption";
@@ -11,6 +13,8 @@ import { Messaging } from "./infra/messaging";
 import { Monitoring, budgetName } from "./infra/monitoring";
 import { Processors, SENDER_TIMEOUT_SECONDS } from "./infra/processors";
 import { Push } from "./infra/push";
+import { meRoutes } from "./infra/routes/me";
+import { producerRoutes } from "./infra/routes/producer";
 import { Sms } from "./infra/sms";
 import { Storage } from "./infra/storage";
 
@@ -19,8 +23,9 @@ const stack = config.stack;
 
 // One explicit provider for the whole program: its defaultTags put the four required tags on every
 // taggable resource, and no resource can fall back to an untagged default provider.
+const region = new pulumi.Config("aws").require("region");
 const provider = new aws.Provider("aws", {
-    region: new pulumi.Config("aws").require("region") as aws.Region,
+    region: region as aws.Region,
     defaultTags: { tags: config.tags },
 });
 const opts = { providers: [provider] };
@@ -128,6 +133,37 @@ new Campaigns(
     opts,
 );
 
+// The HTTPS API: the producers' routes (SigV4) and the app users' routes (JWT), each its own function.
+const cursorMacKey = new CursorMacKey("inbox-cursor-mac", { stack, aliasName: `notify-${stack}-inbox-cursor` }, opts);
+const api = new Api(
+    "api",
+    {
+        stack,
+        kmsKeyArn,
+        routes: [
+            ...producerRoutes({
+                stack,
+                ingressTopicArn: messaging.ingressTopic.arn,
+                kmsKeyArn,
+                region,
+                idempotencyTable: { name: storage.tables.idempotency.name, arn: storage.tables.idempotency.arn },
+                deliveryLogTable: { name: storage.tables.deliveryLog.name, arn: storage.tables.deliveryLog.arn },
+            }),
+            ...meRoutes({ stack, tables: storage.tables, cursorMacKeyArn: cursorMacKey.keyArn }),
+        ],
+        processor: {
+            logRetentionDays: config.logRetentionDays,
+            memorySizeMb: config.lambdaMemoryMb,
+            timeoutSeconds: API_ROUTE_TIMEOUT_SECONDS,
+        },
+        throttle: config.api.throttle,
+        customDomain: config.api.customDomain,
+        jwt: config.api.jwt,
+        userPoolDeletionProtection: config.tableDeletionProtection,
+    },
+    opts,
+);
+
 const monitoring = new Monitoring(
     "monitoring",
     {
@@ -155,6 +191,16 @@ const monitoring = new Monitoring(
             { name: "campaign-failures", queueName: processors.campaignFailures.name },
             { name: "device-stream-failures", queueName: processors.deviceStreamFailures.name },
         ],
+        api: {
+            apiId: api.api.id,
+            stage: api.stageName,
+            functions: api.processors.map(({ spec, processor }) => ({
+                name: spec.name,
+                functionName: processor.function.name,
+            })),
+            clientErrorPercent: config.api.alarm4xxPercent,
+            latencyP99Ms: config.api.alarmLatencyP99Ms,
+        },
         smsSpend: { monthlyLimitUsd: config.sms.monthlySpendLimitUsd, alarmPercent: config.cost.smsSpendAlarmPercent },
         budget: {
             monthlyLimitUsd: config.cost.budgetMonthlyUsd,
@@ -199,3 +245,12 @@ export const smsDeliveryStatusRole = sms.preferences.deliveryStatusIamRoleArn;
 export const analyticsBucket = analytics.bucket.bucket;
 export const alarmTopicArn = monitoring.alarmTopic.arn;
 export const dashboardUrl = monitoring.dashboardUrl;
+// The HTTPS API: its base URL (routes under /v1), the producers' invoke policy, the JWT issuer it trusts.
+export const apiEndpoint = api.endpoint;
+export const producerApiPolicyArn = api.producerPolicy.arn;
+export const apiJwtIssuer = api.jwtIssuer;
+export const apiJwtAudience = api.jwtAudience;
+export const apiUserPoolId = api.userPool ? api.userPool.pool.id : "none: apiJwtIssuer names an external issuer";
+export const apiDomainTarget = api.domainName
+    ? api.domainName.domainNameConfiguration.targetDomainName
+    : "none: no apiDomainName in this stack";

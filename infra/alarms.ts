@@ -19,7 +19,24 @@ export interface MonitoredQueue {
     channel?: Channel;
 }
 
-/** What the alarms watch: every processor, the channel queues and every DLQ. */
+/** The HTTPS API (infra/api.ts), when the stack has one: its stage's metrics and its route functions. */
+export interface MonitoredApi {
+    apiId: pulumi.Input<string>;
+    stage: string;
+    /** The route functions: errors and throttles alarms, and the API's dashboard row. */
+    functions: MonitoredFunction[];
+    /** Alarm when more than this share of requests answer 4xx (3 × 5 minutes, at least API_MIN_REQUESTS each). */
+    clientErrorPercent: number;
+    /** Alarm when the p99 latency stays above this (3 × 5 minutes). */
+    latencyP99Ms: number;
+}
+
+/** A 5-minute period with fewer requests says nothing about a client error rate (one 404 of two is 50 %). */
+export const API_MIN_REQUESTS = 20;
+/** 4xx per 100 requests in periods with enough traffic, 0 otherwise (no traffic is no client failing). */
+export const API_CLIENT_ERROR_RATE_EXPRESSION = `IF(requests >= ${API_MIN_REQUESTS}, 100 * FILL(clientErrors, 0) / requests, 0)`;
+
+/** What the alarms watch: every processor, the channel queues and every DLQ, and the API if there is one. */
 export interface MonitoredResources {
     /** Metric dimension "service" the processors emit, = notify-<stack>. */
     serviceName: string;
@@ -30,6 +47,8 @@ export interface MonitoredResources {
     channelQueues: Record<Channel, MonitoredQueue>;
     /** Every DLQ (channel DLQs, feedback DLQ, campaign DLQ, stream failures). */
     deadLetterQueues: MonitoredQueue[];
+    /** Absent: the stack has no API, and no API alarm or dashboard row exists. */
+    api?: MonitoredApi;
 }
 
 export interface AlarmsArgs extends MonitoredResources {
@@ -141,6 +160,7 @@ function alarmDefinitions(args: AlarmsArgs): AlarmDefinition[] {
     return [
         ...deadLetterAlarms(args),
         ...functionAlarms(args),
+        ...apiAlarms(args),
         ...queueAgeAlarms(args),
         pushPlatformAlarm(args),
         ...successRateAlarms(args),
@@ -172,8 +192,8 @@ function deadLetterAlarms({ namePrefix, deadLetterQueues }: AlarmsArgs): AlarmDe
     ]);
 }
 
-function functionAlarms({ namePrefix, functions, thresholds: t }: AlarmsArgs): AlarmDefinition[] {
-    return functions.flatMap((fn) =>
+function functionAlarms({ namePrefix, functions, api, thresholds: t }: AlarmsArgs): AlarmDefinition[] {
+    return [...functions, ...(api?.functions ?? [])].flatMap((fn) =>
         (["Errors", "Throttles"] as const).map((metric): AlarmDefinition => {
             const key = `fn-${fn.name}-${metric.toLowerCase()}`;
             return [
@@ -195,6 +215,79 @@ function functionAlarms({ namePrefix, functions, thresholds: t }: AlarmsArgs): A
             ];
         }),
     );
+}
+
+/**
+ * The API as its callers see it (AWS/ApiGateway, dimensions ApiId + Stage): any 5xx at the error
+ * threshold (our fault: a function failed or timed out), a high share of 4xx (a broken client release,
+ * expired tokens, someone probing), and a p99 latency above the configured bound.
+ */
+function apiAlarms({ namePrefix, api, thresholds: t }: AlarmsArgs): AlarmDefinition[] {
+    if (!api) return [];
+    const dimensions = { ApiId: api.apiId, Stage: api.stage };
+    const metric = (metricName: string) => ({
+        namespace: "AWS/ApiGateway",
+        metricName,
+        dimensions,
+        stat: "Sum",
+        period: 300,
+    });
+    return [
+        [
+            "api-5xx",
+            {
+                name: `${namePrefix}-api-5xx`,
+                alarmDescription: `API answered 5xx at least ${t.errorThreshold} times in 5 minutes: see the route functions' errors.`,
+                namespace: "AWS/ApiGateway",
+                metricName: "5xx",
+                dimensions,
+                statistic: "Sum",
+                period: 300,
+                evaluationPeriods: 1,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                threshold: t.errorThreshold,
+                treatMissingData: "notBreaching",
+            },
+        ],
+        [
+            "api-4xx-rate",
+            {
+                name: `${namePrefix}-api-4xx-rate`,
+                alarmDescription: `More than ${api.clientErrorPercent}% of API requests answered 4xx for 3 x 5 minutes (periods with at least ${API_MIN_REQUESTS} requests).`,
+                metricQueries: [
+                    { id: "requests", metric: metric("Count"), returnData: false },
+                    { id: "clientErrors", metric: metric("4xx"), returnData: false },
+                    {
+                        id: "clientErrorRate",
+                        expression: API_CLIENT_ERROR_RATE_EXPRESSION,
+                        label: "4xx %",
+                        returnData: true,
+                    },
+                ],
+                evaluationPeriods: 3,
+                datapointsToAlarm: 3,
+                comparisonOperator: "GreaterThanThreshold",
+                threshold: api.clientErrorPercent,
+                treatMissingData: "notBreaching",
+            },
+        ],
+        [
+            "api-latency-p99",
+            {
+                name: `${namePrefix}-api-latency-p99`,
+                alarmDescription: `API p99 latency above ${api.latencyP99Ms} ms for 3 x 5 minutes.`,
+                namespace: "AWS/ApiGateway",
+                metricName: "Latency",
+                dimensions,
+                extendedStatistic: "p99",
+                period: 300,
+                evaluationPeriods: 3,
+                comparisonOperator: "GreaterThanThreshold",
+                threshold: api.latencyP99Ms,
+                treatMissingData: "notBreaching",
+            },
+        ],
+    ];
 }
 
 /** The oldest message's age is the delivery delay users see. */

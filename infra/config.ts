@@ -35,6 +35,16 @@ export interface PlatformConfig {
     email: { senderDomain: string; fromAddress: string };
     sms: { monthlySpendLimitUsd: number; senderId?: string };
     campaigns: { schedule: string; timezone: string; campaignId: string; template: string; segment: string };
+    /** The HTTPS API (infra/api.ts): per-route throttling defaults, custom domain, JWT issuer. */
+    api: {
+        throttle: { rateLimit: number; burstLimit: number };
+        /** undefined: the execute-api URL only. */
+        customDomain?: { domainName: string; certificateArn: string };
+        /** undefined: the stack creates a Cognito user pool and trusts it. */
+        jwt?: { issuer: string; audience: string[] };
+        alarm4xxPercent: number;
+        alarmLatencyP99Ms: number;
+    };
     /** The stack's monthly cost budget and the SMS spend alarm (percentages of their limits). */
     cost: {
         budgetMonthlyUsd: number;
@@ -101,6 +111,7 @@ export function loadConfig(): PlatformConfig {
         email: emailSettings(read),
         sms: smsSettings(read),
         campaigns: campaignSettings(read),
+        api: apiSettings(read),
         cost: {
             budgetMonthlyUsd: int("budgetMonthlyUsd", 100, 1, 100000000),
             budgetForecastPercent: int("budgetForecastPercent", 100, 1, 1000),
@@ -203,6 +214,49 @@ function campaignSettings({ str, fail }: SettingsReader): PlatformConfig["campai
         campaignId,
         template: str("campaignTemplate", "daily-digest"),
         segment: str("campaignSegment", "daily-digest"),
+    };
+}
+
+function apiSettings({ int, optional, fail }: SettingsReader): PlatformConfig["api"] {
+    const domainName = optional("apiDomainName");
+    const certificateArn = optional("apiCertificateArn");
+    if ((domainName === undefined) !== (certificateArn === undefined)) {
+        fail(
+            domainName ? "apiCertificateArn" : "apiDomainName",
+            "A custom domain needs both apiDomainName and apiCertificateArn:",
+        );
+    }
+    if (
+        domainName !== undefined &&
+        !/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(domainName)
+    )
+        fail("apiDomainName", "Not a lower-case DNS name:");
+    if (
+        certificateArn !== undefined &&
+        !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/.test(certificateArn)
+    )
+        fail("apiCertificateArn", "Not an ACM certificate ARN:");
+    const issuer = optional("apiJwtIssuer");
+    const audience = (optional("apiJwtAudience") ?? "")
+        .split(",")
+        .map((a) => a.trim())
+        .filter((a) => a !== "");
+    if (issuer !== undefined && !/^https:\/\/[^\s/]+(\/\S*)?$/.test(issuer))
+        fail("apiJwtIssuer", "The issuer must be an https URL:");
+    if ((issuer === undefined) !== (audience.length === 0)) {
+        fail(
+            issuer ? "apiJwtAudience" : "apiJwtIssuer",
+            "An external JWT issuer needs both apiJwtIssuer and apiJwtAudience:",
+        );
+    }
+    const rateLimit = int("apiThrottleRateLimit", 50, 1, 10000);
+    const burstLimit = int("apiThrottleBurstLimit", 100, 1, 5000);
+    return {
+        throttle: { rateLimit, burstLimit },
+        customDomain: domainName && certificateArn ? { domainName, certificateArn } : undefined,
+        jwt: issuer ? { issuer, audience } : undefined,
+        alarm4xxPercent: int("alarmApi4xxPercent", 25, 1, 100),
+        alarmLatencyP99Ms: int("alarmApiLatencyP99Ms", 2000, 50, 30000),
     };
 }
 

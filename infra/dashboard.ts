@@ -1,7 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CHANNELS, type Channel, METRIC_NAMESPACE, METRICS } from "../handlers/lib/telemetry-names";
-import { type MonitoredFunction, type MonitoredQueue, type MonitoredResources, successRateQueries } from "./alarms";
+import {
+    type MonitoredApi,
+    type MonitoredFunction,
+    type MonitoredQueue,
+    type MonitoredResources,
+    successRateQueries,
+} from "./alarms";
 
 export interface DashboardArgs extends MonitoredResources {
     /** The dashboard's name, `notify-<stack>`. */
@@ -151,6 +157,10 @@ export function dashboardWidgets({ args, region, alarmArns }: DashboardInputs): 
     }
     layout.header("## feedback, devices and campaigns");
     layout.row(otherRow(args, widgetsIn(region)));
+    if (args.api) {
+        layout.header("## API");
+        layout.row(apiRow(args.api, widgetsIn(region)));
+    }
     return layout.widgets;
 }
 
@@ -208,6 +218,37 @@ function channelRow(args: MonitoredResources, channel: Channel, w: ReturnType<ty
                 args.functions.filter((f) => f.channel === channel),
             ),
         },
+    ];
+}
+
+/** Requests and errors, latency (the caller's and the functions'), and the route functions. */
+function apiRow(api: MonitoredApi, w: ReturnType<typeof widgetsIn>): Cell[] {
+    const dims = ["ApiId", api.apiId, "Stage", api.stage];
+    return [
+        {
+            width: 8,
+            widget: w.graph("API: requests, 4xx, 5xx", [
+                ["AWS/ApiGateway", "Count", ...dims, { label: "requests" }],
+                ["AWS/ApiGateway", "4xx", ...dims, { label: "4xx" }],
+                ["AWS/ApiGateway", "5xx", ...dims, { label: "5xx" }],
+            ]),
+        },
+        {
+            width: 8,
+            widget: w.graph(
+                "API: latency (ms)",
+                [
+                    ["AWS/ApiGateway", "Latency", ...dims, { label: "p50", stat: "p50" }],
+                    ["AWS/ApiGateway", "Latency", ...dims, { label: "p99", stat: "p99" }],
+                    ["AWS/ApiGateway", "IntegrationLatency", ...dims, { label: "integration p99", stat: "p99" }],
+                ],
+                {
+                    stat: "p99",
+                    annotations: { horizontal: [{ label: "p99 alarm above", value: api.latencyP99Ms }] },
+                },
+            ),
+        },
+        { width: 8, widget: w.functionGraph("API: route functions", api.functions) },
     ];
 }
 

@@ -7,6 +7,8 @@ import { Dashboard } from "./dashboard";
 import { denyInsecureTransport } from "./statements";
 
 export {
+    API_CLIENT_ERROR_RATE_EXPRESSION,
+    type MonitoredApi,
     type MonitoredFunction,
     type MonitoredQueue,
     SUCCESS_RATE_EXPRESSION,
@@ -201,8 +203,15 @@ function validate(args: MonitoringArgs): void {
     };
     unique(
         "function",
-        args.functions.map((f) => f.name),
+        [...args.functions, ...(args.api?.functions ?? [])].map((f) => f.name),
     );
+    if (args.api) {
+        const { clientErrorPercent, latencyP99Ms, stage } = args.api;
+        if (!(clientErrorPercent > 0 && clientErrorPercent <= 100))
+            fail(`api.clientErrorPercent must be in (0, 100], got ${clientErrorPercent}`);
+        if (!(latencyP99Ms > 0)) fail(`api.latencyP99Ms must be positive, got ${latencyP99Ms}`);
+        if (!stage) fail("api.stage is empty");
+    }
     unique(
         "dead-letter queue",
         args.deadLetterQueues.map((q) => q.name),

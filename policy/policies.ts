@@ -3,6 +3,7 @@
  * gate (toolkit/gate/gate.ts). Every policy accepts `exemptions` in its config (see exemptions.ts).
  */
 import type { Policies, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { apiGuarded } from "./api";
 import { encryptionAtRest, kmsKeyRotation, s3BucketEncryption } from "./encryption";
 import {
     exemptResourceValidation,
@@ -31,6 +32,7 @@ export const basePolicies: (ResourceValidationPolicy | StackValidationPolicy)[] 
     sqsConsumerDlq,
     s3PublicAccessBlocked,
     tlsOnlyAccess,
+    apiGuarded,
 ];
 
 /** The policies with exemptions applied; `hooks` let the gate collect the exemptions used. */

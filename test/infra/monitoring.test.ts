@@ -3,6 +3,7 @@ import { expect } from "chai";
 import { CHANNELS, METRIC_NAMESPACE } from "../../handlers/lib/telemetry-names";
 import type { PlatformConfig } from "../../infra/config";
 import {
+    API_CLIENT_ERROR_RATE_EXPRESSION,
     Monitoring,
     type MonitoringArgs,
     SUCCESS_RATE_EXPRESSION,
@@ -538,5 +539,114 @@ describe("infra/monitoring: Monitoring component", function () {
         const names = recorded.filter((r) => r.name.startsWith("zero-")).map((r) => r.inputs.name);
         expect(names).to.include("notify-dev-push-delivery-success-rate");
         expect(names).not.to.include("notify-dev-sms-month-to-date-spend");
+    });
+
+    it("has no API alarm and no API dashboard row without an API", function () {
+        expect(alarms().filter((a) => String(a.name).includes("-api-"))).to.have.length(0);
+        expect(JSON.stringify(dashboard())).not.to.include("AWS/ApiGateway");
+    });
+
+    describe("with an API", function () {
+        const API = {
+            apiId: "api-123",
+            stage: "dev",
+            functions: [
+                { name: "api-send", functionName: "fn-api-send" },
+                { name: "api-inbox", functionName: "fn-api-inbox" },
+            ],
+            clientErrorPercent: 25,
+            latencyP99Ms: 1500,
+        };
+        const own = () => recorded.filter((r) => r.name.startsWith("withapi-"));
+        const apiAlarm = (name: string) => {
+            const found = own().filter(
+                (r) => r.type === "aws:cloudwatch/metricAlarm:MetricAlarm" && r.inputs.name === name,
+            );
+            expect(found, name).to.have.length(1);
+            return found[0].inputs;
+        };
+
+        before(async function () {
+            const m = new Monitoring("withapi", args({ api: API }));
+            const children = [m.alarmTopic, m.alarmTopicPolicy, m.alarmSubscription, ...m.alarms];
+            await Promise.all([...children, m.compositeAlarm, m.dashboard, m.budget].map((c) => settle(c.urn)));
+        });
+
+        it("alarms on 5xx at the error threshold and on p99 latency, on the API's stage", function () {
+            const fivexx = apiAlarm("notify-dev-api-5xx");
+            expect(fivexx).to.include({
+                namespace: "AWS/ApiGateway",
+                metricName: "5xx",
+                statistic: "Sum",
+                threshold: 2,
+            });
+            expect(fivexx.dimensions).to.deep.equal({ ApiId: "api-123", Stage: "dev" });
+            const latency = apiAlarm("notify-dev-api-latency-p99");
+            expect(latency).to.include({ metricName: "Latency", extendedStatistic: "p99", threshold: 1500 });
+            expect(latency.dimensions).to.deep.equal({ ApiId: "api-123", Stage: "dev" });
+        });
+
+        it("alarms on the 4xx share only with enough traffic (evaluated on sample values)", function () {
+            const a = apiAlarm("notify-dev-api-4xx-rate");
+            const rate = a.metricQueries.find((q: MetricQuery) => q.returnData);
+            expect(rate.expression).to.equal(API_CLIENT_ERROR_RATE_EXPRESSION);
+            const verdict = (count: Series, clientErrors: Series) =>
+                (["absent", "filled"] as const).map((emptyPeriods) =>
+                    alarmState(
+                        a,
+                        evaluateQueries(a.metricQueries, { Count: count, "4xx": clientErrors }, 4, { emptyPeriods }),
+                    ),
+                );
+            expect(verdict([100, 100, 100, 100], [40, 40, 40, 40])).to.deep.equal(["ALARM", "ALARM"]);
+            expect(verdict([100, 100, 100, 100], [10, 10, 10, 10])).to.deep.equal(["OK", "OK"]);
+            // Two requests, one 404 each period: 50 %, but no evidence of a failing client.
+            expect(verdict([2, 2, 2, 2], [1, 1, 1, 1])).to.deep.equal(["OK", "OK"]);
+            expect(verdict([], [])).to.deep.equal(["OK", "OK"]);
+            expect(verdict([100, 100, 100, 100], [])).to.deep.equal(["OK", "OK"]);
+        });
+
+        it("alarms on each route function's errors and throttles, and ORs the API alarms into the composite", function () {
+            for (const fn of ["api-send", "api-inbox"]) {
+                expect(apiAlarm(`notify-dev-fn-${fn}-errors`).dimensions).to.deep.equal({ FunctionName: `fn-${fn}` });
+                apiAlarm(`notify-dev-fn-${fn}-throttles`);
+            }
+            const composite = own().find((r) => r.type === "aws:cloudwatch/compositeAlarm:CompositeAlarm")!;
+            for (const name of ["notify-dev-api-5xx", "notify-dev-api-4xx-rate", "notify-dev-api-latency-p99"])
+                expect(composite.inputs.alarmRule).to.include(`ALARM("${name}")`);
+        });
+
+        it("adds an API row to the dashboard: requests and errors, latency, route functions", function () {
+            const body = JSON.parse(
+                own().find((r) => r.type === "aws:cloudwatch/dashboard:Dashboard")!.inputs.dashboardBody,
+            );
+            const head = body.widgets.find((w: any) => w.type === "text" && w.properties.markdown === "## API");
+            expect(head).to.exist;
+            const row = body.widgets.filter((w: any) => w.y === head.y + 1);
+            expect(row.map((w: any) => w.properties.title)).to.deep.equal([
+                "API: requests, 4xx, 5xx",
+                "API: latency (ms)",
+                "API: route functions",
+            ]);
+            expect(row[0].properties.metrics).to.deep.include([
+                "AWS/ApiGateway",
+                "5xx",
+                "ApiId",
+                "api-123",
+                "Stage",
+                "dev",
+                { label: "5xx" },
+            ]);
+            expect(JSON.stringify(row[2])).to.include('"fn-api-send"').and.include('"fn-api-inbox"');
+        });
+
+        it("refuses a route function named like a processor, and bad API thresholds", function () {
+            const clash = { ...API, functions: [{ name: "feedback", functionName: "x" }] };
+            expect(() => new Monitoring("badapi1", args({ api: clash }))).to.throw(
+                /function name 'feedback' is used twice/,
+            );
+            expect(() => new Monitoring("badapi2", args({ api: { ...API, clientErrorPercent: 0 } }))).to.throw(
+                /api.clientErrorPercent/,
+            );
+        });
     });
 });

@@ -72,11 +72,14 @@ describe("topology (mock runtime, both stacks)", function () {
                     "notify:deferral:Deferral",
                     "notify:analytics:Analytics",
                     "notify:monitoring:Monitoring",
+                    "notify:api:Api",
+                    "notify:api:UserPool",
                 ]) {
                     expect(types, t).to.include(t);
                 }
-                // Four channel senders (push, email, sms, inapp) and the feedback, device and campaign processors.
-                expect(ofType(r(), "notify:processors:Processor")).to.have.length(7);
+                // Four channel senders (push, email, sms, inapp), the feedback, device and campaign processors,
+                // and the API's nine route functions (two producer routes, seven /v1/me routes).
+                expect(ofType(r(), "notify:processors:Processor")).to.have.length(16);
                 // devices, deliveryLog, preferences, templates, inbox, idempotency.
                 expect(ofType(r(), "aws:dynamodb/table:Table")).to.have.length(6);
             });
@@ -94,7 +97,8 @@ describe("topology (mock runtime, both stacks)", function () {
             });
 
             it("encrypts every topic, queue, table, log group, bucket, stream, schedule and function with the stack key", function () {
-                const keys = ofType(r(), "aws:kms/key:Key");
+                // The stack key; the inbox cursor's HMAC key (infra/cursorMacKey.ts) encrypts nothing.
+                const keys = ofType(r(), "aws:kms/key:Key").filter((k) => k.inputs.keyUsage !== "GENERATE_VERIFY_MAC");
                 expect(keys).to.have.length(1);
                 expect(keys[0].inputs.enableKeyRotation).to.equal(true);
                 const usesKey = (v: unknown) =>
@@ -206,7 +210,9 @@ describe("topology (mock runtime, both stacks)", function () {
                             expect(action, name).to.not.equal("*");
                             expect(action, name).to.not.match(/^[a-z0-9-]+:\*$/);
                         }
-                        const isKeyPolicy = name.startsWith("encryption-key");
+                        // Key policies (the stack key, the inbox cursor's HMAC key): "*" is the key itself.
+                        const isKeyPolicy =
+                            name.startsWith("encryption-key") || name.startsWith("inbox-cursor-mac-key");
                         if (!isKeyPolicy && st.resource.includes("*")) {
                             for (const action of actions)
                                 expect(NO_RESOURCE_ACTIONS.has(action), `${name}: ${action} on "*"`).to.equal(true);
@@ -217,7 +223,7 @@ describe("topology (mock runtime, both stacks)", function () {
 
             it("ships every processor as a loadable module on nodejs22.x/arm64 with its own role and log group", function () {
                 const functions = ofType(r(), "aws:lambda/function:Function");
-                expect(functions).to.have.length(7);
+                expect(functions).to.have.length(16);
                 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "notify-closures-"));
                 fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
                 const roles = new Set<string>();
@@ -247,7 +253,7 @@ describe("topology (mock runtime, both stacks)", function () {
                         Object.assign(process.env, saved);
                     }
                 }
-                expect(roles.size, "one role per function").to.equal(7);
+                expect(roles.size, "one role per function").to.equal(16);
             });
         });
     }
@@ -400,7 +406,7 @@ describe("topology (mock runtime, both stacks)", function () {
             expect(tags).to.deep.include(["Environment", [stack]]);
             expect(tags).to.deep.include(["Application", ["notify-platform"]]);
             const sourceArn = `arn:aws:budgets::123456789012:budget/notify-${stack}-monthly-cost`;
-            const [key] = ofType(r, "aws:kms/key:Key");
+            const [key] = ofType(r, "aws:kms/key:Key").filter((k) => k.name === "encryption-key");
             const keyGrant = parseStatements(key.inputs.policy).find((s) =>
                 JSON.stringify(s.principal).includes("budgets.amazonaws.com"),
             )!;

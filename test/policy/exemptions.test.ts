@@ -165,7 +165,7 @@ describe("per-stack enforcement", () => {
         expect(report.violations.map((v) => `${v.level} ${v.policy}`)).to.deep.equal([
             "mandatory lambda-runtime-pinned",
         ]);
-        expect(report.policiesRun).to.equal(11);
+        expect(report.policiesRun).to.equal(12);
         expect(report.exitCode).to.equal(1);
         expect(formatGateReport(report).split("\n").pop()).to.contain(
             "config default: all mandatory, no policy/config.qa.json",

@@ -118,7 +118,7 @@ describe("offline policy gate", function () {
             expect(text).to.contain("Missing tags: Environment, Application, Owner, CostCenter.");
             expect(text).to.contain("- [mandatory]  sqs-consumer-dlq  (aws:sqs/queue:Queue: no-dlq-queue)");
             expect(text.split("\n").pop()).to.match(
-                /^Policy gate \(stack prod, config .*config\.prod\.json\): 11 policies over \d+ resources; 15 mandatory, 0 advisory violations; 0 exemptions used -> FAIL$/,
+                /^Policy gate \(stack prod, config .*config\.prod\.json\): 12 policies over \d+ resources; 15 mandatory, 0 advisory violations; 0 exemptions used -> FAIL$/,
             );
         });
 
