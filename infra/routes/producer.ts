@@ -6,6 +6,12 @@ import { environmentVariables, PROCESSOR_ENV } from "../../handlers/lib/env";
 import { METRIC_NAMESPACE, serviceName } from "../../handlers/lib/telemetry-names";
 import type { ApiRouteSpec } from "../apiRoute";
 
+/** Each route's handler factory (handlers/api/producer.ts); the bench finds a route function's code by it. */
+export const PRODUCER_ROUTE_FACTORIES = {
+    "api-post-notification": postNotification,
+    "api-notification-status": notificationStatus,
+} satisfies Record<string, ApiRouteSpec["callbackFactory"]>;
+
 export interface ProducerRoutesArgs {
     /** The stack's name (service name, log level). */
     stack: string;
@@ -53,7 +59,7 @@ export function producerRoutes(args: ProducerRoutesArgs): ApiRouteSpec[] {
             name: "api-post-notification",
             description:
                 "POST /v1/notifications: validates, claims the idempotency key and publishes to the ingress topic",
-            callbackFactory: postNotification,
+            callbackFactory: PRODUCER_ROUTE_FACTORIES["api-post-notification"],
             statements: [
                 {
                     // Claim (conditional PutItem), read back a refused claim (GetItem), record the answer or
@@ -78,7 +84,7 @@ export function producerRoutes(args: ProducerRoutesArgs): ApiRouteSpec[] {
             auth: "iam",
             name: "api-notification-status",
             description: "GET /v1/notifications/{id}: every recipient's status from the delivery log",
-            callbackFactory: notificationStatus,
+            callbackFactory: PRODUCER_ROUTE_FACTORIES["api-notification-status"],
             statements: [
                 {
                     // Query by notificationId on the table itself (no index), only the status attributes.

@@ -4,7 +4,9 @@
  *   package of `dependencies` and their dependencies, as `pulumi.runtime.computeCodePaths()` lists them
  *   from the repository (the same call CallbackFunction makes);
  * - ours: the archive the program really builds (its code asset, read from the mock-runtime run);
- * - floor: an esbuild-minified bundle of the same handler factory (AWS SDK external: nodejs22.x ships it).
+ * - floor: an esbuild-minified bundle of the same handler factory, with what the function gets from its
+ *   runtime left external like the program leaves it out: the AWS SDK (nodejs22.x ships it) and the
+ *   Powertools packages (the official layer ships them).
  * All three are zipped the same way (zip.ts), so the ratios compare like with like.
  */
 import * as fs from "node:fs";
@@ -12,6 +14,9 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { LoadedProgram, ShippedFunction } from "../local-cloud/program";
 import { buildZip, entriesOfDirectory, type ZipEntry } from "./zip";
+import { POWERTOOLS_PACKAGES } from "../../infra/powertools";
+import { ME_ROUTE_FACTORIES } from "../../infra/routes/me";
+import { PRODUCER_ROUTE_FACTORIES } from "../../infra/routes/producer";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -57,16 +62,29 @@ export async function defaultArchiveDependencies(): Promise<DefaultArchive> {
     }
 }
 
-/** `push-sender-fn` -> handlers/pushSender.ts exporting `pushSender` (the callbackFactory the program passes). */
+/** The API's route functions: route name -> its handler factory (exported from a handlers/api/ module). */
+const ROUTE_FACTORIES: Partial<Record<string, (...args: never[]) => unknown>> = {
+    ...PRODUCER_ROUTE_FACTORIES,
+    ...ME_ROUTE_FACTORIES,
+};
+
+/**
+ * The factory a function ships: a processor `push-sender-fn` -> handlers/pushSender.ts exporting
+ * `pushSender`; an API route `me-inbox-list-fn` -> the factory its route module names, in handlers/api/.
+ */
 export function handlerOf(fn: ShippedFunction): { file: string; exportName: string } {
     const base = fn.name.replace(/-fn$/, "");
-    const exportName = base.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-    const file = path.join(REPO_ROOT, "handlers", `${exportName}.ts`);
-    if (!fs.existsSync(file) || !new RegExp(`export function ${exportName}\\b`).test(fs.readFileSync(file, "utf8"))) {
+    const route = ROUTE_FACTORIES[base];
+    const exportName = route ? route.name : base.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const candidates = route
+        ? fs.readdirSync(path.join(REPO_ROOT, "handlers", "api")).map((f) => path.join(REPO_ROOT, "handlers", "api", f))
+        : [path.join(REPO_ROOT, "handlers", `${exportName}.ts`)];
+    const exported = new RegExp(`export function ${exportName}\\b`);
+    const file = candidates.find((f) => fs.existsSync(f) && exported.test(fs.readFileSync(f, "utf8")));
+    if (!file)
         throw new Error(
-            `${fn.name}: expected its factory as 'export function ${exportName}' in handlers/${exportName}.ts`,
+            `${fn.name}: expected its factory as 'export function ${exportName}' in ${candidates.join(", ")}`,
         );
-    }
     return { file, exportName };
 }
 
@@ -86,7 +104,7 @@ export async function floorBundle(fn: ShippedFunction): Promise<string> {
         platform: "node",
         target: "node22",
         format: "cjs",
-        external: ["@aws-sdk/*"],
+        external: ["@aws-sdk/*", ...POWERTOOLS_PACKAGES],
         write: false,
         logLevel: "silent",
     });
