@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --runs N] [--users N] [--round-trip-ms N] [--sweep 0,2,10,50] [--sweep-users N]
- *  [--model-round-trip-ms N] [--per-day N] [--peak N] [--capacity] [--out bench/results.json]`
+ *  [--model-round-trip-ms N] [--per-day N] [--peak N] [--api-requests N] [--capacity] [--out bench/results.json]`
  * `npm run bench -- --charts-from bench/results.json` redraws the charts from a results file.
  *
  * Measures, on this machine and offline, what every AWS API call and every Lambda package byte costs:
@@ -12,7 +12,8 @@
  * (4) throughput, ours vs the seed port, swept over simulated network round trips;
  * (5) offline preview + policy gate time for prod;
  * (6) the crash window (provider answer -> its row durable);
- * (7) the capacity and cost model at a volume (default 1B/day, 100K/s peak) against the default quotas.
+ * (7) the capacity and cost model at a volume (default 1B/day, 100K/s peak) against the default quotas;
+ * (8) the local HTTP API's cold and warm latency (POST /v1/notifications, GET /v1/notifications/{id}).
  * Every figure carries its samples and spread. Prints the tables, writes bench/results.json and the SVG
  * charts beside it. Exits 1 only if the run itself failed (lost a notification): targets are reported.
  */
@@ -25,6 +26,7 @@ import { runGate } from "../gate/gate";
 import { type LocalPlatform, startPlatform } from "../local-cloud/platform";
 import { type LoadedProgram, loadProgram } from "../local-cloud/program";
 import { generateWorkload, MAX_WORKLOAD_USERS } from "../sandbox/workload";
+import { API_REQUESTS, type ApiLatencyResult, measureApiLatency } from "./api-latency";
 import { type CapacityModel, type ChannelMeasurement, capacityModel } from "./capacity";
 import { formatCapacity, formatCosts, measurement } from "./capacity-report";
 import { costChartSvg, type ThroughputPoint, throughputChartSvg } from "./charts";
@@ -33,7 +35,15 @@ import { type CrashWindowResult, measureCrashWindow, type WindowStats } from "./
 import { defaultArchiveDependencies, measurePackages, type PackageSizes, REPO_ROOT } from "./packages";
 import { PRICES } from "./prices";
 import { QUOTAS, QUOTAS_DATE } from "./quotas";
-import { formatCalls, formatColdLoads, formatPackages, formatThroughput, judge, TARGETS } from "./report";
+import {
+    formatApiLatency,
+    formatCalls,
+    formatColdLoads,
+    formatPackages,
+    formatThroughput,
+    judge,
+    TARGETS,
+} from "./report";
 import { runWorkload, SLEEP_SCALE, type WorkloadRunResult } from "./workload-run";
 
 interface BenchOptions {
@@ -47,6 +57,8 @@ interface BenchOptions {
     modelRoundTripMs: number;
     perDay: number;
     peak: number;
+    /** Warm requests per route of the API latency phase (8). */
+    apiRequests: number;
     out: string;
     stack: string;
 }
@@ -69,6 +81,7 @@ const FLAGS: Record<string, (o: BenchOptions, raw: string | undefined) => void> 
     "--model-round-trip-ms": (o, raw) => (o.modelRoundTripMs = int("--model-round-trip-ms", raw, 0, 50)),
     "--per-day": (o, raw) => (o.perDay = int("--per-day", raw, 1, 1e12)),
     "--peak": (o, raw) => (o.peak = int("--peak", raw, 1, 1e8)),
+    "--api-requests": (o, raw) => (o.apiRequests = int("--api-requests", raw, API_REQUESTS.min, API_REQUESTS.max)),
     "--sweep": (o, raw) => {
         const values = (raw ?? "").split(",").map((v) => int("--sweep", v.trim(), 0, 50));
         if (values.length === 0 || values.length > 6)
@@ -81,7 +94,7 @@ const FLAGS: Record<string, (o: BenchOptions, raw: string | undefined) => void> 
     },
 };
 
-function parseArgs(argv: string[]): BenchOptions {
+export function parseArgs(argv: string[]): BenchOptions {
     const options: BenchOptions = {
         runs: 10,
         users: 1000,
@@ -91,6 +104,7 @@ function parseArgs(argv: string[]): BenchOptions {
         modelRoundTripMs: 10,
         perDay: 1_000_000_000,
         peak: 100_000,
+        apiRequests: API_REQUESTS.default,
         out: path.join(REPO_ROOT, "bench", "results.json"),
         stack: "prod",
     };
@@ -341,6 +355,30 @@ async function crashWindow(options: BenchOptions): Promise<CrashWindowResult | {
     }
 }
 
+/** (8) on its own local API and local cloud, after the others are closed; a failure is reported, not fatal. */
+async function apiLatency(options: BenchOptions): Promise<ApiLatencyResult | { error: string }> {
+    console.log(
+        `... API latency: the local API (${options.stack}), 1 cold + ${options.apiRequests} warm requests per route`,
+    );
+    try {
+        return await measureApiLatency({ stack: options.stack, requests: options.apiRequests });
+    } catch (error) {
+        return { error: String((error as Error).message ?? error) };
+    }
+}
+
+function printApiLatency(api: ApiLatencyResult | { error: string }): void {
+    console.log(
+        `\n(8) Local HTTP API latency (npm run sandbox -- --serve in-process, SigV4-signed, one request at a time, channels ["inapp"])`,
+    );
+    if ("error" in api) {
+        console.log(`    not measured: ${api.error}`);
+        return;
+    }
+    print(formatApiLatency(api));
+    console.log(`    ${api.note}`);
+}
+
 async function main(options: BenchOptions): Promise<number> {
     const started = Date.now();
     const machine = describeMachine();
@@ -362,6 +400,7 @@ async function main(options: BenchOptions): Promise<number> {
         await platform.close();
     }
     const cw = await crashWindow(options);
+    const api = await apiLatency(options);
     const { workload, sweep, modelRun } = runs;
     printMeasurements(workload, sweep, cold, packages, batchSize, options.stack);
     console.log(
@@ -377,6 +416,7 @@ async function main(options: BenchOptions): Promise<number> {
     print(formatCapacity(model, basis));
     console.log(`\n    Cost per million delivered notifications`);
     print(formatCosts(model));
+    printApiLatency(api);
 
     const rtt = sweep.get(options.roundTripMs);
     const verdicts = judge(packages, workload, rtt, options.roundTripMs);
@@ -392,6 +432,7 @@ async function main(options: BenchOptions): Promise<number> {
         sweep,
         modelRun,
         cw,
+        api,
         model,
         basis,
         verdicts,
@@ -416,6 +457,7 @@ interface Measured {
     sweep: Map<number, WorkloadRunResult>;
     modelRun: WorkloadRunResult;
     cw: CrashWindowResult | { error: string };
+    api: ApiLatencyResult | { error: string };
     model: CapacityModel;
     basis: string;
     verdicts: ReturnType<typeof judge>;
@@ -423,7 +465,22 @@ interface Measured {
 
 /** bench/results.json: every figure with its samples and spread. */
 function resultsJson(m: Measured) {
-    const { options, machine, started, pg, packages, cold, workload, sweep, modelRun, cw, model, basis, verdicts } = m;
+    const {
+        options,
+        machine,
+        started,
+        pg,
+        packages,
+        cold,
+        workload,
+        sweep,
+        modelRun,
+        cw,
+        api,
+        model,
+        basis,
+        verdicts,
+    } = m;
     const durations = [...modelRun.ours, modelRun.seed].map((r) => ({
         design: r.design,
         channel: r.channel,
@@ -437,7 +494,7 @@ function resultsJson(m: Measured) {
         stack: options.stack,
         options: { ...options, out: undefined, sleepScale: SLEEP_SCALE },
         samplesNote:
-            "every figure carries its samples (n) and spread (min/p10/median/p90/max): per invocation for calls, durations and throughput, per fresh process for cold loads, per send for the crash window; package sizes and preview/gate times are one deterministic build or run (samples 1)",
+            "every figure carries its samples (n) and spread (min/p10/median/p90/max): per invocation for calls, durations and throughput, per fresh process for cold loads, per send for the crash window, per request for the API latency (its cold request: samples 1); package sizes and preview/gate times are one deterministic build or run (samples 1)",
         packages: packages.map((p) => ({ ...p, samples: 1 })),
         coldLoads: cold,
         apiCalls: {
@@ -477,6 +534,7 @@ function resultsJson(m: Measured) {
             exitCode: pg.gate.exitCode,
         },
         crashWindow: cw,
+        apiLatency: api,
         capacity: {
             basis,
             durations,

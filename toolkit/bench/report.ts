@@ -2,8 +2,9 @@
  * The bench's table and its judgement against issue 5's targets: every missed target says by how much
  * and, from the measured breakdown, why.
  */
+import type { ApiLatencyResult, RequestSample, RouteLatency } from "./api-latency";
 import type { ColdLoadRow } from "./coldload";
-import type { Spread } from "./stats";
+import { type Spread, showSpread } from "./stats";
 import type { PackageSizes } from "./packages";
 import type { DesignResult, WorkloadRunResult } from "./workload-run";
 
@@ -185,4 +186,23 @@ export function formatThroughput(w: WorkloadRunResult, label: string): string[] 
             (w.seedFailedInvocations ? `   (${w.seedFailedInvocations} invocations returned statusCode 500)` : ""),
         `      ratio ours/seed (push) ${f(w.throughputRatio, 2)}x`,
     ];
+}
+
+const ms = (x: number | undefined) => (x === undefined ? "n/a" : `${x.toFixed(1)} ms`);
+const coldLine = (c: RequestSample) =>
+    `cold (n=1): client ${ms(c.clientMs)}, function ${ms(c.functionMs)}${c.deliveryMs ? `, delivery ${ms(c.deliveryMs)}` : ""} (${c.status})`;
+const warmStatuses = (w: RouteLatency["warm"]) =>
+    `${w.ok} of ${w.requests} 2xx${w.ok < w.requests ? ` (${JSON.stringify(w.statuses)})` : ""}`;
+
+/** (8): the local API's cold and warm latency per route, client-observed and the function's own. */
+export function formatApiLatency(r: ApiLatencyResult): string[] {
+    const lines: string[] = [];
+    for (const route of [r.post, r.get]) {
+        lines.push(`    ${route.route}  ${coldLine(route.cold)}`);
+        lines.push(`      warm ${warmStatuses(route.warm)}, ms:`);
+        lines.push(`        client   ${showSpread(route.warm.clientMs)}`);
+        lines.push(`        function ${showSpread(route.warm.functionMs)}`);
+        if (route === r.post) lines.push(`        delivery ${showSpread(r.post.warmDeliveryMs)} (local inline drain)`);
+    }
+    return lines;
 }

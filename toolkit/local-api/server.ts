@@ -31,6 +31,20 @@ export interface LocalApiOptions {
     print?: (line: string) => void;
     /** Also print the functions' log lines. */
     verbose?: boolean;
+    /** Each answer with its timing, before it is written (the bench's latency phase reads it). */
+    onAnswer?: (answer: AnswerTiming) => void;
+}
+
+/** What the server measured for one request: all of it, and for a function's answer its parts. */
+export interface AnswerTiming {
+    method: string;
+    path: string;
+    statusCode: number;
+    totalMs: number;
+    /** The route function's call (its first call: module load + factory + the call). */
+    functionMs?: number;
+    /** The channel queues drained after an accepted POST (on AWS: asynchronous, not in the answer). */
+    deliveryMs?: number;
 }
 
 export interface LocalApi {
@@ -133,6 +147,7 @@ export interface RouteServerOptions {
     port?: number;
     print?: (line: string) => void;
     verbose?: boolean;
+    onAnswer?: (answer: AnswerTiming) => void;
 }
 
 /** The HTTP side alone: routes, authorizers, events, the inbox page; 127.0.0.1 only. */
@@ -173,12 +188,20 @@ function requestHandler(state: ServerState) {
                 state.print?.(`error: ${(err as Error).stack ?? err}`);
                 return gatewayAnswer(500, "Internal Server Error");
             });
+            const totalMs = Date.now() - started;
+            state.onAnswer?.({
+                method: req.method ?? "GET",
+                path: (req.url ?? "/").split("?")[0],
+                statusCode: answer.statusCode,
+                totalMs,
+                ...answer.timing,
+            });
             res.writeHead(answer.statusCode, { ...answer.headers, "content-length": answer.body.length });
             res.end(answer.body);
             const fn = answer.timing
                 ? `; function ${answer.timing.functionMs} ms, delivery ${answer.timing.deliveryMs} ms`
                 : "";
-            state.print?.(`${req.method} ${req.url} -> ${answer.statusCode} (${Date.now() - started} ms${fn})`);
+            state.print?.(`${req.method} ${req.url} -> ${answer.statusCode} (${totalMs} ms${fn})`);
         });
         queue = turn.catch(() => undefined);
     };

@@ -113,3 +113,34 @@ export async function verifySigV4(
     const same = expected.length === signature.length && timingSafeEqual(Buffer.from(expected), Buffer.from(signature));
     return same ? { ok: true, credentials } : { ok: false, reason: "signature does not match" };
 }
+
+/**
+ * The client side: the headers of `request` signed for execute-api in `region` (host and x-amz-date
+ * included), as a producer's SDK signs them. The bench's API latency phase signs with it.
+ */
+export async function signRequest(
+    credentials: { accessKeyId: string; secretAccessKey: string },
+    region: string,
+    request: { method: string; url: string; headers?: Record<string, string>; body?: string },
+): Promise<Record<string, string>> {
+    const url = new URL(request.url);
+    const query: Record<string, string> = Object.fromEntries(url.searchParams);
+    const signer = new SignatureV4({
+        credentials,
+        region,
+        service: "execute-api",
+        sha256: NodeSha256,
+        applyChecksum: false,
+    });
+    const signed = await signer.sign({
+        method: request.method,
+        protocol: url.protocol,
+        hostname: url.hostname,
+        port: url.port ? Number(url.port) : undefined,
+        path: url.pathname,
+        query,
+        headers: { host: url.host, ...request.headers },
+        body: request.body,
+    });
+    return Object.fromEntries(Object.entries(signed.headers).map(([k, v]) => [k, String(v)]));
+}
