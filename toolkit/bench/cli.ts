@@ -30,6 +30,7 @@ import { API_REQUESTS, type ApiLatencyResult, measureApiLatency } from "./api-la
 import { type CapacityModel, type ChannelMeasurement, capacityModel } from "./capacity";
 import { formatCapacity, formatCosts, measurement } from "./capacity-report";
 import { costChartSvg, type ThroughputPoint, throughputChartSvg } from "./charts";
+import { apiRoutes } from "../local-api/routes";
 import { type ColdLoadRow, measureColdLoads } from "./coldload";
 import { type CrashWindowResult, measureCrashWindow, type WindowStats } from "./crash-window";
 import { defaultArchiveDependencies, measurePackages, type PackageSizes, REPO_ROOT } from "./packages";
@@ -212,6 +213,7 @@ async function coldLoads(
     console.log(`... cold loads: ${program.functions.length} functions x ${runs} runs x 3 layouts`);
     return measureColdLoads({
         functions: [...program.functions].sort((a, b) => a.name.localeCompare(b.name)),
+        routes: apiRoutes(program),
         envOf: (fn) => ({
             ...platform.plane.rewriteEnv(fn.environment),
             APNS_APPLICATION_ARN: platform.apps.apns,

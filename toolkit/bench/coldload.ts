@@ -12,6 +12,8 @@
  *   at init, against what the functions did before it (in Lambda the layer's packages load from /opt).
  * Firehose and Scheduler have no emulator: a local stand-in answers them (so no call leaves 127.0.0.1).
  */
+import { httpApiEvent } from "../local-api/event";
+import type { LocalRoute } from "../local-api/routes";
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
@@ -91,6 +93,42 @@ async function startJsonStandIn(): Promise<{ url: string; close(): Promise<void>
     };
 }
 
+/**
+ * A route function's first call: its route with every path parameter set, no body, and the identity its
+ * authorizer adds (a user with no data, or a producer): it reads or validates and answers, writes nothing.
+ */
+export function firstRouteCall(route: LocalRoute): unknown {
+    const path = route.routeKey.split(" ")[1];
+    const names = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+    return httpApiEvent({
+        routeKey: route.routeKey,
+        method: route.method,
+        rawPath: path.replace(/\{[^}]+\}/g, "cold-start-1"),
+        rawQueryString: "",
+        headers: { host: "cold.execute-api.eu-west-1.amazonaws.com", "content-type": "application/json" },
+        body: Buffer.alloc(0),
+        ...(names.length > 0 ? { pathParameters: Object.fromEntries(names.map((n) => [n, "cold-start-1"])) } : {}),
+        sourceIp: "127.0.0.1",
+        authorizer:
+            route.auth === "jwt"
+                ? { jwt: { claims: { sub: "cold-start-nobody" }, scopes: null } }
+                : {
+                      iam: {
+                          accessKey: "AKIACOLDSTART",
+                          accountId: "000000000000",
+                          callerId: "AROACOLDSTART:cold",
+                          principalOrgId: null,
+                          userArn: "arn:aws:sts::000000000000:assumed-role/cold-start/cold",
+                          userId: "AROACOLDSTART:cold",
+                      },
+                  },
+        apiId: "cold",
+        stage: "bench",
+        accountId: "000000000000",
+        now: new Date(),
+    });
+}
+
 /** The event of a representative first call: it reads, writes the bookkeeping and analytics, sends nothing. */
 export function firstCallEvent(fn: ShippedFunction): unknown {
     const sqs = (body: string) => ({
@@ -161,6 +199,8 @@ function runChild(childFile: string, dir: string, eventFile: string, env: NodeJS
 
 export interface ColdLoadOptions {
     functions: ShippedFunction[];
+    /** The API's routes (toolkit/local-api): a route function's first call is an HTTP API request. */
+    routes: LocalRoute[];
     /** The function's environment pointed at the emulators. */
     envOf: (fn: ShippedFunction) => Record<string, string>;
     /** The emulator endpoints and credentials (useEmulatorEnv's variables), for the children. */
@@ -314,7 +354,8 @@ export async function measureColdLoads(options: ColdLoadOptions): Promise<ColdLo
                 fs.symlinkSync(modules[layout], path.join(dirs[layout], "node_modules"), "dir");
             }
             const eventFile = path.join(root, `${fn.name}-event.json`);
-            fs.writeFileSync(eventFile, JSON.stringify(firstCallEvent(fn)));
+            const route = options.routes.find((r) => r.fn.name === fn.name);
+            fs.writeFileSync(eventFile, JSON.stringify(route ? firstRouteCall(route) : firstCallEvent(fn)));
             const env: NodeJS.ProcessEnv = {
                 PATH: process.env.PATH,
                 ...options.baseEnv,
