@@ -134,6 +134,36 @@ describe("bench capacity model (hand-checked arithmetic)", function () {
         expect(hot).to.deep.include({ scope: "per request/user", unitsPerSecond: 10, share: 0.05 });
     });
 
+    it("judges a channel's own table by that channel's messages, not every channel's", function () {
+        // The inbox: 10 users' items from 10 in-app messages beside 1,000 push messages. Against all
+        // 1,010 messages 10 keys would look shared (and take the table's whole rate); they are per user.
+        const inapp: ChannelMeasurement = {
+            ...push,
+            channel: "inapp",
+            function: "inapp-sender-fn",
+            delivered: 10,
+            messages: 10,
+            profile: profile({
+                tables: {
+                    inbox: {
+                        readUnits: 0,
+                        writeUnits: 10,
+                        hottestWrite: { attribute: "userId", value: "u1", units: 1, share: 0.1, distinctKeys: 10 },
+                    },
+                },
+            }),
+        };
+        const model = capacityModel({
+            channels: ["push", "email", "sms", "inapp"],
+            ours: [{ ...push, messages: 1000 }, inapp],
+            seed: [],
+            volume: { perDay: 1e9, peakPerSecond: 100_000 },
+            prices: PRICES,
+        });
+        const inbox = model.tables.find((t) => t.table === "inbox")!;
+        expect(inbox.hottestWrite).to.deep.include({ scope: "per request/user", unitsPerSecond: 1 });
+    });
+
     it("reports a channel the workload does not cover as not measured", function () {
         const model = capacityModel({
             channels: ["push", "email", "sms", "inapp"],

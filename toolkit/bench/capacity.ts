@@ -226,8 +226,12 @@ export function hotKeyAtPeak(
 /** Per table at peak: each channel's units per delivered × its peak rate; the hottest key as hotKeyAtPeak says. */
 function tableCapacities(measured: ChannelMeasurement[], shares: Map<string, number>, volume: Volume): TableCapacity[] {
     const byTable = new Map<string, TableCapacity>();
-    const messages = measured.reduce((n, m) => n + m.messages, 0);
-    const overall = new Map<string, { read: number; write: number; hotRead?: HotKey; hotWrite?: HotKey }>();
+    // Per table, the messages of the channels that touch it: a per-user key of one channel's table (the
+    // inbox) is judged against that channel's messages, not every channel's.
+    const overall = new Map<
+        string,
+        { read: number; write: number; messages: number; hotRead?: HotKey; hotWrite?: HotKey }
+    >();
     for (const m of measured) {
         const peak = volume.peakPerSecond * (shares.get(m.channel) ?? 0);
         for (const [table, t] of Object.entries(m.profile.tables)) {
@@ -235,7 +239,8 @@ function tableCapacities(measured: ChannelMeasurement[], shares: Map<string, num
             row.readUnitsPerSecond += (t.readUnits / m.delivered) * peak;
             row.writeUnitsPerSecond += (t.writeUnits / m.delivered) * peak;
             byTable.set(table, row);
-            const o = overall.get(table) ?? { read: 0, write: 0 };
+            const o = overall.get(table) ?? { read: 0, write: 0, messages: 0 };
+            o.messages += m.messages;
             o.read += t.readUnits;
             o.write += t.writeUnits;
             // A key hot on two channels (a template both read) adds up; per channel keys stay apart.
@@ -246,8 +251,8 @@ function tableCapacities(measured: ChannelMeasurement[], shares: Map<string, num
     }
     for (const [table, row] of byTable) {
         const o = overall.get(table)!;
-        if (o.hotRead) row.hottestRead = hotKeyAtPeak(o.hotRead, o.read, row.readUnitsPerSecond, messages);
-        if (o.hotWrite) row.hottestWrite = hotKeyAtPeak(o.hotWrite, o.write, row.writeUnitsPerSecond, messages);
+        if (o.hotRead) row.hottestRead = hotKeyAtPeak(o.hotRead, o.read, row.readUnitsPerSecond, o.messages);
+        if (o.hotWrite) row.hottestWrite = hotKeyAtPeak(o.hotWrite, o.write, row.writeUnitsPerSecond, o.messages);
     }
     return [...byTable.values()].sort((a, b) => a.table.localeCompare(b.table));
 }
