@@ -4,13 +4,13 @@
  * have read and planned, so each copy plans to send; a crash is a provider call that never returns;
  * lease expiry is an injected clock (Date.now shifted), never a sleep.
  */
-import { DynamoDBClient, TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb";
 import { SendEmailCommand, SESv2Client } from "@aws-sdk/client-sesv2";
 import { expect } from "chai";
 import { CLAIM_MARGIN_MS } from "../../../handlers/core/claims";
 import { createDynamo, type Dynamo } from "../../../handlers/lib/dynamo";
 import { claimAll, claimEach } from "../../../handlers/lib/pipeline/claims";
 import type { Channel } from "../../../handlers/lib/telemetry-names";
+import { claimBarrier } from "./barrier";
 import { createWorld, type World } from "./world";
 
 const CHANNELS: Channel[] = ["push", "email", "sms"];
@@ -19,26 +19,6 @@ const record = (messageId: string, body: unknown) => ({
     body: JSON.stringify(body),
     attributes: { SentTimestamp: String(Date.now()), ApproximateReceiveCount: "1" },
 });
-
-/** Holds each TransactWriteItems until `parties` of them have arrived, then lets them all go. */
-function claimBarrier(parties: number) {
-    const proto = DynamoDBClient.prototype as unknown as { send: (c: unknown) => Promise<unknown> };
-    const original = proto.send;
-    let waiting: (() => void)[] = [];
-    proto.send = function (this: unknown, command: unknown) {
-        if (!(command instanceof TransactWriteItemsCommand)) return original.call(this, command);
-        return new Promise<void>((release) => {
-            waiting.push(release);
-            if (waiting.length === parties) {
-                for (const go of waiting) go();
-                waiting = [];
-            }
-        }).then(() => original.call(this, command));
-    };
-    return () => {
-        proto.send = original;
-    };
-}
 
 describe("emulator: claim before send under concurrent copies and crashes", function () {
     this.timeout(180_000);

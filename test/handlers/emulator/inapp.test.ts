@@ -6,15 +6,11 @@
  * table key, user + notification), a throttled table — plus preferences and quiet
  * hours. Deterministic: barriers and held calls, an injected clock for lease expiry, never a sleep.
  */
-import {
-    BatchWriteItemCommand,
-    DynamoDBClient,
-    PutItemCommand,
-    TransactWriteItemsCommand,
-} from "@aws-sdk/client-dynamodb";
+import { BatchWriteItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { expect } from "chai";
 import { CLAIM_MARGIN_MS } from "../../../handlers/core/claims";
 import { parseInboxItemId } from "../../../handlers/core/inbox";
+import { claimBarrier, dynamoProto as proto } from "./barrier";
 import { createWorld, type World } from "./world";
 
 const record = (messageId: string, body: unknown, sentTimestamp = Date.now()) => ({
@@ -22,27 +18,6 @@ const record = (messageId: string, body: unknown, sentTimestamp = Date.now()) =>
     body: JSON.stringify(body),
     attributes: { SentTimestamp: String(sentTimestamp), ApproximateReceiveCount: "1" },
 });
-type Proto = { send: (c: unknown) => Promise<unknown> };
-const proto = DynamoDBClient.prototype as unknown as Proto;
-
-/** Holds each TransactWriteItems (the claims) until `parties` of them have arrived, then lets them all go. */
-function claimBarrier(parties: number) {
-    const original = proto.send;
-    let waiting: (() => void)[] = [];
-    proto.send = function (this: unknown, command: unknown) {
-        if (!(command instanceof TransactWriteItemsCommand)) return original.call(this, command);
-        return new Promise<void>((release) => {
-            waiting.push(release);
-            if (waiting.length === parties) {
-                for (const go of waiting) go();
-                waiting = [];
-            }
-        }).then(() => original.call(this, command));
-    };
-    return () => {
-        proto.send = original;
-    };
-}
 
 describe("emulator: the in-app sender writes each recipient's inbox item exactly once", function () {
     this.timeout(180_000);
